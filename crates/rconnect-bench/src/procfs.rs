@@ -1,0 +1,118 @@
+//! Per-process figures from `/proc`: resident memory and CPU time.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+
+/// Memory figures of `/proc/PID/status`, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    /// `VmRSS`: resident set size now.
+    pub rss: u64,
+    /// `VmHWM`: peak resident set size since the process started.
+    pub hwm: u64,
+}
+
+/// Reads `VmRSS` and `VmHWM` of `pid`.
+pub fn memory(pid: u32) -> Result<Memory> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    parse_status(&text).with_context(|| format!("parsing {path}"))
+}
+
+fn parse_status(text: &str) -> Result<Memory> {
+    let field = |name: &str| -> Result<u64> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(':'))
+            .with_context(|| format!("no {name} line"))?;
+        let kb: u64 = line[name.len() + 1..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .with_context(|| format!("bad {name} line {line:?}"))?;
+        Ok(kb * 1024)
+    };
+    Ok(Memory {
+        rss: field("VmRSS")?,
+        hwm: field("VmHWM")?,
+    })
+}
+
+/// User plus system CPU time `pid` has used so far (all its threads), from `/proc/PID/stat`.
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let ticks = parse_stat_ticks(&text).with_context(|| format!("parsing {path}"))?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        bail!("sysconf(_SC_CLK_TCK) returned {hz}");
+    }
+    Ok(Duration::from_secs_f64(ticks as f64 / hz as f64))
+}
+
+/// utime + stime (fields 14 and 15) in clock ticks. The command name (field 2) may contain
+/// spaces and parentheses, so fields are counted from the last `)`.
+fn parse_stat_ticks(text: &str) -> Result<u64> {
+    let rest = &text[text.rfind(')').context("no ')' in stat")? + 1..];
+    // rest starts at field 3 (state): utime is field 14, i.e. index 11 here.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.len() < 13 {
+        bail!("only {} fields after the command name", fields.len());
+    }
+    let utime: u64 = fields[11].parse().context("utime")?;
+    let stime: u64 = fields[12].parse().context("stime")?;
+    Ok(utime + stime)
+}
+
+/// CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields() {
+        let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
+        assert_eq!(
+            parse_status(text).unwrap(),
+            Memory {
+                rss: 1024 * 1024,
+                hwm: 2048 * 1024
+            }
+        );
+        assert!(parse_status("VmRSS: 1 kB\n").is_err());
+    }
+
+    #[test]
+    fn stat_with_odd_command_name() {
+        let text = "123 (a b) c) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
+        assert_eq!(parse_stat_ticks(text).unwrap(), 300);
+        assert!(parse_stat_ticks("1 (x) S 1 2").is_err());
+    }
+
+    #[test]
+    fn own_process_is_readable() {
+        let pid = std::process::id();
+        let m = memory(pid).unwrap();
+        assert!(m.rss > 0 && m.hwm >= m.rss);
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(30) {}
+        assert!(cpu_time(pid).unwrap() > Duration::ZERO);
+        assert!(thread_cpu_time() > Duration::ZERO);
+    }
+}

@@ -1,0 +1,426 @@
+//! Connect data → JSON bytes, written straight into a `Vec<u8>` with Jackson's output
+//! conventions (compact, `ObjectNode` key order, Java number formatting).
+
+use base64::Engine as _;
+use rconnect_sdk::data::logical::{self, DATE_NAME, DECIMAL_NAME, TIMESTAMP_NAME, TIME_NAME};
+use rconnect_sdk::data::{Decimal, Schema, Type, Value};
+use rconnect_sdk::{ConnectError, ConnectResult};
+
+use crate::javafmt::write_java_float;
+
+/// Jackson's escape for each ASCII byte: 0 = none, `u` = `\u00XX`, else the short form.
+static ESCAPES: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends `s` as a JSON string the way Jackson's UTF-8 generator does: `"` and `\`
+/// escaped, control characters as `\b \t \n \f \r` or `\u00XX` (upper-case hex),
+/// everything else (non-ASCII included) raw.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x80 {
+            continue;
+        }
+        let e = ESCAPES[c as usize];
+        if e == 0 {
+            continue;
+        }
+        out.extend_from_slice(&b[start..i]);
+        if e == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(c >> 4) as usize]);
+            out.push(HEX[(c & 15) as usize]);
+        } else {
+            out.push(b'\\');
+            out.push(e);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
+/// Appends `bytes` as a quoted standard Base64 string (Jackson's `MIME_NO_LINEFEEDS`).
+fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
+}
+
+fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    let mut b = itoa::Buffer::new();
+    out.extend_from_slice(b.format(v).as_bytes());
+}
+
+/// Jackson writes non-finite numbers as strings (`QUOTE_NON_NUMERIC_NUMBERS`).
+fn write_float(out: &mut Vec<u8>, x: f64, is_f32: bool) {
+    if x.is_nan() {
+        out.extend_from_slice(b"\"NaN\"");
+    } else if x.is_infinite() {
+        out.extend_from_slice(if x > 0.0 {
+            b"\"Infinity\""
+        } else {
+            b"\"-Infinity\""
+        });
+    } else {
+        write_java_float(out, x, is_f32);
+    }
+}
+
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Appends Java `BigDecimal.toString()` as a JSON number.
+fn write_decimal_number(out: &mut Vec<u8>, d: &Decimal) {
+    use std::fmt::Write as _;
+    let _ = write!(VecWriter(out), "{d}");
+}
+
+/// The `type` name the JSON schema uses (note `float`/`double`, not `float32`/`float64`).
+pub(crate) fn json_type_name(t: Type) -> &'static str {
+    match t {
+        Type::Boolean => "boolean",
+        Type::Int8 => "int8",
+        Type::Int16 => "int16",
+        Type::Int32 => "int32",
+        Type::Int64 => "int64",
+        Type::Float32 => "float",
+        Type::Float64 => "double",
+        Type::Bytes => "bytes",
+        Type::String => "string",
+        Type::Array => "array",
+        Type::Map => "map",
+        Type::Struct => "struct",
+    }
+}
+
+fn invalid_type(schema: Option<&Schema>, value: &Value) -> ConnectError {
+    let t = schema
+        .map(|s| s.schema_type.java_name())
+        .unwrap_or("unknown schema");
+    ConnectError::data(format!(
+        "Invalid type for {t}: class {}",
+        value.java_class()
+    ))
+}
+
+const REQUIRED_NULL: &str =
+    "Conversion error: null value for field that is required and has no default value";
+
+/// Java `JsonConverter.convertToJson` and `asJsonSchema`, writing bytes instead of nodes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encoder {
+    /// `decimal.format=NUMERIC`.
+    pub decimal_numeric: bool,
+    /// `replace.null.with.default`.
+    pub replace_null_with_default: bool,
+}
+
+impl Encoder {
+    /// Appends the payload encoding of `value` under `schema` (`None` = schemaless).
+    pub fn write_value(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&Schema>,
+        value: &Value,
+    ) -> ConnectResult<()> {
+        if value.is_null() {
+            let Some(s) = schema else {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            };
+            if self.replace_null_with_default {
+                if let Some(d) = &s.default_value {
+                    return self.write_value(out, schema, d);
+                }
+            }
+            if s.optional {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            return Err(ConnectError::data(REQUIRED_NULL));
+        }
+        if let Some((s, name)) = schema.and_then(|s| Some((s, s.name.as_deref()?))) {
+            match name {
+                DECIMAL_NAME => return self.write_decimal(out, s, value),
+                DATE_NAME => return write_temporal(out, "Date", name, value),
+                TIME_NAME => return write_temporal(out, "Time", name, value),
+                TIMESTAMP_NAME => return write_temporal(out, "Timestamp", name, value),
+                _ => {}
+            }
+        }
+        let ty = match schema {
+            Some(s) => s.schema_type,
+            None => value.inferred_type().ok_or_else(|| {
+                ConnectError::data(format!(
+                    "Java class class {} does not have corresponding schema type.",
+                    value.java_class()
+                ))
+            })?,
+        };
+        match (ty, value) {
+            (Type::Int8, Value::Int8(x)) => write_int(out, *x),
+            (Type::Int16, Value::Int16(x)) => write_int(out, *x),
+            (Type::Int32, Value::Int32(x)) => write_int(out, *x),
+            (Type::Int64, Value::Int64(x)) => write_int(out, *x),
+            (Type::Float32, Value::Float32(x)) => write_float(out, *x as f64, true),
+            (Type::Float64, Value::Float64(x)) => write_float(out, *x, false),
+            (Type::Boolean, Value::Boolean(b)) => {
+                out.extend_from_slice(if *b { b"true" } else { b"false" })
+            }
+            (Type::String, Value::String(s)) => write_str(out, s),
+            (Type::Bytes, Value::Bytes(b)) => write_base64(out, b),
+            (Type::Bytes, other) => {
+                return Err(ConnectError::data(format!(
+                    "Invalid type for bytes type: class {}",
+                    other.java_class()
+                )))
+            }
+            (Type::Array, Value::Array(items)) => {
+                let es = schema.and_then(|s| s.value_schema.as_deref());
+                out.push(b'[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_value(out, es, x)?;
+                }
+                out.push(b']');
+            }
+            (Type::Map, Value::Map(entries)) => self.write_map(out, schema, entries)?,
+            (Type::Struct, Value::Struct(st)) => {
+                let s = match schema {
+                    Some(s)
+                        if std::ptr::eq(st.schema().as_ref(), s) || st.schema().as_ref() == s =>
+                    {
+                        s
+                    }
+                    _ => return Err(ConnectError::data("Mismatching schema.")),
+                };
+                out.push(b'{');
+                for (i, (f, v)) in s.fields.iter().zip(st.values()).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_str(out, &f.name);
+                    out.push(b':');
+                    self.write_value(out, Some(&f.schema), v)?;
+                }
+                out.push(b'}');
+            }
+            _ => return Err(invalid_type(schema, value)),
+        }
+        Ok(())
+    }
+
+    fn write_map(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&Schema>,
+        entries: &[(Value, Value)],
+    ) -> ConnectResult<()> {
+        let ks = schema.and_then(|s| s.key_schema.as_deref());
+        let vs = schema.and_then(|s| s.value_schema.as_deref());
+        // Object form for string keys; Java decides by the key schema, or (schemaless, or a
+        // map schema without key schema) by whether every key is a string.
+        let object_mode = match ks {
+            Some(k) => k.schema_type == Type::String,
+            None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
+        };
+        if object_mode {
+            out.push(b'{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                self.write_key(out, ks, k)?;
+                out.push(b':');
+                self.write_value(out, vs, v)?;
+            }
+            out.push(b'}');
+        } else {
+            out.push(b'[');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                self.write_value(out, ks, k)?;
+                out.push(b',');
+                self.write_value(out, vs, v)?;
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        Ok(())
+    }
+
+    /// An object key: Java converts the key with the key schema, then takes `asText()`.
+    fn write_key(&self, out: &mut Vec<u8>, ks: Option<&Schema>, k: &Value) -> ConnectResult<()> {
+        match (k, ks) {
+            (Value::String(s), _) => write_str(out, s),
+            (Value::Null, Some(s)) => match (&s.default_value, self.replace_null_with_default) {
+                (Some(d), true) => return self.write_key(out, Some(s), d),
+                _ if s.optional => write_str(out, "null"),
+                _ => return Err(ConnectError::data(REQUIRED_NULL)),
+            },
+            (Value::Null, None) => write_str(out, "null"),
+            (other, _) => return Err(invalid_type(ks, other)),
+        }
+        Ok(())
+    }
+
+    fn write_decimal(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &Schema,
+        value: &Value,
+    ) -> ConnectResult<()> {
+        let Value::Decimal(d) = value else {
+            return Err(ConnectError::data(format!(
+                "Invalid type for Decimal, expected BigDecimal but was class {}",
+                value.java_class()
+            )));
+        };
+        if self.decimal_numeric {
+            // NUMERIC writes the BigDecimal as-is: Java does not check the scale here.
+            write_decimal_number(out, d);
+        } else {
+            let scale = logical::decimal_scale(schema.parameter(logical::SCALE_FIELD))?;
+            write_base64(out, &logical::decimal_to_bytes(scale, d)?);
+        }
+        Ok(())
+    }
+
+    /// Appends `asJsonSchema(schema)`.
+    pub fn write_schema(&self, out: &mut Vec<u8>, s: &Schema) -> ConnectResult<()> {
+        self.write_schema_open(out, s)?;
+        out.push(b'}');
+        Ok(())
+    }
+
+    fn write_opt_schema(&self, out: &mut Vec<u8>, s: Option<&Schema>) -> ConnectResult<()> {
+        match s {
+            Some(s) => self.write_schema(out, s),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    /// The schema object without its closing brace, so struct fields can append `"field"`.
+    fn write_schema_open(&self, out: &mut Vec<u8>, s: &Schema) -> ConnectResult<()> {
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(json_type_name(s.schema_type).as_bytes());
+        out.push(b'"');
+        match s.schema_type {
+            Type::Array => {
+                out.extend_from_slice(b",\"items\":");
+                self.write_opt_schema(out, s.value_schema.as_deref())?;
+            }
+            Type::Map => {
+                out.extend_from_slice(b",\"keys\":");
+                self.write_opt_schema(out, s.key_schema.as_deref())?;
+                out.extend_from_slice(b",\"values\":");
+                self.write_opt_schema(out, s.value_schema.as_deref())?;
+            }
+            Type::Struct => {
+                out.extend_from_slice(b",\"fields\":[");
+                for (i, f) in s.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_schema_open(out, &f.schema)?;
+                    out.extend_from_slice(b",\"field\":");
+                    write_str(out, &f.name);
+                    out.push(b'}');
+                }
+                out.push(b']');
+            }
+            _ => {}
+        }
+        out.extend_from_slice(if s.optional {
+            b",\"optional\":true"
+        } else {
+            b",\"optional\":false"
+        });
+        if let Some(name) = &s.name {
+            out.extend_from_slice(b",\"name\":");
+            write_str(out, name);
+        }
+        if let Some(v) = s.version {
+            out.extend_from_slice(b",\"version\":");
+            write_int(out, v);
+        }
+        if let Some(doc) = &s.doc {
+            out.extend_from_slice(b",\"doc\":");
+            write_str(out, doc);
+        }
+        if let Some(params) = &s.parameters {
+            out.extend_from_slice(b",\"parameters\":{");
+            for (i, (k, v)) in params.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k);
+                out.push(b':');
+                write_str(out, v);
+            }
+            out.push(b'}');
+        }
+        if let Some(d) = &s.default_value {
+            out.extend_from_slice(b",\"default\":");
+            self.write_value(out, Some(s), d)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_temporal(out: &mut Vec<u8>, label: &str, name: &str, value: &Value) -> ConnectResult<()> {
+    if !matches!(value, Value::Timestamp(_)) {
+        return Err(ConnectError::data(format!(
+            "Invalid type for {label}, expected Date but was class {}",
+            value.java_class()
+        )));
+    }
+    match logical::temporal_to_underlying(name, value)? {
+        Value::Int32(x) => write_int(out, x),
+        Value::Int64(x) => write_int(out, x),
+        other => {
+            return Err(ConnectError::data(format!(
+                "Invalid underlying value for {label}: {}",
+                other.java_class()
+            )))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! Request-body decoding with Jackson's semantics.
+//!
+//! Java Connect binds bodies with Jackson, so the REST API's observable behaviour is
+//! Jackson's: an empty body is `null`, scalars are coerced into `String` map values,
+//! unknown properties of entity types are rejected, and every binding failure is an
+//! exception that `ConnectExceptionMapper` turns into a 500 carrying Jackson's message.
+//! The messages below follow Jackson's wording closely enough for clients that grep
+//! for `Unrecognized field`, `Cannot deserialize value` or `Cannot construct instance`.
+
+use std::collections::BTreeMap;
+
+use rconnect_runtime::herder::TargetState;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// A flat `Map<String,String>` body in which JSON `null` values are kept as `None`.
+pub(crate) type NullableProps = BTreeMap<String, Option<String>>;
+
+const LOCATION_REDACTED: &str =
+    "Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
+const MAP_TYPE: &str = "java.util.LinkedHashMap<java.lang.String,java.lang.String>";
+const CREATE_REQUEST_CLASS: &str =
+    "org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest";
+
+/// Parses a request body; an empty body is JSON `null` (Jackson's `ALLOW_EMPTY_INPUT`).
+pub(crate) fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::internal(syntax_message(body, &e)))
+}
+
+/// Renders a serde_json syntax error the way Jackson reports a `JsonParseException`.
+fn syntax_message(body: &[u8], e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    // serde_json appends " at line L column C", which Jackson puts in its location suffix.
+    let detail = full
+        .rsplit_once(" at line ")
+        .map(|(d, _)| d.to_string())
+        .unwrap_or(full);
+    let (line, column) = (e.line(), e.column());
+    let prefix = match e.classify() {
+        serde_json::error::Category::Eof => "Unexpected end-of-input".to_string(),
+        _ => match offending_char(body, line, column) {
+            Some(c) => format!("Unexpected character ('{c}' (code {}))", c as u32),
+            None => "Unexpected character".to_string(),
+        },
+    };
+    format!("{prefix}: {detail}\n at [{LOCATION_REDACTED}; line: {line}, column: {column}]")
+}
+
+/// The character serde_json stopped at (`column` is 1-based, in bytes).
+fn offending_char(body: &[u8], line: usize, column: usize) -> Option<char> {
+    let text = std::str::from_utf8(body).ok()?;
+    let line_text = text.split('\n').nth(line.checked_sub(1)?)?;
+    let idx = column.checked_sub(1)?;
+    line_text.get(idx..)?.chars().next()
+}
+
+/// Jackson's description of the token a value starts with.
+fn token_description(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "Null value (token `JsonToken.VALUE_NULL`)",
+        Value::Bool(true) => "Boolean value (token `JsonToken.VALUE_TRUE`)",
+        Value::Bool(false) => "Boolean value (token `JsonToken.VALUE_FALSE`)",
+        Value::Number(n) if n.is_f64() => {
+            "Floating-point value (token `JsonToken.VALUE_NUMBER_FLOAT`)"
+        }
+        Value::Number(_) => "Integer value (token `JsonToken.VALUE_NUMBER_INT`)",
+        Value::String(_) => "String value (token `JsonToken.VALUE_STRING`)",
+        Value::Array(_) => "Array value (token `JsonToken.START_ARRAY`)",
+        Value::Object(_) => "Object value (token `JsonToken.START_OBJECT`)",
+    }
+}
+
+fn cannot_deserialize(java_type: &str, v: &Value, chain: Option<&str>) -> ApiError {
+    let mut msg = format!(
+        "Cannot deserialize value of type `{java_type}` from {}",
+        token_description(v)
+    );
+    if let Some(chain) = chain {
+        msg.push_str(&format!(" (through reference chain: {chain})"));
+    }
+    ApiError::internal(msg)
+}
+
+/// A JSON scalar as Jackson's `StringDeserializer` sees it: strings verbatim, numbers and
+/// booleans as their text, `null` as `None`; containers are binding errors.
+fn scalar_to_string(v: &Value, chain: &str) -> Result<Option<String>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::Array(_) | Value::Object(_) => {
+            Err(cannot_deserialize("java.lang.String", v, Some(chain)))
+        }
+    }
+}
+
+/// Binds a `Map<String,String>` body. `Ok(None)` is a JSON `null` (or empty) body, which
+/// Java hands to the resource method as `null`.
+pub(crate) fn flat_config(
+    v: &Value,
+    chain_prefix: &str,
+) -> Result<Option<NullableProps>, ApiError> {
+    let obj = match v {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        other => {
+            let chain = (!chain_prefix.is_empty()).then_some(chain_prefix);
+            return Err(cannot_deserialize(MAP_TYPE, other, chain));
+        }
+    };
+    let mut out = NullableProps::new();
+    for (key, value) in obj {
+        let chain = format!("{chain_prefix}java.util.LinkedHashMap[\"{key}\"]");
+        out.insert(key.clone(), scalar_to_string(value, &chain)?);
+    }
+    Ok(Some(out))
+}
+
+/// `POST /connectors` body (`CreateConnectorRequest`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CreateConnectorRequest {
+    /// Already trimmed; `""` when absent.
+    pub name: String,
+    pub config: Option<NullableProps>,
+    pub initial_state: Option<TargetState>,
+}
+
+/// Binds a `CreateConnectorRequest`; `Ok(None)` for a `null` body.
+pub(crate) fn create_connector_request(
+    v: &Value,
+) -> Result<Option<CreateConnectorRequest>, ApiError> {
+    let obj: &Map<String, Value> = match v {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        other => return Err(cannot_deserialize(CREATE_REQUEST_CLASS, other, None)),
+    };
+    let mut req = CreateConnectorRequest {
+        name: String::new(),
+        config: None,
+        initial_state: None,
+    };
+    for (key, value) in obj {
+        let chain = format!("{CREATE_REQUEST_CLASS}[\"{key}\"]");
+        match key.as_str() {
+            "name" => req.name = scalar_to_string(value, &chain)?.unwrap_or_default(),
+            "config" => req.config = flat_config(value, &format!("{chain}->"))?,
+            "initial_state" => {
+                req.initial_state = match scalar_to_string(value, &chain)? {
+                    None => None,
+                    Some(s) => Some(TargetState::from_initial_state(&s).ok_or_else(|| {
+                        ApiError::internal(format!(
+                            "Cannot construct instance of `{CREATE_REQUEST_CLASS}$InitialState`, \
+                             problem: No enum constant {CREATE_REQUEST_CLASS}.InitialState.{} \
+                             (through reference chain: {chain})",
+                            s.to_uppercase()
+                        ))
+                    })?),
+                }
+            }
+            _ => {
+                return Err(ApiError::internal(format!(
+                    "Unrecognized field \"{key}\" (class {CREATE_REQUEST_CLASS}), not marked as \
+                     ignorable (3 known properties: \"name\", \"config\", \"initial_state\"]) \
+                     (through reference chain: {chain})"
+                )))
+            }
+        }
+    }
+    // Jackson trims nothing; the resource does (`createRequest.name().trim()`).
+    req.name = req.name.trim().to_string();
+    Ok(Some(req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_body_is_null() {
+        assert_eq!(parse_body(b"").unwrap(), Value::Null);
+        assert_eq!(parse_body(b"  \n").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_character_and_location() {
+        let err = parse_body(b"{\"a\": x}").unwrap_err();
+        let msg = err.message.unwrap();
+        assert!(
+            msg.starts_with("Unexpected character ('x' (code 120)): "),
+            "{msg}"
+        );
+        assert!(msg.ends_with("line: 1, column: 7]"), "{msg}");
+        let err = parse_body(b"{\"a\": ").unwrap_err();
+        assert!(err
+            .message
+            .unwrap()
+            .starts_with("Unexpected end-of-input: "));
+    }
+
+    #[test]
+    fn scalars_are_coerced_and_containers_rejected() {
+        let cfg = flat_config(
+            &json!({"a": 1, "b": true, "c": "x", "d": null, "e": 1.5}),
+            "",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(cfg["a"].as_deref(), Some("1"));
+        assert_eq!(cfg["b"].as_deref(), Some("true"));
+        assert_eq!(cfg["c"].as_deref(), Some("x"));
+        assert_eq!(cfg["d"], None);
+        assert_eq!(cfg["e"].as_deref(), Some("1.5"));
+        let err = flat_config(&json!({"a": {"b": 1}}), "").unwrap_err();
+        assert_eq!(
+            err.message.unwrap(),
+            "Cannot deserialize value of type `java.lang.String` from Object value (token \
+             `JsonToken.START_OBJECT`) (through reference chain: java.util.LinkedHashMap[\"a\"])"
+        );
+        let err = flat_config(&json!([1]), "").unwrap_err();
+        assert!(err.message.unwrap().contains("from Array value"));
+    }
+
+    #[test]
+    fn create_request_binding() {
+        let req = create_connector_request(
+            &json!({"name": " c ", "config": {"k": 1}, "initial_state": "paused"}),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(req.name, "c");
+        assert_eq!(req.config.unwrap()["k"].as_deref(), Some("1"));
+        assert_eq!(req.initial_state, Some(TargetState::Paused));
+
+        let req = create_connector_request(&json!({})).unwrap().unwrap();
+        assert_eq!(req.name, "");
+        assert_eq!(req.config, None);
+
+        let err = create_connector_request(&json!({"name": "c", "x": 1})).unwrap_err();
+        assert!(err.message.unwrap().starts_with("Unrecognized field \"x\""));
+        let err = create_connector_request(&json!({"initial_state": "bogus"})).unwrap_err();
+        assert!(err.message.unwrap().contains("No enum constant"));
+        assert_eq!(create_connector_request(&Value::Null).unwrap(), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! The Kafka Connect REST API for rconnect.
+//!
+//! [`RestServer::bind`] binds the `listeners`, [`RestServer::serve`] answers requests by
+//! calling a [`rconnect_runtime::herder::Herder`] until a shutdown future completes. The
+//! endpoints, status codes and JSON bodies follow Java's `ConnectRestServer` (see
+//! `spec/rest-api.md`): every error is `{"error_code":N,"message":"..."}`, request bodies
+//! are bound with Jackson's semantics, and every request is logged through `tracing`
+//! (target `rconnect_rest::request`).
+//!
+//! Not served yet: request forwarding between workers, `/admin/loggers`, the internal
+//! worker-to-worker endpoints, topics and offset modification.
+
+mod error;
+mod handlers;
+mod json;
+mod server;
+
+pub use error::RestError;
+pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};

@@ -1,0 +1,530 @@
+//! Listeners, the router and the server loop.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Router};
+use rconnect_runtime::herder::Herder;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::error::{ApiError, RestError};
+use crate::handlers::{self as h, AppState, LocalAddr};
+
+/// How long a request waits for the herder (Java's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long in-flight requests may run after shutdown is requested (Jetty's stop timeout).
+pub const GRACEFUL_STOP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One entry of the `listeners` worker setting, `proto://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// `http` (case-insensitive); `https` is refused by [`RestServer::bind`].
+    pub scheme: String,
+    /// Host name or IP literal (IPv6 without brackets); `""` binds all interfaces.
+    pub host: String,
+    /// `0` picks a free port (see [`RestServer::local_addrs`]).
+    pub port: u16,
+}
+
+impl Listener {
+    /// A plain-HTTP listener.
+    pub fn http(host: impl Into<String>, port: u16) -> Listener {
+        Listener {
+            scheme: "http".to_string(),
+            host: host.into(),
+            port,
+        }
+    }
+}
+
+impl FromStr for Listener {
+    type Err = RestError;
+
+    /// Parses `proto://host:port` like Java's `LISTENER_PATTERN`; the host may be empty
+    /// or a bracketed IPv6 literal.
+    fn from_str(s: &str) -> Result<Listener, RestError> {
+        let invalid = |reason: &str| RestError::InvalidListener {
+            listener: s.to_string(),
+            reason: reason.to_string(),
+        };
+        let (scheme, rest) = s
+            .trim()
+            .split_once("://")
+            .ok_or_else(|| invalid("expected the format proto://host:port"))?;
+        let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| invalid("unterminated IPv6 address"))?;
+            let port = after
+                .strip_prefix(':')
+                .ok_or_else(|| invalid("missing port"))?;
+            (host, port)
+        } else {
+            rest.rsplit_once(':')
+                .ok_or_else(|| invalid("missing port"))?
+        };
+        let port = port
+            .trim_end_matches('/')
+            .parse::<u16>()
+            .map_err(|_| invalid("the port must be a number between 0 and 65535"))?;
+        Ok(Listener {
+            scheme: scheme.to_string(),
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "{}://[{}]:{}", self.scheme, self.host, self.port)
+        } else {
+            write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+        }
+    }
+}
+
+/// The REST server: bound listeners waiting for a herder.
+pub struct RestServer {
+    listeners: Vec<(Listener, TcpListener)>,
+    request_timeout: Duration,
+}
+
+impl RestServer {
+    /// Binds every listener now, so a port in use fails at startup and port 0 is resolved.
+    pub async fn bind(listeners: &[Listener]) -> Result<RestServer, RestError> {
+        if listeners.is_empty() {
+            return Err(RestError::NoListeners);
+        }
+        let mut bound = Vec::with_capacity(listeners.len());
+        for listener in listeners {
+            match listener.scheme.to_ascii_lowercase().as_str() {
+                "http" => {}
+                "https" => {
+                    return Err(RestError::HttpsUnsupported {
+                        listener: listener.to_string(),
+                    })
+                }
+                other => {
+                    return Err(RestError::InvalidListener {
+                        listener: listener.to_string(),
+                        reason: format!("unsupported protocol {other}, expected http"),
+                    })
+                }
+            }
+            let host = listener.host.trim_start_matches('[').trim_end_matches(']');
+            let host = if host.is_empty() { "0.0.0.0" } else { host };
+            let tcp = TcpListener::bind((host, listener.port))
+                .await
+                .map_err(|source| RestError::Bind {
+                    listener: listener.to_string(),
+                    source,
+                })?;
+            bound.push((listener.clone(), tcp));
+        }
+        Ok(RestServer {
+            listeners: bound,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        })
+    }
+
+    /// The bound addresses, in the order the listeners were given.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|(_, tcp)| tcp.local_addr().ok())
+            .collect()
+    }
+
+    /// Overrides [`DEFAULT_REQUEST_TIMEOUT`]; a herder call that takes longer is answered
+    /// with 500 `Request timed out`.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> RestServer {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Serves the REST API on every listener until `shutdown` completes, then lets
+    /// in-flight requests finish for up to [`GRACEFUL_STOP_TIMEOUT`].
+    pub async fn serve(
+        self,
+        herder: Arc<dyn Herder>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RestError> {
+        let app = router(AppState {
+            herder,
+            request_timeout: self.request_timeout,
+        });
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut servers = JoinSet::new();
+        for (listener, tcp) in self.listeners {
+            let addr = tcp.local_addr().map_err(|source| RestError::Bind {
+                listener: listener.to_string(),
+                source,
+            })?;
+            tracing::info!("REST server listening on {addr} for {listener}");
+            let app = app.clone().layer(Extension(LocalAddr(addr)));
+            let mut stop = stop_rx.clone();
+            servers.spawn(async move {
+                axum::serve(tcp, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|stopped| *stopped).await;
+                    })
+                    .await
+                    .map_err(|source| RestError::Serve { addr, source })
+            });
+        }
+
+        let mut result = Ok(());
+        tokio::select! {
+            () = shutdown => {}
+            // A server loop ended on its own: stop the others and report it.
+            Some(joined) = servers.join_next() => result = flatten(joined),
+        }
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(GRACEFUL_STOP_TIMEOUT, async {
+            while let Some(joined) = servers.join_next().await {
+                if let (Ok(()), Err(e)) = (&result, flatten(joined)) {
+                    result = Err(e);
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                "REST requests still running {GRACEFUL_STOP_TIMEOUT:?} after shutdown; aborting"
+            );
+            servers.abort_all();
+        }
+        tracing::info!("REST server stopped");
+        result
+    }
+}
+
+fn flatten(joined: Result<Result<(), RestError>, tokio::task::JoinError>) -> Result<(), RestError> {
+    match joined {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The whole application: request log and path normalization around the routes.
+fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(h::server_info))
+        .route("/health", get(h::health))
+        .route(
+            "/connectors",
+            get(h::list_connectors).post(h::create_connector),
+        )
+        .route(
+            "/connectors/{connector}",
+            get(h::connector_info).delete(h::delete_connector),
+        )
+        .route(
+            "/connectors/{connector}/config",
+            get(h::connector_config)
+                .put(h::put_connector_config)
+                .patch(h::patch_connector_config),
+        )
+        .route("/connectors/{connector}/status", get(h::connector_status))
+        .route(
+            "/connectors/{connector}/tasks",
+            get(h::task_configs).post(h::put_task_configs),
+        )
+        .route("/connectors/{connector}/tasks-config", get(h::tasks_config))
+        .route(
+            "/connectors/{connector}/tasks/{task}/status",
+            get(h::task_status),
+        )
+        .route(
+            "/connectors/{connector}/restart",
+            post(h::restart_connector),
+        )
+        .route(
+            "/connectors/{connector}/tasks/{task}/restart",
+            post(h::restart_task),
+        )
+        .route("/connectors/{connector}/pause", put(h::pause_connector))
+        .route("/connectors/{connector}/resume", put(h::resume_connector))
+        .route("/connectors/{connector}/stop", put(h::stop_connector))
+        .route("/connectors/{connector}/offsets", get(h::connector_offsets))
+        .route("/connector-plugins", get(h::list_plugins))
+        .route("/connector-plugins/{plugin}/config", get(h::plugin_config))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(h::validate_config),
+        )
+        // After routing, like Jersey: path (404), then method (405), then media types.
+        .route_layer(middleware::from_fn(negotiate))
+        .method_not_allowed_fallback(h::method_not_allowed)
+        .fallback(h::not_found)
+        .with_state(state);
+    // Routing happens inside `routes`, so rewriting the path here still affects it.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(read_body_first))
+        .layer(middleware::from_fn(log_and_normalize))
+}
+
+/// The largest request body read ahead of the handlers: axum's default limit for the
+/// `Bytes` extractor the handlers use (no `DefaultBodyLimit` is set), so reading ahead
+/// refuses nothing they would accept.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads the whole request body before routing, so that every response keeps the
+/// connection alive.
+///
+/// Many requests are answered without reading their body (404, 405, 415, 406, endpoints
+/// that take none). If the end of that body has not arrived when the handler drops it,
+/// hyper gives up on the connection and closes it right after the response, without a
+/// `Connection: close`; a client that pools connections then sends its next request on a
+/// closed socket ("Peer disconnected", a broken pipe). This hits any client that writes
+/// a body after its headers, e.g. ureq's `POST` without a body, which is chunked with the
+/// last chunk written separately. Java's Jetty consumes unread content before reusing
+/// the connection, so keep-alive clients never saw this there.
+async fn read_body_first(req: Request, next: Next) -> Response {
+    match buffer_body(req).await {
+        Ok(req) => next.run(req).await,
+        Err(refused) => refused,
+    }
+}
+
+/// The request with its body in memory; a body declared larger than [`MAX_BODY_BYTES`] is
+/// left unread (the handler refuses it, and the connection is closed rather than drained).
+/// A body that turns out too large, or fails to arrive, is answered like the handlers'
+/// `Bytes` extractor answers it (413 or 400).
+async fn buffer_body(req: Request) -> Result<Request, Response> {
+    let declared_too_large = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64);
+    if declared_too_large {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    // A bare request, so the limit is axum's default, as in the handlers' extractor.
+    match Bytes::from_request(Request::new(body), &()).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(rejection) => {
+            Err(ApiError::new(rejection.status(), rejection.body_text()).into_response())
+        }
+    }
+}
+
+/// Logs every request (method, path, status, latency) and drops trailing slashes.
+async fn log_and_normalize(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    if let Some(normalized) = strip_trailing_slash(&uri) {
+        *req.uri_mut() = normalized;
+    }
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let latency_ms = start.elapsed().as_millis();
+    tracing::info!(
+        target: "rconnect_rest::request",
+        %method, path = %uri, status, latency_ms,
+        "\"{method} {uri}\" {status} {latency_ms}ms"
+    );
+    resp
+}
+
+fn strip_trailing_slash(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return None;
+    }
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    };
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(PathAndQuery::from_str(&path_and_query).ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+/// `@Consumes(application/json)` (415) and `@Produces(application/json)` (406).
+async fn negotiate(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let reads_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    if reads_body && !content_type_acceptable(headers) {
+        return ApiError::jax_rs(StatusCode::UNSUPPORTED_MEDIA_TYPE).into_response();
+    }
+    if !accepts_json(headers) {
+        return ApiError::jax_rs(StatusCode::NOT_ACCEPTABLE).into_response();
+    }
+    next.run(req).await
+}
+
+/// Jersey matches a declared `Content-Type` against `@Consumes` while selecting the
+/// resource method; a missing one matches anything (see `JsonBody` for what follows).
+fn content_type_acceptable(headers: &HeaderMap) -> bool {
+    match headers.get(CONTENT_TYPE) {
+        Some(ct) => ct
+            .to_str()
+            .ok()
+            .and_then(|ct| ct.split(';').next())
+            .is_some_and(|mt| media_range_matches_json(mt.trim())),
+        None => true,
+    }
+}
+
+/// Whether any `Accept` media range with a non-zero quality admits `application/json`.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(ACCEPT).iter().peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    let mut any_range = false;
+    for value in values {
+        let Ok(value) = value.to_str() else { continue };
+        for range in value.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            if media.is_empty() {
+                continue;
+            }
+            any_range = true;
+            let zero_quality = parts.any(|param| {
+                param
+                    .split_once('=')
+                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                    .and_then(|(_, q)| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            if !zero_quality && media_range_matches_json(media) {
+                return true;
+            }
+        }
+    }
+    // An `Accept` header with no media range at all means "anything".
+    !any_range
+}
+
+fn media_range_matches_json(media: &str) -> bool {
+    let Some((ty, sub)) = media.split_once('/') else {
+        return media == "*";
+    };
+    let (ty, sub) = (ty.trim(), sub.trim());
+    (ty == "*" || ty.eq_ignore_ascii_case("application"))
+        && (sub == "*" || sub.eq_ignore_ascii_case("json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn listener_parsing() {
+        assert_eq!(
+            "http://:8083".parse::<Listener>().unwrap(),
+            Listener::http("", 8083)
+        );
+        assert_eq!(
+            "HTTP://[::1]:0".parse::<Listener>().unwrap(),
+            Listener {
+                scheme: "HTTP".into(),
+                host: "::1".into(),
+                port: 0
+            }
+        );
+        assert_eq!(
+            "http://localhost:80".parse::<Listener>().unwrap(),
+            Listener::http("localhost", 80)
+        );
+        assert!("localhost:80".parse::<Listener>().is_err());
+        assert!("http://localhost".parse::<Listener>().is_err());
+        assert!("http://h:99999".parse::<Listener>().is_err());
+        assert_eq!(Listener::http("::1", 1).to_string(), "http://[::1]:1");
+    }
+
+    #[test]
+    fn trailing_slash() {
+        let uri: Uri = "/connectors/?expand=status".parse().unwrap();
+        assert_eq!(
+            strip_trailing_slash(&uri).unwrap().to_string(),
+            "/connectors?expand=status"
+        );
+        assert!(strip_trailing_slash(&"/".parse().unwrap()).is_none());
+        assert!(strip_trailing_slash(&"/connectors".parse().unwrap()).is_none());
+    }
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    fn body_request(body: Body, content_length: Option<&str>) -> Request {
+        let mut req = Request::new(body);
+        if let Some(len) = content_length {
+            req.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_str(len).unwrap());
+        }
+        req
+    }
+
+    async fn body_of(body: Body) -> Bytes {
+        axum::body::to_bytes(body, usize::MAX).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_ahead() {
+        let req = buffer_body(body_request(Body::from("{}"), Some("2")))
+            .await
+            .unwrap();
+        assert_eq!(body_of(req.into_body()).await, "{}");
+        let req = buffer_body(body_request(Body::empty(), None))
+            .await
+            .unwrap();
+        assert_eq!(body_of(req.into_body()).await, "");
+
+        // Too large as sent: the `Bytes` extractor's 413.
+        let big = Body::from(vec![b' '; MAX_BODY_BYTES + 1]);
+        let refused = buffer_body(body_request(big, None)).await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let text = String::from_utf8(body_of(refused.into_body()).await.to_vec()).unwrap();
+        assert!(text.contains("length limit exceeded"), "{text}");
+
+        // Too large as declared: left to the handler, unread.
+        let req = buffer_body(body_request(Body::from("[]"), Some("3000000")))
+            .await
+            .unwrap();
+        assert_eq!(body_of(req.into_body()).await, "[]");
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert!(accepts_json(&HeaderMap::new()));
+        assert!(accepts_json(&accept("*/*")));
+        assert!(accepts_json(&accept("text/html, application/json;q=0.5")));
+        assert!(accepts_json(&accept("application/*")));
+        assert!(accepts_json(&accept("")));
+        assert!(!accepts_json(&accept("text/plain")));
+        assert!(!accepts_json(&accept("application/json;q=0")));
+    }
+}

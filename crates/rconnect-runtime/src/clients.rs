@@ -1,0 +1,97 @@
+//! The runtime's view of Kafka: just what the task loops need, so the loops do not
+//! depend on how a client library spells it. `kafka_adapter` implements it over
+//! `rconnect-kafka`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rconnect_sdk::record::{TimestampType, TopicPartition};
+use rconnect_sdk::Props;
+use tokio::sync::mpsc;
+
+/// A record ready to produce, borrowed from the converted record (no copy on the way).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutRecord<'a> {
+    pub topic: &'a str,
+    pub partition: Option<i32>,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+    pub timestamp: Option<i64>,
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+}
+
+/// The broker's answer for one sent record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ack {
+    pub token: u64,
+    /// `(partition, offset)` or the error text.
+    pub result: Result<(i32, i64), String>,
+}
+
+/// Why a send did not even get queued.
+#[derive(Debug)]
+pub enum SendFailure {
+    /// The local queue is full: wait for acks and send the record again.
+    QueueFull,
+    /// The record can never be sent (too large, unknown topic in strict mode, ...).
+    Fatal(String),
+}
+
+/// A producer sending records asynchronously; acks arrive on the receiver returned
+/// beside it, tagged with the token given to `send`.
+pub trait ProducerClient: Send + Sync {
+    fn send(&self, record: &OutRecord<'_>, token: u64) -> Result<(), SendFailure>;
+}
+
+/// A consumed record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: Option<i64>,
+    pub timestamp_type: TimestampType,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// A group rebalance as the sink loop sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rebalance {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>),
+}
+
+/// A group consumer with manual commits.
+#[async_trait]
+pub trait ConsumerClient: Send {
+    /// Up to `max` records, waiting at most `timeout` for the first.
+    async fn poll_batch(&mut self, max: usize, timeout: Duration) -> Result<Vec<InRecord>, String>;
+    /// Rebalances seen since the last call, in order.
+    fn take_rebalances(&mut self) -> Vec<Rebalance>;
+    /// Commits next-offsets-to-consume.
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), String>;
+    /// The current position (next offset) of assigned partitions, where known.
+    fn position(&self, tp: &TopicPartition) -> Option<i64>;
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), String>;
+    fn pause(&mut self, tps: &[TopicPartition]) -> Result<(), String>;
+    fn resume(&mut self, tps: &[TopicPartition]) -> Result<(), String>;
+    fn assignment(&self) -> Vec<TopicPartition>;
+    /// Leaves the group and closes.
+    async fn close(&mut self);
+}
+
+/// Makes clients from Java-style client configs (already layered by the worker).
+pub trait KafkaClients: Send + Sync {
+    fn producer(
+        &self,
+        config: &Props,
+    ) -> Result<(Box<dyn ProducerClient>, mpsc::UnboundedReceiver<Ack>), String>;
+    fn consumer(
+        &self,
+        config: &Props,
+        topics: &[String],
+        topics_regex: Option<&str>,
+    ) -> Result<Box<dyn ConsumerClient>, String>;
+}

@@ -1,0 +1,5 @@
+//! Distributed mode: what a worker group shares beyond the stores.
+
+pub mod forward;
+pub mod herder;
+pub mod signing;

@@ -1,0 +1,180 @@
+//! What the standalone and distributed herders share (Java's `AbstractHerder`): statuses,
+//! plugins, validation, source offsets and the answers that do not depend on the mode.
+
+use rconnect_sdk::Props;
+
+use crate::herder::*;
+use crate::offsets::connector_offsets;
+use crate::standalone::KAFKA_VERSION;
+use crate::validation;
+use crate::worker::Worker;
+
+/// `tasks.max` (at least 1) and `tasks.max.enforce` of a connector config.
+pub fn max_tasks(config: &Props) -> (usize, bool) {
+    let max = config
+        .get("tasks.max")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let enforce = config
+        .get("tasks.max.enforce")
+        .map(|v| !v.trim().eq_ignore_ascii_case("false"))
+        .unwrap_or(true);
+    (max, enforce)
+}
+
+/// `PATCH /connectors/{c}/config`: a `None` value deletes the key, others overwrite.
+pub fn apply_patch(
+    mut config: Props,
+    patch: std::collections::BTreeMap<String, Option<String>>,
+) -> Props {
+    for (k, v) in patch {
+        match v {
+            Some(v) => config.insert(k, v),
+            None => config.remove(&k),
+        };
+    }
+    config
+}
+
+/// `GET /`.
+pub fn server_info(cluster_id: &str) -> ServerInfo {
+    ServerInfo {
+        version: KAFKA_VERSION.to_string(),
+        commit: env!("CARGO_PKG_VERSION").to_string(),
+        kafka_cluster_id: cluster_id.to_string(),
+    }
+}
+
+/// `GET /health` once the worker is ready.
+pub fn healthy() -> (u16, WorkerStatus) {
+    (
+        200,
+        WorkerStatus {
+            status: "healthy".into(),
+            message: "Worker has completed startup and is ready to handle requests.".into(),
+        },
+    )
+}
+
+/// `GET /health` before the worker is ready; `stage` says what it is doing.
+pub fn starting(stage: &str) -> (u16, WorkerStatus) {
+    (
+        503,
+        WorkerStatus {
+            status: "starting".into(),
+            message: format!("Worker is still starting up.{stage}"),
+        },
+    )
+}
+
+/// `GET /connectors/{c}/status` from the status store.
+pub fn connector_state(
+    worker: &Worker,
+    name: &str,
+    connector_type: ConnectorType,
+) -> HerderResult<ConnectorStateInfo> {
+    let c = worker
+        .status
+        .connector(name)
+        .ok_or_else(|| HerderError::NotFound(format!("No status found for connector {name}")))?;
+    let tasks = worker
+        .status
+        .tasks(name)
+        .into_iter()
+        .map(|(id, s)| TaskState {
+            id,
+            state: s.state,
+            worker_id: s.worker_id,
+            trace: s.trace,
+        })
+        .collect();
+    Ok(ConnectorStateInfo {
+        name: name.to_string(),
+        connector: ConnectorState {
+            state: c.state,
+            worker_id: c.worker_id,
+            trace: c.trace,
+        },
+        tasks,
+        connector_type,
+    })
+}
+
+/// `GET /connectors/{c}/tasks/{t}/status`.
+pub fn task_state(worker: &Worker, id: &ConnectorTaskId) -> HerderResult<TaskState> {
+    let s = worker
+        .status
+        .task(id)
+        .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+    Ok(TaskState {
+        id: id.task,
+        state: s.state,
+        worker_id: s.worker_id,
+        trace: s.trace,
+    })
+}
+
+/// `GET /connector-plugins/{p}/config`.
+pub fn plugin_config(worker: &Worker, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+    let (_, def) = validation::plugin_config_def(&worker.plugins, plugin)?;
+    Ok(def.keys().iter().map(validation::key_info).collect())
+}
+
+/// `PUT /connector-plugins/{p}/config/validate`.
+pub fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInfos> {
+    validation::validate(
+        &worker.plugins,
+        config,
+        worker.settings.config.topic_creation_enable,
+    )
+}
+
+/// `GET /connectors/{c}/offsets` for the connector configured with `config`.
+pub async fn offsets(
+    worker: &Worker,
+    name: &str,
+    config: &Props,
+) -> HerderResult<ConnectorOffsets> {
+    if worker.connector_type(config) == ConnectorType::Sink {
+        return Err(HerderError::Internal(
+            "Reading sink connector offsets is not supported yet by rconnect".into(),
+        ));
+    }
+    let offsets = connector_offsets(worker.offsets.as_ref(), name).await;
+    Ok(ConnectorOffsets {
+        offsets: offsets
+            .into_iter()
+            .map(|(partition, offset)| ConnectorOffset { partition, offset })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_overwrites_adds_and_deletes() {
+        let config: Props = [("a", "1"), ("b", "2")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let patch = [("a", Some("9")), ("b", None), ("c", Some("3"))]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect();
+        let out = apply_patch(config, patch);
+        assert_eq!(out.get("a").map(String::as_str), Some("9"));
+        assert_eq!(out.get("b"), None);
+        assert_eq!(out.get("c").map(String::as_str), Some("3"));
+        assert_eq!(
+            max_tasks(
+                &[("tasks.max".to_string(), " 3 ".to_string())]
+                    .into_iter()
+                    .collect()
+            ),
+            (3, true)
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! [`KafkaClients`] over `rconnect-kafka` (librdkafka): translates Java client configs
+//! to librdkafka keys and maps the wrappers onto the task loops' seam.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rconnect_config::WorkerConfig;
+use rconnect_kafka::{Admin, Consumer, ConsumerEvent, KafkaConfig, Producer, SendError};
+use rconnect_sdk::record::{TimestampType, TopicPartition};
+use rconnect_sdk::Props;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use crate::clients::{
+    Ack, ConsumerClient, InRecord, KafkaClients, OutRecord, ProducerClient, Rebalance, SendFailure,
+};
+
+/// Makes librdkafka clients.
+#[derive(Default)]
+pub struct RdKafkaClients;
+
+impl RdKafkaClients {
+    pub fn new() -> Self {
+        RdKafkaClients
+    }
+
+    /// The cluster id, as Java fetches it at startup (failure aborts start-up). Brokers
+    /// that do not report one get `""`.
+    pub async fn cluster_id(
+        &self,
+        config: &WorkerConfig,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        // Java hands the admin client every worker key and ignores the ones it does not know;
+        // drop the worker's own keys first so only real client settings are translated.
+        let worker_keys = WorkerConfig::config_def(config.mode);
+        let props: Props = config
+            .connector_admin_config("rconnect-worker-admin", &Props::new())
+            .into_iter()
+            .filter(|(k, _)| {
+                k == "bootstrap.servers"
+                    || k == "client.id"
+                    || (worker_keys.key(k).is_none() && !is_worker_prefixed(k))
+            })
+            .collect();
+        let admin = Admin::new(&translate("admin", &props)).map_err(|e| e.to_string())?;
+        let id = admin.cluster_id(timeout).await.map_err(|e| e.to_string())?;
+        Ok(id.unwrap_or_default())
+    }
+}
+
+/// Keys configuring something other than the admin client itself.
+fn is_worker_prefixed(key: &str) -> bool {
+    [
+        "key.converter.",
+        "value.converter.",
+        "header.converter.",
+        "listeners.",
+        "config.providers.",
+        "rest.",
+        "offset.storage.",
+        "config.storage.",
+        "status.storage.",
+    ]
+    .iter()
+    .any(|p| key.starts_with(p))
+}
+
+/// Java client keys → librdkafka, warning once per client about keys without an equivalent.
+fn translate(client: &str, java: &Props) -> KafkaConfig {
+    let (map, unsupported): (BTreeMap<String, String>, Vec<String>) =
+        rconnect_config::to_librdkafka(java);
+    if !unsupported.is_empty() {
+        warn!(
+            "{client} settings with no librdkafka equivalent are ignored: {}",
+            unsupported.join(", ")
+        );
+    }
+    KafkaConfig::from_map(map)
+}
+
+impl KafkaClients for RdKafkaClients {
+    fn producer(
+        &self,
+        config: &Props,
+    ) -> Result<(Box<dyn ProducerClient>, mpsc::UnboundedReceiver<Ack>), String> {
+        let mut kc = translate("producer", config);
+        // Java's default partitioner hashes keys with murmur2; librdkafka's default does not.
+        if kc.get("partitioner").is_none() {
+            kc.set("partitioner", "murmur2_random");
+        }
+        // Every queued record is also held by the source loop until acknowledged, so the
+        // producer queue bounds the worker's memory; 20,000 records keep a full batch in
+        // flight and the next one filling. (`producer.buffer.memory` still caps bytes.)
+        if kc.get("queue.buffering.max.messages").is_none() {
+            kc.set("queue.buffering.max.messages", "20000");
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Reports go straight into the loop's channel, in its shape.
+        let producer = Producer::with_delivery_callback(&kc, move |d| {
+            let result = d
+                .result
+                .map(|r| (r.partition, r.offset))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Ack {
+                token: d.token,
+                result,
+            });
+        })
+        .map_err(|e| e.to_string())?;
+        Ok((Box::new(RdProducer(producer)), rx))
+    }
+
+    fn consumer(
+        &self,
+        config: &Props,
+        topics: &[String],
+        topics_regex: Option<&str>,
+    ) -> Result<Box<dyn ConsumerClient>, String> {
+        let mut kc = translate("consumer", config);
+        // librdkafka pauses fetching for this long whenever its local queue is full
+        // (default 1 s); a sink that drains the queue a little slower than the reference
+        // would otherwise stall in 1 s steps.
+        if kc.get("fetch.queue.backoff.ms").is_none() {
+            kc.set("fetch.queue.backoff.ms", "10");
+        }
+        let (consumer, events) = Consumer::new(&kc).map_err(|e| e.to_string())?;
+        match topics_regex {
+            Some(re) => consumer.subscribe_regex(re),
+            None => consumer.subscribe(topics),
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(Box::new(RdConsumer {
+            consumer: Some(consumer),
+            events,
+            pending: Vec::new(),
+        }))
+    }
+}
+
+struct RdProducer(Producer);
+
+impl ProducerClient for RdProducer {
+    fn send(&self, r: &OutRecord<'_>, token: u64) -> Result<(), SendFailure> {
+        match self.0.send(
+            r.topic,
+            r.partition,
+            r.key,
+            r.value,
+            r.timestamp,
+            r.headers,
+            token,
+        ) {
+            Ok(()) => Ok(()),
+            // Both mean "not now": the loop waits for acks and sends the record again.
+            Err(SendError::QueueFull) | Err(SendError::Retriable { .. }) => {
+                Err(SendFailure::QueueFull)
+            }
+            Err(e @ SendError::Fatal { .. }) => Err(SendFailure::Fatal(e.to_string())),
+        }
+    }
+}
+
+struct RdConsumer {
+    consumer: Option<Consumer>,
+    events: mpsc::UnboundedReceiver<ConsumerEvent>,
+    pending: Vec<Rebalance>,
+}
+
+fn to_sdk(tp: &rconnect_kafka::TopicPartition) -> TopicPartition {
+    TopicPartition::new(tp.topic.clone(), tp.partition)
+}
+
+fn to_kafka(tp: &TopicPartition) -> rconnect_kafka::TopicPartition {
+    rconnect_kafka::TopicPartition::new(tp.topic.clone(), tp.partition)
+}
+
+impl RdConsumer {
+    fn consumer(&self) -> Result<&Consumer, String> {
+        self.consumer
+            .as_ref()
+            .ok_or_else(|| "consumer is closed".to_string())
+    }
+
+    fn drain_events(&mut self) {
+        while let Ok(e) = self.events.try_recv() {
+            match e {
+                ConsumerEvent::Assigned(tps) => self
+                    .pending
+                    .push(Rebalance::Assigned(tps.iter().map(to_sdk).collect())),
+                ConsumerEvent::Revoked { partitions, lost } => {
+                    let tps: Vec<TopicPartition> = partitions.iter().map(to_sdk).collect();
+                    if lost {
+                        warn!("partitions lost (not committed): {tps:?}");
+                    }
+                    self.pending.push(Rebalance::Revoked(tps));
+                }
+                ConsumerEvent::RebalanceError(e) => warn!("rebalance error: {e}"),
+                ConsumerEvent::CommitCompleted { result: Err(e), .. } => {
+                    warn!("offset commit failed: {e}")
+                }
+                ConsumerEvent::CommitCompleted { .. } => {}
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ConsumerClient for RdConsumer {
+    async fn poll_batch(&mut self, max: usize, timeout: Duration) -> Result<Vec<InRecord>, String> {
+        let records = self
+            .consumer()?
+            .poll_batch(max, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.drain_events();
+        Ok(records
+            .into_iter()
+            .map(|r| InRecord {
+                topic: r.topic,
+                partition: r.partition,
+                offset: r.offset,
+                key: r.key,
+                value: r.value,
+                timestamp: r.timestamp,
+                timestamp_type: match r.timestamp_type {
+                    rconnect_kafka::TimestampType::NoTimestampType => {
+                        TimestampType::NoTimestampType
+                    }
+                    rconnect_kafka::TimestampType::CreateTime => TimestampType::CreateTime,
+                    rconnect_kafka::TimestampType::LogAppendTime => TimestampType::LogAppendTime,
+                },
+                headers: r.headers,
+            })
+            .collect())
+    }
+
+    fn take_rebalances(&mut self) -> Vec<Rebalance> {
+        self.drain_events();
+        std::mem::take(&mut self.pending)
+    }
+
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), String> {
+        let list: Vec<(rconnect_kafka::TopicPartition, i64)> =
+            offsets.iter().map(|(tp, o)| (to_kafka(tp), *o)).collect();
+        self.consumer()?
+            .commit(&list, true)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        let c = self.consumer.as_ref()?;
+        c.position()
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k.topic == tp.topic && k.partition == tp.partition)
+            .and_then(|(_, o)| o)
+    }
+
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), String> {
+        self.consumer()?
+            .seek(&to_kafka(tp), offset)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn pause(&mut self, tps: &[TopicPartition]) -> Result<(), String> {
+        let list: Vec<rconnect_kafka::TopicPartition> = tps.iter().map(to_kafka).collect();
+        self.consumer()?.pause(&list).map_err(|e| e.to_string())
+    }
+
+    fn resume(&mut self, tps: &[TopicPartition]) -> Result<(), String> {
+        let list: Vec<rconnect_kafka::TopicPartition> = tps.iter().map(to_kafka).collect();
+        self.consumer()?.resume(&list).map_err(|e| e.to_string())
+    }
+
+    fn assignment(&self) -> Vec<TopicPartition> {
+        self.consumer
+            .as_ref()
+            .and_then(|c| c.assignment().ok())
+            .map(|v| v.iter().map(to_sdk).collect())
+            .unwrap_or_default()
+    }
+
+    async fn close(&mut self) {
+        if let Some(c) = self.consumer.take() {
+            c.close().await;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The rconnect worker runtime.
+//!
+//! Split as Kafka Connect splits its runtime: the herder decides what runs (configs,
+//! target states, statuses) and the [`worker`] runs it (connector instances and task
+//! loops). Standalone and distributed modes differ only in their herder and stores.
+
+pub mod clients;
+pub mod config_store;
+pub mod distributed;
+pub mod herder;
+pub mod herder_support;
+pub mod kafka_adapter;
+pub mod offsets;
+pub mod plugin_loader;
+pub mod plugins;
+pub mod standalone;
+pub mod status;
+pub mod transform_chain;
+pub mod validation;
+pub mod worker;

@@ -1,0 +1,277 @@
+//! The chain of transformations a connector configures with `transforms` and
+//! `predicates` (transforms-and-errors.md §1): each stage applies its transformation when it
+//! has no predicate, or when `predicate.test(record) XOR negate`.
+
+use std::sync::Arc;
+
+use rconnect_sdk::config::parse_list;
+use rconnect_sdk::record::{ConnectRecord, RecordMeta, SinkMeta, SourceMeta};
+use rconnect_sdk::transform::{Predicate, Transformation};
+use rconnect_sdk::{ConnectError, ConnectResult, Props};
+
+use crate::plugins::{PluginRegistry, PredicatePlugin, TransformationPlugin};
+
+/// Picks the source or sink flavour of a plugin.
+pub trait ChainKind: RecordMeta + Sized {
+    fn new_transformation(p: &TransformationPlugin) -> Box<dyn Transformation<Self>>;
+    fn new_predicate(p: &PredicatePlugin) -> Box<dyn Predicate<Self>>;
+}
+
+impl ChainKind for SourceMeta {
+    fn new_transformation(p: &TransformationPlugin) -> Box<dyn Transformation<Self>> {
+        (p.for_source)()
+    }
+    fn new_predicate(p: &PredicatePlugin) -> Box<dyn Predicate<Self>> {
+        (p.for_source)()
+    }
+}
+
+impl ChainKind for SinkMeta {
+    fn new_transformation(p: &TransformationPlugin) -> Box<dyn Transformation<Self>> {
+        (p.for_sink)()
+    }
+    fn new_predicate(p: &PredicatePlugin) -> Box<dyn Predicate<Self>> {
+        (p.for_sink)()
+    }
+}
+
+struct Stage<M: RecordMeta> {
+    transformation: Box<dyn Transformation<M>>,
+    predicate: Option<Arc<dyn Predicate<M>>>,
+    negate: bool,
+}
+
+/// The configured stages, in order.
+pub struct TransformChain<M: RecordMeta> {
+    stages: Vec<Stage<M>>,
+}
+
+/// Properties under `prefix`, prefix stripped.
+fn sub_props(config: &Props, prefix: &str) -> Props {
+    config
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_string(), v.clone())))
+        .collect()
+}
+
+impl<M: ChainKind> TransformChain<M> {
+    /// A chain with no stages.
+    pub fn empty() -> Self {
+        TransformChain { stages: Vec::new() }
+    }
+
+    /// Builds the chain of a connector config; errors name the alias and key.
+    pub fn from_config(plugins: &PluginRegistry, config: &Props) -> ConnectResult<Self> {
+        let mut predicates: Vec<(String, Arc<dyn Predicate<M>>)> = Vec::new();
+        for alias in parse_list(config.get("predicates").map(String::as_str).unwrap_or("")) {
+            let prefix = format!("predicates.{alias}.");
+            let props = sub_props(config, &prefix);
+            let class = props.get("type").ok_or_else(|| {
+                ConnectError::config(format!(
+                    "Missing required configuration \"{prefix}type\" which has no default value."
+                ))
+            })?;
+            let plugin = plugins.predicate(class).map_err(|e| {
+                ConnectError::config(format!(
+                    "Invalid value {class} for configuration {prefix}type: {e}"
+                ))
+            })?;
+            let mut p = M::new_predicate(plugin);
+            p.configure(&props)
+                .map_err(|e| ConnectError::config(format!("predicate {alias}: {e}")))?;
+            predicates.push((alias, Arc::from(p)));
+        }
+        let mut stages = Vec::new();
+        for alias in parse_list(config.get("transforms").map(String::as_str).unwrap_or("")) {
+            let prefix = format!("transforms.{alias}.");
+            let mut props = sub_props(config, &prefix);
+            // `predicate` and `negate` belong to the stage, not the transformation.
+            let predicate_alias = props.remove("predicate");
+            let negate = match props.remove("negate") {
+                None => false,
+                Some(v) if v.trim().eq_ignore_ascii_case("true") => true,
+                Some(v) if v.trim().eq_ignore_ascii_case("false") => false,
+                Some(v) => return Err(ConnectError::config(format!("Invalid value {v} for configuration {prefix}negate: Expected value to be either true or false"))),
+            };
+            let class = props.get("type").ok_or_else(|| {
+                ConnectError::config(format!(
+                    "Missing required configuration \"{prefix}type\" which has no default value."
+                ))
+            })?;
+            let plugin = plugins.transformation(class).map_err(|e| {
+                ConnectError::config(format!(
+                    "Invalid value {class} for configuration {prefix}type: {e}"
+                ))
+            })?;
+            let mut t = M::new_transformation(plugin);
+            t.configure(&props)
+                .map_err(|e| ConnectError::config(format!("transformation {alias}: {e}")))?;
+            let predicate = match predicate_alias.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None if negate => return Err(ConnectError::config(format!("Invalid value true for configuration {prefix}negate: requires {prefix}predicate to be set"))),
+                None => None,
+                Some(p) => Some(
+                    predicates
+                        .iter()
+                        .find(|(a, _)| a == p)
+                        .map(|(_, pred)| pred.clone())
+                        .ok_or_else(|| ConnectError::config(format!("Invalid value {p} for configuration {prefix}predicate: no such predicate alias in 'predicates'")))?,
+                ),
+            };
+            stages.push(Stage {
+                transformation: t,
+                predicate,
+                negate,
+            });
+        }
+        Ok(TransformChain { stages })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// Runs the record through every stage; `None` once a stage drops it.
+    pub fn apply(&self, mut record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+        for stage in &self.stages {
+            let applies = match &stage.predicate {
+                None => true,
+                Some(p) => p.test(&record)? != stage.negate,
+            };
+            if applies {
+                match stage.transformation.apply(record)? {
+                    Some(r) => record = r,
+                    None => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(record))
+    }
+}
+
+impl<M: RecordMeta> Drop for TransformChain<M> {
+    fn drop(&mut self) {
+        for s in &mut self.stages {
+            s.transformation.close();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rconnect_sdk::config::ConfigDef;
+    use rconnect_sdk::data::Value;
+    use rconnect_sdk::record::SourceRecord;
+
+    /// Appends a configured suffix to the topic.
+    struct Suffix(String);
+    impl<M: RecordMeta> Transformation<M> for Suffix {
+        fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+            self.0 = props
+                .get("suffix")
+                .cloned()
+                .ok_or_else(|| ConnectError::config("suffix missing"))?;
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+        fn apply(&self, mut r: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+            r.topic.push_str(&self.0);
+            Ok(Some(r))
+        }
+    }
+
+    /// True for topics starting with a configured prefix.
+    struct Prefix(String);
+    impl<M: RecordMeta> Predicate<M> for Prefix {
+        fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+            self.0 = props.get("prefix").cloned().unwrap_or_default();
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+        fn test(&self, r: &ConnectRecord<M>) -> ConnectResult<bool> {
+            Ok(r.topic.starts_with(&self.0))
+        }
+    }
+
+    fn registry() -> PluginRegistry {
+        let mut r = PluginRegistry::new();
+        r.register_transformation(TransformationPlugin {
+            class_name: "test.Suffix".into(),
+            version: "1".into(),
+            for_source: Arc::new(|| Box::new(Suffix(String::new()))),
+            for_sink: Arc::new(|| Box::new(Suffix(String::new()))),
+        });
+        r.register_predicate(PredicatePlugin {
+            class_name: "test.Prefix".into(),
+            version: "1".into(),
+            for_source: Arc::new(|| Box::new(Prefix(String::new()))),
+            for_sink: Arc::new(|| Box::new(Prefix(String::new()))),
+        });
+        r
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn rec(topic: &str) -> SourceRecord {
+        SourceRecord::new(None, None, topic, None, Value::Null)
+    }
+
+    #[test]
+    fn stages_run_in_order_with_predicates_and_negate() {
+        let config = props(&[
+            ("transforms", "a, b"),
+            ("transforms.a.type", "Suffix"),
+            ("transforms.a.suffix", "-x"),
+            ("transforms.b.type", "test.Suffix"),
+            ("transforms.b.suffix", "-y"),
+            ("transforms.b.predicate", "isLogs"),
+            ("transforms.b.negate", "true"),
+            ("predicates", "isLogs"),
+            ("predicates.isLogs.type", "Prefix"),
+            ("predicates.isLogs.prefix", "logs"),
+        ]);
+        let chain = TransformChain::<SourceMeta>::from_config(&registry(), &config).unwrap();
+        assert_eq!(chain.apply(rec("logs")).unwrap().unwrap().topic, "logs-x");
+        assert_eq!(
+            chain.apply(rec("metrics")).unwrap().unwrap().topic,
+            "metrics-x-y"
+        );
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let reg = registry();
+        let err = |pairs: &[(&str, &str)]| {
+            TransformChain::<SinkMeta>::from_config(&reg, &props(pairs))
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(err(&[("transforms", "a")]).contains("transforms.a.type"));
+        assert!(err(&[("transforms", "a"), ("transforms.a.type", "Nope")])
+            .contains("transforms.a.type"));
+        assert!(err(&[
+            ("transforms", "a"),
+            ("transforms.a.type", "Suffix"),
+            ("transforms.a.suffix", "s"),
+            ("transforms.a.negate", "true")
+        ])
+        .contains("transforms.a.negate"));
+        assert!(err(&[
+            ("transforms", "a"),
+            ("transforms.a.type", "Suffix"),
+            ("transforms.a.suffix", "s"),
+            ("transforms.a.predicate", "p")
+        ])
+        .contains("transforms.a.predicate"));
+    }
+}

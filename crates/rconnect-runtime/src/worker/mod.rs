@@ -1,0 +1,557 @@
+//! The worker: runs connector instances and task loops for whatever the herder assigns.
+
+mod convert;
+mod sink;
+mod source;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use rconnect_config::WorkerConfig;
+use rconnect_sdk::connector::{Connector, ConnectorContext, SinkConnector, SourceConnector};
+use rconnect_sdk::stop::{stop_pair, StopTrigger};
+use rconnect_sdk::{ConnectError, ConnectResult, Props};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn, Instrument};
+
+pub use convert::Converters;
+
+use crate::clients::KafkaClients;
+use crate::herder::{ConnectorTaskId, ConnectorType, State, TargetState};
+use crate::offsets::OffsetBackingStore;
+use crate::plugins::{ConnectorFactory, PluginRegistry};
+use crate::status::{failure_trace, Status, StatusStore};
+
+/// The worker's identity and configuration.
+#[derive(Clone)]
+pub struct WorkerSettings {
+    /// `<advertised host>:<port>`, written in status records.
+    pub worker_id: String,
+    pub config: Arc<WorkerConfig>,
+}
+
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
+
+impl WorkerSettings {
+    pub fn offset_flush_interval(&self) -> Duration {
+        millis(self.config.offset_flush_interval_ms)
+    }
+    pub fn offset_flush_timeout(&self) -> Duration {
+        millis(self.config.offset_flush_timeout_ms)
+    }
+    pub fn graceful_shutdown_timeout(&self) -> Duration {
+        millis(self.config.task_shutdown_graceful_timeout_ms)
+    }
+}
+
+/// Messages a running connector sends its herder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectorEvent {
+    /// `ConnectorContext::request_task_reconfiguration`.
+    Reconfigure(String),
+}
+
+enum Instance {
+    Source(Box<dyn SourceConnector>),
+    Sink(Box<dyn SinkConnector>),
+}
+
+impl Instance {
+    fn as_connector(&mut self) -> &mut dyn Connector {
+        match self {
+            Instance::Source(c) => c.as_mut(),
+            Instance::Sink(c) => c.as_mut(),
+        }
+    }
+}
+
+struct RunningConnector {
+    instance: tokio::sync::Mutex<Instance>,
+    config: Props,
+    started: Mutex<bool>,
+}
+
+struct RunningTask {
+    stop: StopTrigger,
+    target: watch::Sender<TargetState>,
+    join: JoinHandle<()>,
+}
+
+struct Context {
+    name: String,
+    events: mpsc::UnboundedSender<ConnectorEvent>,
+    status: Arc<dyn StatusStore>,
+    worker_id: String,
+    generation: Arc<std::sync::atomic::AtomicI32>,
+}
+
+impl ConnectorContext for Context {
+    fn request_task_reconfiguration(&self) {
+        let _ = self
+            .events
+            .send(ConnectorEvent::Reconfigure(self.name.clone()));
+    }
+    fn raise_error(&self, error: ConnectError) {
+        warn!(connector = %self.name, "connector raised an error: {error}");
+        self.status.put_connector(
+            &self.name,
+            Status {
+                state: State::Failed,
+                trace: Some(failure_trace(&error, "ConnectorContext.raiseError")),
+                worker_id: self.worker_id.clone(),
+                generation: self.generation.load(std::sync::atomic::Ordering::SeqCst),
+            },
+        );
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs connectors and tasks; owns nothing about which should run (that is the herder).
+pub struct Worker {
+    pub settings: WorkerSettings,
+    pub plugins: Arc<PluginRegistry>,
+    pub offsets: Arc<dyn OffsetBackingStore>,
+    pub status: Arc<dyn StatusStore>,
+    pub kafka: Arc<dyn KafkaClients>,
+    events: mpsc::UnboundedSender<ConnectorEvent>,
+    connectors: Mutex<HashMap<String, Arc<RunningConnector>>>,
+    tasks: Mutex<HashMap<ConnectorTaskId, RunningTask>>,
+    /// Shared with connector contexts, whose errors are written at the current generation.
+    generation: Arc<std::sync::atomic::AtomicI32>,
+}
+
+impl Worker {
+    pub fn new(
+        settings: WorkerSettings,
+        plugins: Arc<PluginRegistry>,
+        offsets: Arc<dyn OffsetBackingStore>,
+        status: Arc<dyn StatusStore>,
+        kafka: Arc<dyn KafkaClients>,
+    ) -> (Arc<Worker>, mpsc::UnboundedReceiver<ConnectorEvent>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        let w = Worker {
+            settings,
+            plugins,
+            offsets,
+            status,
+            kafka,
+            events,
+            connectors: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(HashMap::new()),
+            generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+        };
+        (Arc::new(w), rx)
+    }
+
+    /// The group generation written in status records (0 in standalone).
+    pub fn set_generation(&self, generation: i32) {
+        self.generation
+            .store(generation, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn generation(&self) -> i32 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn put_status(&self, f: impl FnOnce(Status)) {
+        f(Status {
+            state: State::Running,
+            trace: None,
+            worker_id: self.settings.worker_id.clone(),
+            generation: self.generation(),
+        })
+    }
+
+    fn connector_status(&self, name: &str, state: State, trace: Option<String>) {
+        self.put_status(|mut s| {
+            s.state = state;
+            s.trace = trace;
+            self.status.put_connector(name, s)
+        });
+    }
+
+    /// The type of the connector class named in `config`.
+    pub fn connector_type(&self, config: &Props) -> ConnectorType {
+        config
+            .get("connector.class")
+            .and_then(|c| self.plugins.connector(c).ok())
+            .map(|p| p.connector_type())
+            .unwrap_or(ConnectorType::Unknown)
+    }
+
+    /// Creates and (if the target is STARTED) starts a connector instance. A failure to
+    /// start is recorded as FAILED status and returned.
+    pub async fn start_connector(
+        &self,
+        name: &str,
+        config: Props,
+        target: TargetState,
+    ) -> ConnectResult<()> {
+        let class = config.get("connector.class").cloned().unwrap_or_default();
+        let plugin = self
+            .plugins
+            .connector(&class)
+            .map_err(|e| ConnectError::config(e.to_string()))?
+            .clone();
+        let instance = match &plugin.factory {
+            ConnectorFactory::Source { connector, .. } => Instance::Source(connector()),
+            ConnectorFactory::Sink { connector, .. } => Instance::Sink(connector()),
+        };
+        let running = Arc::new(RunningConnector {
+            instance: tokio::sync::Mutex::new(instance),
+            config: config.clone(),
+            started: Mutex::new(false),
+        });
+        self.connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), running.clone());
+        match target {
+            TargetState::Started => self.start_instance(name, &running).await,
+            TargetState::Paused => {
+                self.connector_status(name, State::Paused, None);
+                Ok(())
+            }
+            TargetState::Stopped => {
+                self.connector_status(name, State::Stopped, None);
+                Ok(())
+            }
+        }
+    }
+
+    async fn start_instance(&self, name: &str, running: &RunningConnector) -> ConnectResult<()> {
+        let ctx = Arc::new(Context {
+            name: name.to_string(),
+            events: self.events.clone(),
+            status: self.status.clone(),
+            worker_id: self.settings.worker_id.clone(),
+            generation: self.generation.clone(),
+        });
+        let mut inst = running.instance.lock().await;
+        let result = inst
+            .as_connector()
+            .start(ctx, running.config.clone())
+            .instrument(tracing::info_span!("connector", connector = %name))
+            .await;
+        match result {
+            Ok(()) => {
+                *running.started.lock().unwrap_or_else(|p| p.into_inner()) = true;
+                info!(connector = %name, "connector started");
+                self.connector_status(name, State::Running, None);
+                Ok(())
+            }
+            Err(e) => {
+                self.connector_failed(name, &e, "WorkerConnector.doStart");
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the connector instance (not its tasks).
+    pub async fn stop_connector(&self, name: &str) {
+        let running = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        if let Some(running) = running {
+            self.stop_instance(name, &running).await;
+        }
+    }
+
+    async fn stop_instance(&self, name: &str, running: &RunningConnector) {
+        let was_started = std::mem::replace(
+            &mut *running.started.lock().unwrap_or_else(|p| p.into_inner()),
+            false,
+        );
+        if was_started {
+            let mut inst = running.instance.lock().await;
+            if let Err(e) = inst.as_connector().stop().await {
+                warn!(connector = %name, "connector failed to stop cleanly: {e}");
+            }
+        }
+    }
+
+    /// Applies a target state to a running connector instance and its tasks.
+    pub async fn set_target_state(&self, name: &str, target: TargetState) -> ConnectResult<()> {
+        let running = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned();
+        if let Some(running) = running {
+            let failed = self
+                .status
+                .connector(name)
+                .map(|s| s.state == State::Failed)
+                .unwrap_or(false);
+            match target {
+                TargetState::Started => {
+                    let started = *running.started.lock().unwrap_or_else(|p| p.into_inner());
+                    if !started {
+                        self.start_instance(name, &running).await?;
+                    } else {
+                        self.connector_status(name, State::Running, None);
+                    }
+                }
+                // Java rejects pausing a FAILED connector: it stays FAILED.
+                TargetState::Paused if failed => {}
+                TargetState::Paused => {
+                    self.stop_instance(name, &running).await;
+                    self.connector_status(name, State::Paused, None);
+                }
+                TargetState::Stopped => {
+                    self.stop_instance(name, &running).await;
+                    self.connector_status(name, State::Stopped, None);
+                }
+            }
+        }
+        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, t) in tasks.iter() {
+            if id.connector == name {
+                t.target.send_replace(target);
+            }
+        }
+        Ok(())
+    }
+
+    /// The task configs of a started connector, with `task.class` added and `topics` /
+    /// `topics.regex` copied from the connector config (worker.md §5.4).
+    pub async fn connector_task_configs(
+        &self,
+        name: &str,
+        max_tasks: usize,
+        enforce: bool,
+    ) -> ConnectResult<Vec<Props>> {
+        let running = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                ConnectError::connect(format!("Connector {name} is not running on this worker"))
+            })?;
+        let mut inst = running.instance.lock().await;
+        let c = inst.as_connector();
+        let task_class = c.task_class();
+        let configs = c.task_configs(max_tasks)?;
+        if enforce && configs.len() > max_tasks {
+            return Err(ConnectError::connect(format!(
+                "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect.",
+                configs.len()
+            )));
+        }
+        Ok(configs
+            .into_iter()
+            .map(|mut t| {
+                t.insert("task.class".into(), task_class.clone());
+                for k in ["topics", "topics.regex"] {
+                    if let Some(v) = running.config.get(k) {
+                        t.insert(k.into(), v.clone());
+                    }
+                }
+                t
+            })
+            .collect())
+    }
+
+    /// Starts one task of a connector whose config is `connector_config`.
+    pub fn start_task(
+        self: &Arc<Self>,
+        id: ConnectorTaskId,
+        connector_config: Props,
+        task_config: Props,
+        target: TargetState,
+    ) -> ConnectResult<()> {
+        let class = connector_config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        let plugin = self
+            .plugins
+            .connector(&class)
+            .map_err(|e| ConnectError::config(e.to_string()))?
+            .clone();
+        let (stop, signal) = stop_pair();
+        let (target_tx, target_rx) = watch::channel(target);
+        let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
+        let worker = self.clone();
+        let task_id = id.clone();
+        let run: futures::future::BoxFuture<'static, ()> = match plugin.factory {
+            ConnectorFactory::Source { task, .. } => Box::pin(source::run(
+                worker.clone(),
+                task_id.clone(),
+                connector_config,
+                task_config,
+                task(),
+                signal,
+                target_rx,
+            )),
+            ConnectorFactory::Sink { task, .. } => Box::pin(sink::run(
+                worker.clone(),
+                task_id.clone(),
+                connector_config,
+                task_config,
+                task(),
+                signal,
+                target_rx,
+            )),
+        };
+        // A panic in connector code fails only this task, with the panic as its trace.
+        let join = tokio::spawn(
+            async move {
+                if let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await {
+                    let msg = panic_message(panic.as_ref());
+                    warn!("task panicked: {msg}");
+                    worker.task_status(
+                        &task_id,
+                        State::Failed,
+                        Some(format!(
+                            "java.lang.RuntimeException: task panicked: {msg}\n"
+                        )),
+                    );
+                }
+            }
+            .instrument(span),
+        );
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            id,
+            RunningTask {
+                stop,
+                target: target_tx,
+                join,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops a task and waits for it (up to the graceful timeout, then abandons it).
+    pub async fn stop_task(&self, id: &ConnectorTaskId) {
+        let t = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(t) = t {
+            t.stop.stop();
+            self.await_task(id, t.join).await;
+        }
+    }
+
+    async fn await_task(&self, id: &ConnectorTaskId, mut join: JoinHandle<()>) {
+        // The loop's own shutdown (final flush and offset commit) gets the graceful budget
+        // on top of the flush timeout it may spend waiting for acks.
+        let budget =
+            self.settings.graceful_shutdown_timeout() + self.settings.offset_flush_timeout();
+        if tokio::time::timeout(budget, &mut join).await.is_err() {
+            warn!(task = %id, "task did not stop within {budget:?}; abandoning it");
+            join.abort();
+        }
+    }
+
+    /// Stops every task of `connector`, concurrently.
+    pub async fn stop_tasks_of(&self, connector: &str) {
+        let ids: Vec<ConnectorTaskId> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|id| id.connector == connector)
+            .cloned()
+            .collect();
+        futures::future::join_all(ids.iter().map(|id| self.stop_task(id))).await;
+    }
+
+    /// Connectors whose instance exists on this worker.
+    pub fn connector_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Task ids running here.
+    pub fn task_ids(&self) -> Vec<ConnectorTaskId> {
+        let mut ids: Vec<ConnectorTaskId> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Stops everything: tasks first (concurrently), then connectors.
+    pub async fn stop_all(&self) {
+        let tasks: Vec<(ConnectorTaskId, RunningTask)> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        for (_, t) in &tasks {
+            t.stop.stop();
+        }
+        futures::future::join_all(
+            tasks
+                .into_iter()
+                .map(|(id, t)| async move { self.await_task(&id, t.join).await }),
+        )
+        .await;
+        let names: Vec<String> = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for n in names {
+            self.stop_connector(&n).await;
+        }
+    }
+
+    /// Marks a connector FAILED with the error as its trace.
+    pub(crate) fn connector_failed(&self, name: &str, error: &ConnectError, context: &str) {
+        warn!(connector = %name, "connector failed ({context}): {error}");
+        self.connector_status(name, State::Failed, Some(failure_trace(error, context)));
+    }
+
+    /// Marks a task FAILED with the error as its trace (`context` names where it failed, as
+    /// the Java frame would).
+    pub(crate) fn task_failed(&self, id: &ConnectorTaskId, error: &ConnectError, context: &str) {
+        warn!(task = %id, "task failed ({context}): {error}");
+        self.task_status(id, State::Failed, Some(failure_trace(error, context)));
+    }
+
+    pub(crate) fn task_status(&self, id: &ConnectorTaskId, state: State, trace: Option<String>) {
+        self.put_status(|mut s| {
+            s.state = state;
+            s.trace = trace;
+            self.status.put_task(id, s)
+        });
+    }
+}

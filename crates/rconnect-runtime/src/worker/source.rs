@@ -1,0 +1,467 @@
+//! The source task loop (transforms-and-errors.md §8): poll, convert, produce, and
+//! commit the offsets of acknowledged records every `offset.flush.interval.ms`.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
+use rconnect_sdk::offset::OffsetMap;
+use rconnect_sdk::record::{RecordMetadata, SourceMeta, SourceRecord};
+use rconnect_sdk::stop::StopSignal;
+use rconnect_sdk::{ConnectError, ConnectResult, Props};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::{Converters, Worker};
+use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
+use crate::herder::{ConnectorTaskId, State, TargetState};
+use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
+use crate::transform_chain::TransformChain;
+
+/// A record handed to the producer and not yet acknowledged.
+struct Submitted {
+    partition: Option<OffsetMap>,
+    offset: Option<OffsetMap>,
+    acked: bool,
+    /// Kept only when the task wants `commit_record`.
+    record: Option<SourceRecord>,
+    metadata: Option<RecordMetadata>,
+}
+
+/// Submitted records in send order. Offsets become committable once every record sent
+/// before them is acknowledged: a conservative form of Java's per-partition acked prefix
+/// that never commits past an unacknowledged record.
+#[derive(Default)]
+struct InFlight {
+    base: u64,
+    queue: VecDeque<Submitted>,
+    /// Latest committable offset per source partition, in first-seen order.
+    committable: Vec<(OffsetMap, Option<OffsetMap>)>,
+    failure: Option<String>,
+}
+
+impl InFlight {
+    fn next_token(&self) -> u64 {
+        self.base + self.queue.len() as u64
+    }
+
+    fn push(&mut self, s: Submitted) -> u64 {
+        let t = self.next_token();
+        self.queue.push_back(s);
+        t
+    }
+
+    fn ack(&mut self, ack: Ack) {
+        let Some(i) = ack.token.checked_sub(self.base) else {
+            return;
+        };
+        let Some(s) = self.queue.get_mut(i as usize) else {
+            return;
+        };
+        match ack.result {
+            Ok((partition, offset)) => {
+                s.acked = true;
+                if let Some(r) = &s.record {
+                    s.metadata = Some(RecordMetadata {
+                        topic: r.topic.clone(),
+                        partition,
+                        offset,
+                        timestamp: r.timestamp,
+                    });
+                }
+            }
+            Err(e) => {
+                if self.failure.is_none() {
+                    self.failure = Some(e);
+                }
+            }
+        }
+    }
+
+    /// Moves the acknowledged prefix into `committable`, returning records for
+    /// `commit_record`.
+    fn drain_acked(&mut self) -> Vec<(SourceRecord, Option<RecordMetadata>)> {
+        let mut done = Vec::new();
+        while self.queue.front().is_some_and(|s| s.acked) {
+            let s = self.queue.pop_front().expect("front exists");
+            self.base += 1;
+            if let Some(p) = s.partition {
+                match self.committable.iter_mut().find(|(q, _)| *q == p) {
+                    Some(slot) => slot.1 = s.offset,
+                    None => self.committable.push((p, s.offset)),
+                }
+            }
+            if let Some(r) = s.record {
+                done.push((r, s.metadata));
+            }
+        }
+        done
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+struct Loop {
+    worker: Arc<Worker>,
+    id: ConnectorTaskId,
+    task: Box<dyn SourceTask>,
+    converters: Converters,
+    producer: Box<dyn ProducerClient>,
+    acks: mpsc::UnboundedReceiver<Ack>,
+    inflight: InFlight,
+    chain: TransformChain<SourceMeta>,
+    wants_commit_record: bool,
+    /// Offsets taken for a flush that failed, retried at the next one.
+    unflushed: Vec<(OffsetMap, Option<OffsetMap>)>,
+}
+
+pub(super) async fn run(
+    worker: Arc<Worker>,
+    id: ConnectorTaskId,
+    connector_config: Props,
+    task_config: Props,
+    task: Box<dyn SourceTask>,
+    stop: StopSignal,
+    mut target: watch::Receiver<TargetState>,
+) {
+    let mut lp = match prepare(&worker, &id, &connector_config, task) {
+        Ok(lp) => lp,
+        Err(e) => {
+            worker.task_failed(&id, &e, "Worker.startTask");
+            return;
+        }
+    };
+    let ctx = SourceTaskContext {
+        configs: task_config.clone(),
+        offset_reader: Arc::new(ConnectorOffsetReader {
+            connector: id.connector.clone(),
+            store: worker.offsets.clone(),
+        }),
+        stop: stop.clone(),
+    };
+    if *target.borrow() == TargetState::Paused {
+        worker.task_status(&id, State::Paused, None);
+        if !wait_resumed(&mut target, &stop).await {
+            return;
+        }
+    }
+    if let Err(e) = lp.task.start(ctx, task_config).await {
+        worker.task_failed(&id, &e, "WorkerSourceTask.initializeAndStart");
+        let _ = lp.task.stop().await;
+        return;
+    }
+    info!("source task started");
+    worker.task_status(&id, State::Running, None);
+    let result = lp.execute(&stop, &mut target).await;
+    let flushed = lp.shutdown().await;
+    if let Err(e) = lp.task.stop().await {
+        warn!("task stop failed: {e}");
+    }
+    match result.and(flushed) {
+        Ok(()) => {
+            info!("source task stopped");
+            // A stopped task's status stays as the herder sets it (removed on delete).
+        }
+        Err(e) => {
+            worker.task_failed(&id, &e, "WorkerSourceTask.execute");
+        }
+    }
+}
+
+fn prepare(
+    worker: &Arc<Worker>,
+    id: &ConnectorTaskId,
+    connector_config: &Props,
+    task: Box<dyn SourceTask>,
+) -> ConnectResult<Loop> {
+    let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
+    let config =
+        worker
+            .settings
+            .config
+            .task_producer_config(&id.connector, id.task, connector_config);
+    let (producer, acks) = worker
+        .kafka
+        .producer(&config)
+        .map_err(ConnectError::connect)?;
+    let wants_commit_record = task.wants_commit_record();
+    let chain = TransformChain::from_config(&worker.plugins, connector_config)?;
+    Ok(Loop {
+        worker: worker.clone(),
+        id: id.clone(),
+        chain,
+        task,
+        converters,
+        producer,
+        acks,
+        inflight: InFlight::default(),
+        wants_commit_record,
+        unflushed: Vec::new(),
+    })
+}
+
+/// Waits until the target state leaves PAUSED; false if stopped meanwhile.
+async fn wait_resumed(target: &mut watch::Receiver<TargetState>, stop: &StopSignal) -> bool {
+    loop {
+        if stop.is_stopped() {
+            return false;
+        }
+        if *target.borrow_and_update() != TargetState::Paused {
+            return true;
+        }
+        tokio::select! {
+            _ = stop.stopped() => return false,
+            changed = target.changed() => if changed.is_err() { return false },
+        }
+    }
+}
+
+impl Loop {
+    async fn execute(
+        &mut self,
+        stop: &StopSignal,
+        target: &mut watch::Receiver<TargetState>,
+    ) -> ConnectResult<()> {
+        let interval = self.worker.settings.offset_flush_interval();
+        let mut next_commit = Instant::now() + interval;
+        loop {
+            if stop.is_stopped() {
+                return Ok(());
+            }
+            self.take_acks().await?;
+            if Instant::now() >= next_commit {
+                self.commit_offsets().await;
+                next_commit = Instant::now() + interval;
+            }
+            if *target.borrow() == TargetState::Paused {
+                self.worker.task_status(&self.id, State::Paused, None);
+                if !wait_resumed(target, stop).await {
+                    return Ok(());
+                }
+                self.worker.task_status(&self.id, State::Running, None);
+                continue;
+            }
+            let batch = match self.task.poll().await {
+                Ok(Some(b)) => b,
+                Ok(None) => continue,
+                Err(ConnectError::Retriable(e)) => {
+                    warn!("retriable exception in poll, will poll again: {e}");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for record in batch {
+                self.send(record).await?;
+            }
+        }
+    }
+
+    /// Handles acks already received, without waiting.
+    async fn take_acks(&mut self) -> ConnectResult<()> {
+        while let Ok(ack) = self.acks.try_recv() {
+            self.inflight.ack(ack);
+        }
+        self.after_acks().await
+    }
+
+    async fn after_acks(&mut self) -> ConnectResult<()> {
+        if let Some(e) = self.inflight.failure.take() {
+            return Err(ConnectError::connect(format!(
+                "Unrecoverable exception from producer send callback: {e}"
+            )));
+        }
+        for (record, meta) in self.inflight.drain_acked() {
+            if let Err(e) = self.task.commit_record(&record, meta.as_ref()).await {
+                warn!("commitRecord failed (ignored, as Java does): {e}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, record: SourceRecord) -> ConnectResult<()> {
+        if let Some(p) = &record.meta.source_partition {
+            validate_offset_map("Partition", p)?;
+        }
+        if let Some(o) = &record.meta.source_offset {
+            validate_offset_map("Offset", o)?;
+        }
+        let mut record = if self.chain.is_empty() {
+            record
+        } else {
+            let original = if self.wants_commit_record {
+                Some(record.clone())
+            } else {
+                None
+            };
+            match self.chain.apply(record)? {
+                Some(r) => r,
+                None => {
+                    // Dropped: Java reports it with no metadata and commits no offset for it.
+                    if let Some(original) = original {
+                        if let Err(e) = self.task.commit_record(&original, None).await {
+                            warn!("commitRecord failed (ignored, as Java does): {e}");
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+        };
+        let mut headers = Vec::with_capacity(record.headers.len());
+        for h in record.headers.iter() {
+            headers.push((
+                h.key.clone(),
+                self.converters.header.from_connect_header(
+                    &record.topic,
+                    &h.key,
+                    h.schema.as_ref(),
+                    &h.value,
+                )?,
+            ));
+        }
+        let key = self
+            .converters
+            .key
+            .from_connect(
+                &record.topic,
+                &mut record.headers,
+                record.key_schema.as_ref(),
+                &record.key,
+            )
+            .await?;
+        let value = self
+            .converters
+            .value
+            .from_connect(
+                &record.topic,
+                &mut record.headers,
+                record.value_schema.as_ref(),
+                &record.value,
+            )
+            .await?;
+        if let Some(ts) = record.timestamp {
+            if ts < 0 {
+                return Err(ConnectError::connect(format!(
+                    "Invalid record timestamp {ts}"
+                )));
+            }
+        }
+        // The token is the next in-flight slot; the record is only registered once the
+        // producer took it, so a refused send leaves nothing behind.
+        let token = self.inflight.next_token();
+        loop {
+            let out = OutRecord {
+                topic: &record.topic,
+                partition: record.kafka_partition,
+                key: key.as_deref(),
+                value: value.as_deref(),
+                timestamp: record.timestamp,
+                headers: &headers,
+            };
+            match self.producer.send(&out, token) {
+                Ok(()) => break,
+                Err(SendFailure::QueueFull) => {
+                    // Make room: wait for at least one ack before trying again.
+                    match tokio::time::timeout(Duration::from_millis(100), self.acks.recv()).await {
+                        Ok(Some(ack)) => {
+                            self.inflight.ack(ack);
+                            self.take_acks().await?;
+                        }
+                        Ok(None) => return Err(ConnectError::connect("producer closed")),
+                        Err(_) => {}
+                    }
+                }
+                Err(SendFailure::Fatal(e)) => {
+                    return Err(ConnectError::connect(format!(
+                        "Unrecoverable exception trying to send: {e}"
+                    )))
+                }
+            }
+        }
+        let partition = record.meta.source_partition.take();
+        let offset = record.meta.source_offset.take();
+        let kept = if self.wants_commit_record {
+            Some(record)
+        } else {
+            None
+        };
+        let pushed = self.inflight.push(Submitted {
+            partition,
+            offset,
+            acked: false,
+            record: kept,
+            metadata: None,
+        });
+        debug_assert_eq!(pushed, token);
+        Ok(())
+    }
+
+    /// Writes the committable offsets to the store, then calls `commit()`.
+    async fn commit_offsets(&mut self) -> bool {
+        let mut pending = std::mem::take(&mut self.unflushed);
+        for (p, o) in std::mem::take(&mut self.inflight.committable) {
+            match pending.iter_mut().find(|(q, _)| *q == p) {
+                Some(slot) => slot.1 = o,
+                None => pending.push((p, o)),
+            }
+        }
+        if !pending.is_empty() {
+            let entries: Vec<(Vec<u8>, Option<Vec<u8>>)> = pending
+                .iter()
+                .map(|(p, o)| {
+                    (
+                        offset_key(&self.id.connector, p),
+                        o.as_ref()
+                            .map(|o| serde_json::to_vec(o).expect("offset map is JSON")),
+                    )
+                })
+                .collect();
+            let timeout = self.worker.settings.offset_flush_timeout();
+            match tokio::time::timeout(timeout, self.worker.offsets.set(entries)).await {
+                Ok(Ok(())) => debug!("committed offsets of {} partition(s)", pending.len()),
+                Ok(Err(e)) => {
+                    warn!("offset flush failed, will retry: {e}");
+                    self.unflushed = pending;
+                    return false;
+                }
+                Err(_) => {
+                    warn!("offset flush timed out after {timeout:?}, will retry");
+                    self.unflushed = pending;
+                    return false;
+                }
+            }
+        }
+        if let Err(e) = self.task.commit().await {
+            warn!("task commit() failed (ignored): {e}");
+        }
+        true
+    }
+
+    /// Waits for in-flight records (up to the flush timeout), then commits offsets.
+    async fn shutdown(&mut self) -> ConnectResult<()> {
+        let deadline = Instant::now() + self.worker.settings.offset_flush_timeout();
+        let mut result = Ok(());
+        while !self.inflight.is_empty() {
+            match tokio::time::timeout_at(deadline, self.acks.recv()).await {
+                Ok(Some(ack)) => {
+                    self.inflight.ack(ack);
+                    if let Err(e) = self.take_acks().await {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                Ok(None) | Err(_) => {
+                    warn!("{} record(s) still unacknowledged at shutdown; their offsets are not committed", self.inflight.queue.len());
+                    break;
+                }
+            }
+        }
+        if !self.commit_offsets().await {
+            warn!("final offset commit failed");
+        }
+        result
+    }
+}

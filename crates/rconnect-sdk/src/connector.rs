@@ -1,0 +1,243 @@
+//! Connectors and tasks (Java `Connector`, `SourceConnector`, `SinkConnector`,
+//! `SourceTask`, `SinkTask` and their contexts).
+//!
+//! A connector is configured once and splits its work into task configs; tasks do the
+//! work. The worker owns every instance: it calls the methods in order, never two at once
+//! on the same instance, and interrupts waits through the [`StopSignal`] in the context.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::config::{ConfigDef, ConfigValueReport};
+use crate::error::{ConnectError, ConnectResult};
+use crate::offset::OffsetStorageReader;
+use crate::record::{RecordMetadata, SinkRecord, SourceRecord, TopicPartition};
+use crate::stop::StopSignal;
+use crate::Props;
+
+/// What a connector may ask of the worker (Java `ConnectorContext`).
+pub trait ConnectorContext: Send + Sync {
+    /// The connector's task configs changed: the worker calls `task_configs` again.
+    fn request_task_reconfiguration(&self);
+    /// The connector failed in the background; it will be shown FAILED.
+    fn raise_error(&self, error: ConnectError);
+}
+
+/// Behaviour shared by source and sink connectors.
+#[async_trait]
+pub trait Connector: Send {
+    /// The plugin version shown by `GET /connector-plugins`.
+    fn version(&self) -> String;
+    /// The connector's own configuration keys.
+    fn config_def(&self) -> ConfigDef;
+    /// Validates a config; the default checks it against [`Connector::config_def`].
+    fn validate(&self, props: &Props) -> Vec<ConfigValueReport> {
+        self.config_def().validate(props)
+    }
+    /// Starts the connector with its (already validated) configuration.
+    async fn start(&mut self, ctx: Arc<dyn ConnectorContext>, props: Props) -> ConnectResult<()>;
+    /// The configs of at most `max_tasks` tasks.
+    fn task_configs(&mut self, max_tasks: usize) -> ConnectResult<Vec<Props>>;
+    /// Stops the connector.
+    async fn stop(&mut self) -> ConnectResult<()>;
+    /// The class name written as `task.class` in task configs.
+    fn task_class(&self) -> String;
+}
+
+/// Whether a source connector can do exactly-once delivery (KIP-618).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactlyOnceSupport {
+    Supported,
+    Unsupported,
+}
+
+/// A connector that reads from an external system into Kafka.
+#[async_trait]
+pub trait SourceConnector: Connector {
+    fn exactly_once_support(&self, _props: &Props) -> Option<ExactlyOnceSupport> {
+        None
+    }
+}
+
+/// A connector that writes Kafka records to an external system.
+#[async_trait]
+pub trait SinkConnector: Connector {}
+
+/// What a source task is given (Java `SourceTaskContext`).
+#[derive(Clone)]
+pub struct SourceTaskContext {
+    pub configs: Props,
+    pub offset_reader: Arc<dyn OffsetStorageReader>,
+    /// Raised when the worker stops the task; `poll` should return soon after.
+    pub stop: StopSignal,
+}
+
+/// A task that produces records (Java `SourceTask`).
+///
+/// ```
+/// use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
+/// use rconnect_sdk::data::{Schema, Value};
+/// use rconnect_sdk::record::SourceRecord;
+/// use rconnect_sdk::{async_trait, ConnectResult, Props};
+///
+/// struct Counter { n: i64, topic: String }
+///
+/// #[async_trait]
+/// impl SourceTask for Counter {
+///     fn version(&self) -> String { "1.0".into() }
+///     async fn start(&mut self, _ctx: SourceTaskContext, props: Props) -> ConnectResult<()> {
+///         self.topic = props.get("topic").cloned().unwrap_or_default();
+///         Ok(())
+///     }
+///     async fn poll(&mut self) -> ConnectResult<Option<Vec<SourceRecord>>> {
+///         self.n += 1;
+///         Ok(Some(vec![SourceRecord::new(None, None, self.topic.clone(), Some(Schema::int64()), Value::Int64(self.n))]))
+///     }
+///     async fn stop(&mut self) -> ConnectResult<()> { Ok(()) }
+/// }
+/// ```
+#[async_trait]
+pub trait SourceTask: Send {
+    fn version(&self) -> String;
+    async fn start(&mut self, ctx: SourceTaskContext, props: Props) -> ConnectResult<()>;
+    /// New records, or `None` when there is nothing now. Should return periodically so
+    /// the worker can commit offsets and notice a stop; [`ConnectError::Retriable`] is
+    /// logged and treated as `None`.
+    async fn poll(&mut self) -> ConnectResult<Option<Vec<SourceRecord>>>;
+    /// Called after each offset flush.
+    async fn commit(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// Called once per record when the broker acknowledged it (`metadata` set) or when
+    /// it was dropped by a transformation or a tolerated error (`None`). Only called when
+    /// [`SourceTask::wants_commit_record`] is true, so the worker can avoid keeping every
+    /// record until it is acknowledged.
+    async fn commit_record(
+        &mut self,
+        _record: &SourceRecord,
+        _metadata: Option<&RecordMetadata>,
+    ) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// Whether the task implements [`SourceTask::commit_record`].
+    fn wants_commit_record(&self) -> bool {
+        false
+    }
+    async fn stop(&mut self) -> ConnectResult<()>;
+}
+
+/// The shared state behind a [`SinkTaskContext`]; the worker reads and clears it.
+#[derive(Debug, Default)]
+pub struct SinkContextState {
+    /// Rewind requests: partition → next offset to consume.
+    pub offsets: HashMap<TopicPartition, i64>,
+    /// Back-off for the next poll after a retriable failure.
+    pub timeout: Option<Duration>,
+    pub assignment: BTreeSet<TopicPartition>,
+    /// Partitions the task paused itself.
+    pub paused: BTreeSet<TopicPartition>,
+    pub commit_requested: bool,
+}
+
+/// What a sink task may ask of the worker (Java `SinkTaskContext`).
+#[derive(Clone)]
+pub struct SinkTaskContext {
+    pub configs: Props,
+    pub stop: StopSignal,
+    state: Arc<Mutex<SinkContextState>>,
+}
+
+impl SinkTaskContext {
+    /// A context over shared state the worker also holds.
+    pub fn new(configs: Props, stop: StopSignal, state: Arc<Mutex<SinkContextState>>) -> Self {
+        SinkTaskContext {
+            configs,
+            stop,
+            state,
+        }
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut SinkContextState) -> R) -> R {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+    /// Rewinds partitions: the next records consumed start at these offsets.
+    pub fn offsets(&self, offsets: BTreeMap<TopicPartition, i64>) {
+        self.with(|s| s.offsets.extend(offsets));
+    }
+    /// Rewinds one partition.
+    pub fn offset(&self, tp: TopicPartition, offset: i64) {
+        self.with(|s| {
+            s.offsets.insert(tp, offset);
+        });
+    }
+    /// Sets a back-off before the next poll (after a retriable failure).
+    pub fn timeout(&self, d: Duration) {
+        self.with(|s| s.timeout = Some(d));
+    }
+    /// The partitions currently assigned to the task.
+    pub fn assignment(&self) -> BTreeSet<TopicPartition> {
+        self.with(|s| s.assignment.clone())
+    }
+    /// Stops consuming from these partitions until resumed; each must be assigned.
+    pub fn pause(&self, tps: &[TopicPartition]) -> ConnectResult<()> {
+        self.with(|s| {
+            for tp in tps {
+                if !s.assignment.contains(tp) {
+                    return Err(ConnectError::connect(format!("No such partition: {tp}")));
+                }
+            }
+            s.paused.extend(tps.iter().cloned());
+            Ok(())
+        })
+    }
+    pub fn resume(&self, tps: &[TopicPartition]) -> ConnectResult<()> {
+        self.with(|s| {
+            for tp in tps {
+                if !s.assignment.contains(tp) {
+                    return Err(ConnectError::connect(format!("No such partition: {tp}")));
+                }
+                s.paused.remove(tp);
+            }
+            Ok(())
+        })
+    }
+    /// Asks for an offset commit as soon as possible.
+    pub fn request_commit(&self) {
+        self.with(|s| s.commit_requested = true);
+    }
+}
+
+/// A task that writes records to an external system (Java `SinkTask`).
+///
+/// Offsets passed to `flush`/`pre_commit` are "next offset to consume" per partition.
+#[async_trait]
+pub trait SinkTask: Send {
+    fn version(&self) -> String;
+    async fn start(&mut self, ctx: SinkTaskContext, props: Props) -> ConnectResult<()>;
+    /// Partitions newly assigned to this task.
+    async fn open(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// Delivers records; called on every loop iteration, possibly with none.
+    /// [`ConnectError::Retriable`] makes the worker redeliver the same batch later.
+    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    /// Makes everything `put` so far durable.
+    async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// The offsets safe to commit; the default flushes and returns `offsets`.
+    async fn pre_commit(
+        &mut self,
+        offsets: HashMap<TopicPartition, i64>,
+    ) -> ConnectResult<HashMap<TopicPartition, i64>> {
+        self.flush(&offsets).await?;
+        Ok(offsets)
+    }
+    /// Partitions taken away from this task.
+    async fn close(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn stop(&mut self) -> ConnectResult<()>;
+}

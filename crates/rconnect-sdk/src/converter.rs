@@ -1,0 +1,77 @@
+//! Converters between Connect data and Kafka bytes (Java `Converter`, `HeaderConverter`).
+
+use async_trait::async_trait;
+
+use crate::config::ConfigDef;
+use crate::data::{Headers, SchemaAndValue, SchemaRef, Value};
+use crate::error::ConnectResult;
+use crate::Props;
+
+/// Turns record keys or values into bytes and back.
+///
+/// Async because some converters look schemas up over the network (a Schema Registry);
+/// converters that only compute should finish without awaiting anything.
+///
+/// ```
+/// use rconnect_sdk::converter::Converter;
+/// use rconnect_sdk::data::{Headers, SchemaAndValue, SchemaRef, Schema, Value};
+/// use rconnect_sdk::{async_trait, ConnectResult, Props};
+///
+/// struct Utf8;
+/// #[async_trait]
+/// impl Converter for Utf8 {
+///     fn configure(&mut self, _props: &Props, _is_key: bool) -> ConnectResult<()> { Ok(()) }
+///     async fn from_connect(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+///         Ok(match value { Value::Null => None, v => Some(v.to_string().into_bytes()) })
+///     }
+///     async fn to_connect(&self, _topic: &str, _headers: &Headers, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+///         Ok(SchemaAndValue::new(Some(Schema::optional_string()),
+///             bytes.map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Converter: Send + Sync {
+    /// Configures with the `<key|value>.converter.` properties, prefix stripped.
+    fn configure(&mut self, props: &Props, is_key: bool) -> ConnectResult<()>;
+    /// The converter's configuration keys.
+    fn config_def(&self) -> ConfigDef {
+        ConfigDef::new()
+    }
+    /// Connect data → bytes; `None` is a Kafka null.
+    async fn from_connect(
+        &self,
+        topic: &str,
+        headers: &mut Headers,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>>;
+    /// Bytes → Connect data; `None` is a Kafka null.
+    async fn to_connect(
+        &self,
+        topic: &str,
+        headers: &Headers,
+        bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue>;
+}
+
+/// Turns header values into bytes and back.
+pub trait HeaderConverter: Send + Sync {
+    fn configure(&mut self, props: &Props) -> ConnectResult<()>;
+    fn config_def(&self) -> ConfigDef {
+        ConfigDef::new()
+    }
+    fn to_connect_header(
+        &self,
+        topic: &str,
+        key: &str,
+        bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue>;
+    fn from_connect_header(
+        &self,
+        topic: &str,
+        key: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>>;
+}

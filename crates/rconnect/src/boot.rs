@@ -1,0 +1,193 @@
+//! Start-up steps both modes share: worker config, Kafka cluster id, REST listeners,
+//! advertised URL, and signals.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rconnect_config::{load_properties_file, RestAdvertisement, WorkerConfig};
+use rconnect_rest::{Listener, RestServer};
+use rconnect_runtime::kafka_adapter::RdKafkaClients;
+use rconnect_runtime::standalone::KAFKA_VERSION;
+use rconnect_sdk::Props;
+use tracing::{info, warn};
+
+/// What start-up produced before the herder exists.
+pub struct Booted {
+    pub config: Arc<WorkerConfig>,
+    pub kafka: Arc<RdKafkaClients>,
+    pub cluster_id: String,
+    pub rest: RestServer,
+    pub advertised: RestAdvertisement,
+    pub started: std::time::Instant,
+}
+
+fn load_worker_props(path: &str) -> anyhow::Result<Props> {
+    if path.is_empty() {
+        return Ok(Props::new());
+    }
+    Ok(load_properties_file(Path::new(path))?)
+}
+
+/// Loads and checks the worker config with `parse` (standalone or distributed), fetches
+/// the cluster id, binds the REST listeners.
+pub async fn boot(
+    worker_file: &str,
+    parse: fn(Props) -> Result<WorkerConfig, rconnect_config::ConfigError>,
+) -> anyhow::Result<Booted> {
+    let started = std::time::Instant::now();
+    info!(
+        "Kafka Connect worker (rconnect {}) Kafka version: {KAFKA_VERSION}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let props = load_worker_props(worker_file)?;
+    let config = parse(props).with_context(|| format!("invalid worker config {worker_file}"))?;
+    let config = Arc::new(config);
+    let kafka = Arc::new(RdKafkaClients::new());
+    let cluster_id = fetch_cluster_id(&config, &kafka).await?;
+    info!("Kafka cluster ID: {cluster_id}");
+    let listeners: Vec<Listener> = config
+        .listeners
+        .iter()
+        .map(|l| Listener {
+            scheme: l.protocol.clone(),
+            host: l.host.clone(),
+            port: l.port,
+        })
+        .collect();
+    let rest = RestServer::bind(&listeners)
+        .await
+        .context("cannot start the REST server")?;
+    let bound_port = config
+        .advertised_listener_index()
+        .and_then(|i| rest.local_addrs().get(i).map(|a| a.port()))
+        .unwrap_or(0);
+    let local_host = tokio::task::spawn_blocking(rconnect_config::worker::local_host_address)
+        .await
+        .unwrap_or_else(|_| "127.0.0.1".into());
+    let advertised = config.rest_advertisement(bound_port, &local_host);
+    info!("Advertised URI: {}", advertised.url);
+    Ok(Booted {
+        config,
+        kafka,
+        cluster_id,
+        rest,
+        advertised,
+        started,
+    })
+}
+
+/// The cluster id, as Java fetches it before serving (failure aborts start-up). Plaintext
+/// clusters answer one direct Metadata request; others go through librdkafka.
+async fn fetch_cluster_id(config: &WorkerConfig, kafka: &RdKafkaClients) -> anyhow::Result<String> {
+    let timeout = Duration::from_secs(30);
+    let plaintext = config
+        .originals()
+        .get("security.protocol")
+        .is_none_or(|p| p.trim().eq_ignore_ascii_case("PLAINTEXT"));
+    let servers = config.bootstrap_servers.join(",");
+    if plaintext {
+        return match rconnect_group::fetch_cluster_id(
+            &config.bootstrap_servers,
+            "rconnect-worker",
+            timeout,
+        )
+        .await
+        {
+            Ok(id) => Ok(id.unwrap_or_default()),
+            Err(e) => Err(anyhow::anyhow!(
+                "cannot reach the Kafka cluster at {servers} to fetch its id: {e}"
+            )),
+        };
+    }
+    kafka.cluster_id(config, timeout).await.map_err(|e| {
+        anyhow::anyhow!("cannot reach the Kafka cluster at {servers} to fetch its id: {e}")
+    })
+}
+
+/// The REST server running for a herder, until [`Serving::stop`].
+pub struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), rconnect_rest::RestError>>,
+}
+
+/// Starts serving the REST API for `herder`.
+pub fn serve(rest: RestServer, herder: Arc<dyn rconnect_runtime::herder::Herder>) -> Serving {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(rest.serve(herder, async move {
+        let _ = stopped.await;
+    }));
+    Serving { stop, task }
+}
+
+impl Serving {
+    /// Stops taking requests (Java stops the REST server before the herder).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+}
+
+/// Waits for SIGINT or SIGTERM, then stops the REST server and calls `stop_herder`: Java's
+/// shutdown hook order.
+pub async fn run_until_signal<F: std::future::Future<Output = ()>>(rest: Serving, stop_herder: F) {
+    wait_for_signal().await;
+    info!("Kafka Connect stopping");
+    rest.stop().await;
+    stop_herder.await;
+    info!("Kafka Connect stopped");
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!("cannot listen for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Runs `body` on a multi-threaded runtime and maps its outcome to Java's exit codes.
+pub fn run_main<F: std::future::Future<Output = Result<(), Failure>>>(
+    body: F,
+) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("Stopping due to error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let code = match runtime.block_on(body) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(Failure::Setup(e)) => {
+            tracing::error!("Stopping due to error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+        Err(Failure::Start(e)) => {
+            tracing::error!("Failed to create connector: {e:#}");
+            std::process::ExitCode::from(3)
+        }
+    };
+    // librdkafka handles may still be closing; do not wait on them.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
+}
+
+/// Exit codes as Java's: 2 for an error before start, 3 for failing to create connectors.
+pub enum Failure {
+    Setup(anyhow::Error),
+    Start(anyhow::Error),
+}

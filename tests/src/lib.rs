@@ -1,0 +1,897 @@
+//! Harness for end-to-end tests: starts real services on free loopback ports.
+//!
+//! * [`Broker`]: a throw-away tansu Kafka broker (in-memory storage) plus blocking helpers to
+//!   create topics, produce, and read topics back without a consumer group.
+//! * [`Worker`]: an `rconnect` process with its output captured in a log file.
+//! * [`Http`]: a small REST client that hands back 4xx/5xx responses instead of failing.
+//!
+//! Everything here is blocking and panics with a descriptive message on failure: it is test
+//! code, and a panic is the clearest way to fail a test. The helpers work both from plain
+//! `#[test]` functions and from inside a tokio runtime (they never start a runtime of their own).
+//!
+//! Tansu quirks worth knowing when writing tests (see `/work/shared/test-infra.md` and the
+//! `rconnect-kafka` crate docs): create topics explicitly (auto-creation on produce is not
+//! reliable across tansu builds), use `session.timeout.ms=6000` for consumer groups (group
+//! joins wait for the session timeout otherwise), and expect generation ids to start at 0.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::ClientContext;
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
+
+pub use tempfile;
+
+/// A record to produce: key and value, either may be null.
+pub type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// An owned key and value, either may be null.
+pub type OwnedKeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A record as read back by [`Broker::consume_all`]: key, value, partition, offset.
+pub type ConsumedRecord = (Option<Vec<u8>>, Option<Vec<u8>>, i32, i64);
+
+/// Root of the cargo workspace (the parent of this crate's directory).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// A free TCP port on 127.0.0.1 (bound once, then released; another process could take it
+/// in between, which is unlikely enough for tests).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener
+        .local_addr()
+        .expect("local_addr of a bound listener")
+        .port()
+}
+
+/// Last `max_lines` lines of a text file (lossy UTF-8), or a note saying why it can't be read.
+pub fn log_tail(path: &Path, max_lines: usize) -> String {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return format!("<cannot open {}: {e}>", path.display()),
+    };
+    // Reading only the end keeps this cheap for chatty processes.
+    const MAX_BYTES: u64 = 256 * 1024;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_BYTES {
+        let _ = file.seek(SeekFrom::Start(len - MAX_BYTES));
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = file.read_to_end(&mut bytes) {
+        return format!("<cannot read {}: {e}>", path.display());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(max_lines)..].join("\n")
+}
+
+/// Spawns `cmd` from one long-lived thread so that `PR_SET_PDEATHSIG` kills the child when the
+/// test process dies (even by SIGKILL or a test timeout), without killing it when the
+/// (short-lived) test thread that asked for it ends: the death signal is tied to the thread
+/// that forked, not to the process.
+fn spawn_reaped(mut cmd: Command) -> std::io::Result<Child> {
+    type Job = (Command, mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("harness-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+                    unsafe {
+                        cmd.pre_exec(|| {
+                            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                            Ok(())
+                        });
+                    }
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("start the harness spawner thread");
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((std::mem::replace(&mut cmd, Command::new("true")), reply_tx))
+        .expect("harness spawner thread is alive");
+    reply_rx.recv().expect("harness spawner thread replies")
+}
+
+/// `prefix-<pid>-<counter>`: unique within this machine for the life of the process.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+fn log_file(prefix: &str) -> tempfile::NamedTempFile {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".log")
+        .tempfile()
+        .expect("create a log file in the temp dir")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker
+// ---------------------------------------------------------------------------------------------
+
+/// Path of the tansu binary: env `RCONNECT_TANSU`, else `<repo>/.tools/bin/tansu`, else what
+/// `scripts/install-tansu` installs (run once per process).
+pub fn tansu_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("RCONNECT_TANSU") {
+            return PathBuf::from(path);
+        }
+        let local = repo_root().join(".tools/bin/tansu");
+        if local.exists() {
+            return local;
+        }
+        let script = repo_root().join("scripts/install-tansu");
+        let out = Command::new(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed: {}",
+            script.display(),
+            out.status
+        );
+        let printed = String::from_utf8_lossy(&out.stdout);
+        let path = PathBuf::from(printed.lines().last().unwrap_or_default().trim());
+        assert!(
+            path.exists(),
+            "{} printed {path:?}, which does not exist",
+            script.display()
+        );
+        path
+    })
+    .clone()
+}
+
+/// A tansu broker with in-memory storage on a free loopback port, killed on drop.
+pub struct Broker {
+    child: Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl Broker {
+    /// Starts a broker and waits until it answers a metadata request (up to 30 s).
+    pub fn start() -> Broker {
+        let bin = tansu_bin();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // A port picked by free_port can be taken before tansu binds it: retry a few times.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port();
+            let log = log_file("tansu-");
+            let url = format!("tcp://127.0.0.1:{port}");
+            let mut cmd = Command::new(&bin);
+            cmd.arg("broker")
+                .args(["--listener-url", &url, "--advertised-listener-url", &url])
+                .args(["--storage-engine", "memory://tansu/"])
+                .env(
+                    "RUST_LOG",
+                    std::env::var("TANSU_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                .stdin(Stdio::null())
+                .stdout(log.reopen().expect("reopen broker log"))
+                .stderr(log.reopen().expect("reopen broker log"));
+            let child =
+                spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            let mut broker = Broker { child, port, log };
+            match broker.wait_ready(deadline) {
+                Ok(()) => return broker,
+                Err(reason) if attempt < 3 && Instant::now() < deadline => {
+                    eprintln!("tansu on port {port} did not start ({reason}); retrying");
+                }
+                Err(reason) => panic!(
+                    "tansu broker did not become ready on port {port}: {reason}\n\
+                     --- broker log tail ({}) ---\n{}",
+                    broker.log.path().display(),
+                    log_tail(broker.log.path(), 40)
+                ),
+            }
+        }
+    }
+
+    fn wait_ready(&mut self, deadline: Instant) -> Result<(), String> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .create()
+            .map_err(|e| format!("cannot create a metadata client: {e}"))?;
+        let mut last_err = String::from("no attempt made");
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("broker exited with {status}"));
+            }
+            match consumer.fetch_metadata(None, Duration::from_millis(500)) {
+                Ok(md) if !md.brokers().is_empty() => return Ok(()),
+                Ok(_) => last_err = "metadata lists no brokers".into(),
+                Err(e) => last_err = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("timed out; last metadata error: {last_err}"))
+    }
+
+    /// `127.0.0.1:PORT`, for `bootstrap.servers`.
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the broker process: to clients this looks like
+    /// a network outage, and nothing the broker holds in memory is lost.
+    pub fn freeze(&self, frozen: bool) {
+        let sig = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, sig);
+        }
+    }
+
+    /// The broker's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Path of the broker's stdout/stderr log.
+    pub fn log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// A client config with `bootstrap.servers` set and quiet librdkafka logging.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", self.bootstrap())
+            .set("log_level", "3");
+        config
+    }
+
+    /// Creates a topic (replication factor 1) with the given topic configs; panics if it
+    /// fails, including when the topic already exists.
+    pub fn create_topic(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        let admin: AdminClient<DefaultClientContext> =
+            self.client_config().create().expect("create admin client");
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        let results = futures::executor::block_on(admin.create_topics([&topic], &opts))
+            .unwrap_or_else(|e| panic!("CreateTopics {name} failed: {e}"));
+        for result in results {
+            if let Err((topic, code)) = result {
+                panic!("creating topic {topic} failed: {code}");
+            }
+        }
+        self.wait_for_topic(name, partitions);
+    }
+
+    /// Waits until metadata shows `name` with `partitions` partitions (up to 10 s).
+    fn wait_for_topic(&self, name: &str, partitions: i32) {
+        let consumer: BaseConsumer = self.client_config().create().expect("metadata client");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(md) = consumer.fetch_metadata(Some(name), Duration::from_secs(2)) {
+                let ready = md.topics().iter().any(|t| {
+                    t.name() == name
+                        && t.error().is_none()
+                        && t.partitions().len() == partitions as usize
+                });
+                if ready {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "topic {name} not visible in metadata after 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Partition count of `topic` from metadata, or None when the topic does not exist.
+    pub fn partition_count(&self, topic: &str) -> Option<usize> {
+        let consumer: BaseConsumer = self.client_config().create().expect("metadata client");
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("metadata for {topic}: {e}"));
+        md.topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len())
+            .filter(|n| *n > 0)
+    }
+
+    /// Names of all topics in the cluster.
+    pub fn topics(&self) -> Vec<String> {
+        let consumer: BaseConsumer = self.client_config().create().expect("metadata client");
+        let md = consumer
+            .fetch_metadata(None, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("cluster metadata: {e}"));
+        md.topics().iter().map(|t| t.name().to_string()).collect()
+    }
+
+    /// Produces the records (key, value) in order to `topic` with `acks=all`, partition chosen
+    /// by librdkafka's default partitioner, and waits until all are acknowledged.
+    pub fn produce(&self, topic: &str, records: &[KeyValue<'_>]) {
+        self.produce_to(topic, None, records)
+    }
+
+    /// Like [`Broker::produce`], but into one explicit partition when `partition` is Some.
+    pub fn produce_to(&self, topic: &str, partition: Option<i32>, records: &[KeyValue<'_>]) {
+        let producer: ThreadedProducer<FailureCollector> = self
+            .client_config()
+            .set("acks", "all")
+            .set("linger.ms", "1")
+            .set("message.timeout.ms", "30000")
+            .create_with_context(FailureCollector::default())
+            .expect("create producer");
+        for (i, (key, value)) in records.iter().enumerate() {
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+            record.key = *key;
+            record.payload = *value;
+            record.partition = partition;
+            let mut pending = record;
+            loop {
+                match producer.send(pending) {
+                    Ok(()) => break,
+                    Err((e, back))
+                        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) =>
+                    {
+                        pending = back;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err((e, _)) => panic!("producing record {i} to {topic} failed: {e}"),
+                }
+            }
+        }
+        producer
+            .flush(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("flushing records to {topic} failed: {e}"));
+        // flush also succeeds when deliveries failed, so look at the delivery reports.
+        let failures = producer
+            .context()
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        assert!(
+            failures.is_empty(),
+            "producing to {topic} failed: {failures:?}"
+        );
+    }
+
+    /// Reads `topic` from the beginning of every partition (no consumer group: partitions are
+    /// assigned explicitly) until `expected_count` records were read or `timeout` passed, and
+    /// returns what was read, sorted by (partition, offset). Panics on timeout.
+    pub fn consume_all(
+        &self,
+        topic: &str,
+        expected_count: usize,
+        timeout: Duration,
+    ) -> Vec<ConsumedRecord> {
+        let records = self.consume_available(topic, expected_count, timeout);
+        assert!(
+            records.len() >= expected_count,
+            "read {} of {expected_count} expected records from {topic} within {timeout:?}",
+            records.len()
+        );
+        records
+    }
+
+    /// Like [`Broker::consume_all`] but returns whatever was read when `timeout` passes.
+    pub fn consume_available(
+        &self,
+        topic: &str,
+        expected_count: usize,
+        timeout: Duration,
+    ) -> Vec<ConsumedRecord> {
+        // librdkafka refuses assign() without a group.id ("Unknown group"); the group is never
+        // joined (no subscribe) and nothing is committed, so a unique throw-away id is enough.
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", unique_name("harness-reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()
+            .expect("create consumer");
+        let partitions = self
+            .partition_count(topic)
+            .unwrap_or_else(|| panic!("topic {topic} does not exist"));
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions as i32 {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .expect("add partition to assignment");
+        }
+        consumer.assign(&tpl).expect("assign partitions");
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < expected_count && Instant::now() < deadline {
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => out.push((
+                    m.key().map(<[u8]>::to_vec),
+                    m.payload().map(<[u8]>::to_vec),
+                    m.partition(),
+                    m.offset(),
+                )),
+                Some(Err(e)) => eprintln!("consume_all({topic}): {e}"),
+                None => {}
+            }
+        }
+        out.sort_by_key(|r| (r.2, r.3));
+        out
+    }
+
+    /// Per-partition high watermarks (log end offsets), indexed by partition.
+    ///
+    /// tansu's ListOffsets(LATEST) answers the base offset of the last batch + 1, so for each
+    /// non-empty partition the last batch is fetched and the high watermark of that Fetch
+    /// response (which tansu gets right) is used.
+    pub fn partition_high_watermarks(&self, topic: &str) -> Vec<i64> {
+        let partitions = self
+            .partition_count(topic)
+            .unwrap_or_else(|| panic!("topic {topic} does not exist"));
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", unique_name("harness-watermarks"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("create consumer");
+        let listed: Vec<i64> = (0..partitions as i32)
+            .map(|p| {
+                consumer
+                    .fetch_watermarks(topic, p, Duration::from_secs(5))
+                    .unwrap_or_else(|e| panic!("watermarks of {topic}-{p}: {e}"))
+                    .1
+            })
+            .collect();
+        let mut tpl = TopicPartitionList::new();
+        for (p, high) in listed.iter().enumerate() {
+            if *high > 0 {
+                tpl.add_partition_offset(topic, p as i32, Offset::Offset(high - 1))
+                    .expect("add partition");
+            }
+        }
+        if tpl.count() == 0 {
+            return listed;
+        }
+        consumer.assign(&tpl).expect("assign partitions");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut exact = listed.clone();
+        let mut known = vec![false; listed.len()];
+        loop {
+            for (p, high) in listed.iter().enumerate() {
+                if *high > 0 && !known[p] {
+                    if let Some(fetched) = cached_high_watermark(&consumer, topic, p as i32) {
+                        exact[p] = fetched.max(*high);
+                        known[p] = true;
+                    }
+                }
+            }
+            if listed.iter().zip(&known).all(|(h, k)| *h <= 0 || *k) {
+                return exact;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no fetch response for {topic} within 10 s"
+            );
+            let _ = consumer.poll(Duration::from_millis(100));
+        }
+    }
+
+    /// Sum of the high watermarks of all partitions of `topic`.
+    pub fn high_watermarks(&self, topic: &str) -> i64 {
+        self.partition_high_watermarks(topic).iter().sum()
+    }
+
+    /// Committed offsets of consumer group `group` for every partition of `topic`
+    /// (None for a partition without a committed offset), indexed by partition.
+    pub fn committed_offsets(&self, group: &str, topic: &str) -> Vec<Option<i64>> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("create consumer");
+        let partitions = self
+            .partition_count(topic)
+            .unwrap_or_else(|| panic!("topic {topic} does not exist"));
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions as i32 {
+            tpl.add_partition(topic, p);
+        }
+        let committed = consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("committed offsets of group {group}: {e}"));
+        (0..partitions as i32)
+            .map(
+                |p| match committed.find_partition(topic, p).map(|e| e.offset()) {
+                    Some(Offset::Offset(o)) => Some(o),
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+}
+
+/// High watermark of the last Fetch response for a partition, if one arrived.
+fn cached_high_watermark(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: valid client pointer and C string; the out-pointers point to live locals.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
+}
+
+/// Collects failed delivery reports of the harness producer.
+#[derive(Default)]
+struct FailureCollector {
+    failures: Mutex<Vec<String>>,
+}
+
+impl ClientContext for FailureCollector {}
+
+impl ProducerContext for FailureCollector {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.to_string());
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- tansu broker log tail ({}) ---\n{}",
+                self.log.path().display(),
+                log_tail(self.log.path(), 30)
+            );
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rconnect worker process
+// ---------------------------------------------------------------------------------------------
+
+/// The built `rconnect` binary: env `RCONNECT_BIN`, else `<target>/<profile>/rconnect` next to
+/// the running test executable (`.../target/debug/deps/<test>` → `.../target/debug/rconnect`).
+///
+/// The tests crate cannot make cargo build another crate's binary, so build it first:
+/// `cargo build -p rconnect && cargo test -p rconnect-tests`.
+pub fn rconnect_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("RCONNECT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("path of the test executable");
+    let mut dir = exe.parent().expect("test executable has a parent dir");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().expect("deps dir has a parent");
+    }
+    let bin = dir.join("rconnect");
+    assert!(
+        bin.exists(),
+        "{} does not exist: run `cargo build -p rconnect` before these tests \
+         (or set RCONNECT_BIN)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `rconnect` process. Its stdout and stderr go to a log file whose tail is printed
+/// when the process is dropped during a panic. Dropping a running worker kills it (SIGKILL).
+pub struct Worker {
+    child: Option<Child>,
+    log: tempfile::NamedTempFile,
+}
+
+impl Worker {
+    /// Spawns `rconnect` with `args` and extra environment variables `env` (the rest of the
+    /// environment is inherited; `RUST_LOG` defaults to `info` when unset).
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Worker {
+        let bin = rconnect_bin();
+        let log = log_file("rconnect-");
+        let mut cmd = Command::new(&bin);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("reopen worker log"))
+            .stderr(log.reopen().expect("reopen worker log"));
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "info");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child =
+            spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        Worker {
+            child: Some(child),
+            log,
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Path of the captured stdout/stderr.
+    pub fn log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// Everything the process has written so far (lossy UTF-8).
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.log.path()).unwrap_or_default()).into_owned()
+    }
+
+    /// The last `lines` lines of the log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        log_tail(self.log.path(), lines)
+    }
+
+    /// Exit status if the process has exited (reaping it), None while it runs.
+    pub fn try_exit_status(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Waits until `GET http://127.0.0.1:PORT/` gets any HTTP response. Panics with the log
+    /// tail if the process exits first or `timeout` passes.
+    pub fn wait_for_rest(&mut self, port: u16, timeout: Duration) {
+        let http = Http::with_timeout(Duration::from_secs(2));
+        let url = format!("http://127.0.0.1:{port}/");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_exit_status() {
+                panic!(
+                    "rconnect exited with {status} before its REST server came up\n{}",
+                    self.log_tail(60)
+                );
+            }
+            if http.try_request("GET", &url, None).is_ok() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "rconnect REST server on port {port} not up after {timeout:?}\n{}",
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the log contains `needle`; panics with the log tail after `timeout`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.log().contains(needle) {
+            if Instant::now() >= deadline {
+                panic!(
+                    "log never contained {needle:?} within {timeout:?}\n{}",
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends SIGTERM and waits up to 60 s for the process to exit; returns its exit status.
+    /// Panics (after SIGKILL) if it does not exit in time.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.stop_within(Duration::from_secs(60))
+    }
+
+    /// [`Worker::stop`] with an explicit grace period.
+    pub fn stop_within(&mut self, grace: Duration) -> ExitStatus {
+        let Some(mut child) = self.child.take() else {
+            panic!("rconnect was already stopped");
+        };
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        // SAFETY: plain syscall on a pid we own and have not reaped yet.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "rconnect did not exit within {grace:?} of SIGTERM\n{}",
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the process with SIGKILL and reaps it.
+    pub fn kill9(&mut self) -> ExitStatus {
+        let Some(mut child) = self.child.take() else {
+            panic!("rconnect was already stopped");
+        };
+        let _ = child.kill();
+        child.wait().expect("wait for killed rconnect")
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- rconnect log tail ({}) ---\n{}",
+                self.log.path().display(),
+                log_tail(self.log.path(), 80)
+            );
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------
+
+/// Blocking REST client for tests: every HTTP status is a normal result (status, body).
+/// Transport failures (connection refused, timeout) panic, except in [`Http::try_request`].
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http::new()
+    }
+}
+
+impl Http {
+    /// A client with a 30 s overall timeout per request.
+    pub fn new() -> Http {
+        Http::with_timeout(Duration::from_secs(30))
+    }
+
+    /// A client with the given overall timeout per request.
+    pub fn with_timeout(timeout: Duration) -> Http {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build();
+        Http {
+            agent: config.into(),
+        }
+    }
+
+    /// `GET url`.
+    pub fn get(&self, url: &str) -> (u16, String) {
+        self.request("GET", url, None)
+    }
+
+    /// `GET url`, parsing the body as JSON (panics if it is not JSON).
+    pub fn get_json(&self, url: &str) -> (u16, serde_json::Value) {
+        let (status, body) = self.get(url);
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| {
+            panic!("GET {url} returned {status} with non-JSON body {body:?}: {e}")
+        });
+        (status, json)
+    }
+
+    /// `POST url` with a JSON body.
+    pub fn post_json(&self, url: &str, body: &serde_json::Value) -> (u16, String) {
+        self.request("POST", url, Some(("application/json", &body.to_string())))
+    }
+
+    /// `PUT url` with a JSON body.
+    pub fn put_json(&self, url: &str, body: &serde_json::Value) -> (u16, String) {
+        self.request("PUT", url, Some(("application/json", &body.to_string())))
+    }
+
+    /// `POST url` with no body.
+    pub fn post_empty(&self, url: &str) -> (u16, String) {
+        self.request("POST", url, None)
+    }
+
+    /// `PUT url` with no body.
+    pub fn put_empty(&self, url: &str) -> (u16, String) {
+        self.request("PUT", url, None)
+    }
+
+    /// `DELETE url`.
+    pub fn delete(&self, url: &str) -> (u16, String) {
+        self.request("DELETE", url, None)
+    }
+
+    /// Any request; `body` is (content type, text), sent verbatim (e.g. malformed JSON).
+    pub fn request(&self, method: &str, url: &str, body: Option<(&str, &str)>) -> (u16, String) {
+        self.try_request(method, url, body)
+            .unwrap_or_else(|e| panic!("{method} {url} failed: {e}"))
+    }
+
+    /// Like [`Http::request`] but returns transport errors instead of panicking.
+    pub fn try_request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<(u16, String), ureq::Error> {
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(url).call(),
+            ("DELETE", _) => self.agent.delete(url).call(),
+            ("POST", Some((ct, text))) => {
+                self.agent.post(url).header("Content-Type", ct).send(text)
+            }
+            ("POST", None) => self.agent.post(url).send_empty(),
+            ("PUT", Some((ct, text))) => self.agent.put(url).header("Content-Type", ct).send(text),
+            ("PUT", None) => self.agent.put(url).send_empty(),
+            (other, _) => panic!("Http::request: unsupported method {other}"),
+        };
+        let mut response = response?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string()?;
+        Ok((status, text))
+    }
+}
+
+/// Writes `props` as a `.properties` file (`key=value` lines, in key order) at `path`;
+/// backslashes in values are escaped so they survive properties parsing.
+pub fn write_properties(path: &Path, props: &BTreeMap<&str, String>) {
+    let text: String = props
+        .iter()
+        .map(|(k, v)| format!("{k}={}\n", v.replace('\\', "\\\\")))
+        .collect();
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}

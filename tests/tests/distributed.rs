@@ -1,0 +1,443 @@
+//! End-to-end tests of `rconnect distributed`: several real worker processes in one group on
+//! a real tansu broker, driven through the REST API.
+//!
+//! Build the binary first: `cargo build -p rconnect && cargo test -p rconnect-tests`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rconnect_tests::{free_port, repo_root, unique_name, Broker, Http, Worker};
+use serde_json::json;
+
+/// Fast-failover settings (docs/distributed.md) plus tansu's short session timeout.
+fn worker_props(dir: &Path, broker: &Broker, group: &str, port: u16) -> PathBuf {
+    let sample =
+        fs::read_to_string(repo_root().join("config/connect-distributed.properties")).unwrap();
+    let mut text: String = sample
+        .lines()
+        .filter(|l| {
+            !l.starts_with("bootstrap.servers=")
+                && !l.starts_with("group.id=")
+                && !l.contains(".storage.topic=")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (k, v) in [
+        ("bootstrap.servers", broker.bootstrap()),
+        ("group.id", group.to_string()),
+        ("config.storage.topic", format!("{group}-configs")),
+        ("offset.storage.topic", format!("{group}-offsets")),
+        ("status.storage.topic", format!("{group}-status")),
+        ("offset.storage.partitions", "3".into()),
+        ("status.storage.partitions", "3".into()),
+        ("listeners", format!("http://127.0.0.1:{port}")),
+        ("rest.advertised.host.name", "127.0.0.1".into()),
+        ("session.timeout.ms", "6000".into()),
+        ("heartbeat.interval.ms", "1000".into()),
+        ("scheduled.rebalance.max.delay.ms", "0".into()),
+        ("offset.flush.interval.ms", "1000".into()),
+        ("consumer.session.timeout.ms", "6000".into()),
+        ("consumer.heartbeat.interval.ms", "1000".into()),
+    ] {
+        text.push_str(&format!("{k}={v}\n"));
+    }
+    let path = dir.join(format!("worker-{port}.properties"));
+    fs::write(&path, text).unwrap();
+    path
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    group: String,
+    workers: BTreeMap<u16, Worker>,
+    http: Http,
+}
+
+impl Cluster {
+    fn start_worker(&mut self, broker: &Broker) -> u16 {
+        let port = free_port();
+        let props = worker_props(self.dir.path(), broker, &self.group, port);
+        let mut w = Worker::start(&["distributed", props.to_str().unwrap()], &[]);
+        w.wait_for_rest(port, Duration::from_secs(30));
+        self.workers.insert(port, w);
+        port
+    }
+
+    fn url(port: u16, path: &str) -> String {
+        format!("http://127.0.0.1:{port}{path}")
+    }
+
+    /// The leader's port, from the last assignment a worker logged.
+    fn leader(&self) -> u16 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            for w in self.workers.values() {
+                if let Some(line) = w.log().lines().rev().find(|l| l.contains("leaderUrl=")) {
+                    let url = line
+                        .split("leaderUrl=")
+                        .nth(1)
+                        .unwrap()
+                        .split_whitespace()
+                        .next()
+                        .unwrap();
+                    return url
+                        .trim_end_matches('/')
+                        .rsplit(':')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                }
+            }
+            assert!(Instant::now() < deadline, "no worker logged a leader");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `connector -> {"connector": worker, "task-N": worker}` once everything is RUNNING.
+    fn wait_all_running(
+        &self,
+        port: u16,
+        connectors: &[&str],
+        timeout: Duration,
+    ) -> HashMap<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (code, body) = self
+                .http
+                .get_json(&Self::url(port, "/connectors?expand=status"));
+            let mut placement = HashMap::new();
+            let mut ok = code == 200;
+            for c in connectors {
+                let st = &body[*c]["status"];
+                if st["connector"]["state"] != "RUNNING"
+                    || st["tasks"].as_array().map_or(true, |t| t.is_empty())
+                {
+                    ok = false;
+                    continue;
+                }
+                placement.insert(
+                    format!("{c}"),
+                    st["connector"]["worker_id"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                );
+                for t in st["tasks"].as_array().unwrap() {
+                    if t["state"] != "RUNNING" {
+                        ok = false;
+                    }
+                    placement.insert(
+                        format!("{c}-{}", t["id"]),
+                        t["worker_id"].as_str().unwrap_or("").to_string(),
+                    );
+                }
+            }
+            if ok {
+                return placement;
+            }
+            if Instant::now() > deadline {
+                let logs: String = self
+                    .workers
+                    .values()
+                    .map(|w| w.log_tail(25))
+                    .collect::<Vec<_>>()
+                    .join("\n----\n");
+                panic!("not everything RUNNING within {timeout:?}: {body}\n{logs}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn append(path: &Path, range: std::ops::Range<usize>) {
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    let text: String = range.map(|i| format!("record {i}\n")).collect();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// Waits until `file` holds every `record i` for `i < n`; returns the duplicate count.
+fn wait_complete(file: &Path, n: usize, timeout: Duration) -> usize {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for l in text.lines() {
+            *counts.entry(l).or_default() += 1;
+        }
+        let missing = (0..n)
+            .filter(|i| !counts.contains_key(format!("record {i}").as_str()))
+            .count();
+        if missing == 0 {
+            return counts.values().map(|c| c - 1).sum();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} is missing {missing} of {n} records",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn started_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains("task started"))
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[test]
+fn three_workers_failover_and_scale_out() {
+    let broker = Broker::start();
+    let topic = unique_name("dist");
+    broker.create_topic(&topic, 1, &[]);
+    let mut cluster = Cluster {
+        dir: tempfile::tempdir().unwrap(),
+        group: unique_name("connect-group"),
+        workers: BTreeMap::new(),
+        http: Http::new(),
+    };
+    let ports: Vec<u16> = (0..3).map(|_| cluster.start_worker(&broker)).collect();
+    let leader = cluster.leader();
+    let followers: Vec<u16> = ports.iter().copied().filter(|p| *p != leader).collect();
+    assert_eq!(followers.len(), 2, "one leader among three workers");
+
+    let input = cluster.dir.path().join("in.txt");
+    let out_a = cluster.dir.path().join("a.txt");
+    let out_b = cluster.dir.path().join("b.txt");
+    append(&input, 0..2_000);
+    let creates = [
+        json!({"name": "src", "config": {"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}}),
+        json!({"name": "sink-a", "config": {"connector.class": "FileStreamSink", "file": out_a.display().to_string(), "topics": topic}}),
+        json!({"name": "sink-b", "config": {"connector.class": "FileStreamSink", "file": out_b.display().to_string(), "topics": topic}}),
+    ];
+    for (i, c) in creates.iter().enumerate() {
+        let via = followers[i % 2];
+        let (code, body) = cluster.http.post_json(&Cluster::url(via, "/connectors"), c);
+        assert_eq!(code, 201, "create through follower {via}: {body}");
+    }
+    let (code, body) = cluster
+        .http
+        .post_json(&Cluster::url(followers[0], "/connectors"), &creates[0]);
+    assert_eq!(code, 409, "duplicate create answers 409: {body}");
+
+    let names = ["src", "sink-a", "sink-b"];
+    let placement = cluster.wait_all_running(leader, &names, Duration::from_secs(60));
+    let mut load: HashMap<String, usize> = HashMap::new();
+    for w in placement.values() {
+        *load.entry(w.clone()).or_default() += 1;
+    }
+    assert!(
+        load.len() >= 2,
+        "work is spread over the workers: {placement:?}"
+    );
+    // Every worker answers the same status.
+    for p in &ports {
+        assert_eq!(
+            cluster
+                .http
+                .get_json(&Cluster::url(*p, "/connectors/src/status"))
+                .0,
+            200
+        );
+    }
+    wait_complete(&out_a, 2_000, Duration::from_secs(60));
+    wait_complete(&out_b, 2_000, Duration::from_secs(60));
+
+    // Kill the worker that runs most of the work.
+    let (busiest_id, _) = load.iter().max_by_key(|(_, n)| **n).unwrap();
+    let busiest: u16 = busiest_id.rsplit(':').next().unwrap().parse().unwrap();
+    append(&input, 2_000..4_000);
+    let killed_at = Instant::now();
+    cluster.workers.get_mut(&busiest).unwrap().kill9();
+    let survivor = *ports.iter().find(|p| **p != busiest).unwrap();
+    let deadline = killed_at + Duration::from_secs(15);
+    let after = loop {
+        let placement = cluster.wait_all_running(survivor, &names, Duration::from_secs(60));
+        if placement.values().all(|w| w != busiest_id) {
+            break placement;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "work still shown on the killed worker after 15 s: {placement:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let failover = killed_at.elapsed();
+    println!(
+        "failover: every task RUNNING on the survivors {failover:?} after kill -9 ({after:?})"
+    );
+    assert!(
+        failover <= Duration::from_secs(15),
+        "failover took {failover:?}"
+    );
+    append(&input, 4_000..5_000);
+    let dup_a = wait_complete(&out_a, 5_000, Duration::from_secs(60));
+    let dup_b = wait_complete(&out_b, 5_000, Duration::from_secs(60));
+    println!(
+        "after failover: sink-a {dup_a} duplicate(s), sink-b {dup_b} duplicate(s), none missing"
+    );
+
+    // A fourth worker joins and gets work; unaffected tasks on the others do not restart.
+    let survivors: Vec<u16> = ports.iter().copied().filter(|p| *p != busiest).collect();
+    let before: HashMap<u16, usize> = survivors
+        .iter()
+        .map(|p| (*p, started_lines(&cluster.workers[p].log()).len()))
+        .collect();
+    let newcomer = cluster.start_worker(&broker);
+    let new_id = format!("127.0.0.1:{newcomer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let placement = loop {
+        let placement = cluster.wait_all_running(newcomer, &names, Duration::from_secs(60));
+        if placement.values().any(|w| *w == new_id) {
+            break placement;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new worker got no work: {placement:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for p in &survivors {
+        let id = format!("127.0.0.1:{p}");
+        let log = cluster.workers[p].log();
+        let restarted: Vec<String> = started_lines(&log)[before[p]..].to_vec();
+        for line in &restarted {
+            // A task (re)started on a survivor after the join must not be one it still runs
+            // and ran before: moved work may start elsewhere, kept work must not restart.
+            let kept: Vec<&String> = placement
+                .iter()
+                .filter(|(_, w)| **w == id)
+                .map(|(k, _)| k)
+                .collect();
+            assert!(
+                !kept.iter().any(|k| line.contains(&format!(
+                    "connector={}",
+                    k.rsplit_once('-').map_or(k.as_str(), |x| x.0)
+                ))),
+                "worker {p} restarted kept work after the join: {line}"
+            );
+        }
+    }
+    append(&input, 5_000..6_000);
+    wait_complete(&out_a, 6_000, Duration::from_secs(60));
+    wait_complete(&out_b, 6_000, Duration::from_secs(60));
+    for (p, w) in cluster.workers.iter_mut() {
+        if *p != busiest {
+            assert!(w.stop().success(), "worker {p} stops cleanly");
+        }
+    }
+}
+
+#[test]
+fn clean_shutdown_hands_work_over_at_once() {
+    let broker = Broker::start();
+    let topic = unique_name("leave");
+    broker.create_topic(&topic, 1, &[]);
+    let mut cluster = Cluster {
+        dir: tempfile::tempdir().unwrap(),
+        group: unique_name("connect-group"),
+        workers: BTreeMap::new(),
+        http: Http::new(),
+    };
+    let a = cluster.start_worker(&broker);
+    let b = cluster.start_worker(&broker);
+    let input = cluster.dir.path().join("in.txt");
+    append(&input, 0..100);
+    let req = json!({"name": "src", "config": {"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic, "tasks.max": "1"}});
+    assert_eq!(
+        cluster
+            .http
+            .post_json(&Cluster::url(a, "/connectors"), &req)
+            .0,
+        201
+    );
+    let placement = cluster.wait_all_running(a, &["src"], Duration::from_secs(60));
+    let owner: u16 = placement["src-0"]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let other = if owner == a { b } else { a };
+    let stopped_at = Instant::now();
+    assert!(cluster.workers.get_mut(&owner).unwrap().stop().success());
+    let other_id = format!("127.0.0.1:{other}");
+    loop {
+        let placement = cluster.wait_all_running(other, &["src"], Duration::from_secs(30));
+        if placement.values().all(|w| *w == other_id) {
+            break;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(30),
+            "work never moved: {placement:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let took = stopped_at.elapsed();
+    println!("clean shutdown: work RUNNING on the other worker {took:?} after SIGTERM");
+    // Waiting for the session timeout would cost at least 6 s plus a ~3 s tansu join; a
+    // LeaveGroup needs only the join. The margin absorbs a loaded CI machine.
+    assert!(
+        took < Duration::from_millis(8500),
+        "a clean leave does not wait for the session timeout: {took:?}"
+    );
+    let records = broker.consume_all(&topic, 100, Duration::from_secs(30));
+    assert!(records.len() >= 100);
+}
+
+#[test]
+fn worker_survives_losing_the_broker_for_30_seconds() {
+    let broker = Broker::start();
+    let topic = unique_name("outage");
+    broker.create_topic(&topic, 1, &[]);
+    let mut cluster = Cluster {
+        dir: tempfile::tempdir().unwrap(),
+        group: unique_name("connect-group"),
+        workers: BTreeMap::new(),
+        http: Http::new(),
+    };
+    let port = cluster.start_worker(&broker);
+    let input = cluster.dir.path().join("in.txt");
+    let output = cluster.dir.path().join("out.txt");
+    append(&input, 0..100);
+    for c in [
+        json!({"name": "src", "config": {"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}}),
+        json!({"name": "sink", "config": {"connector.class": "FileStreamSink", "file": output.display().to_string(), "topics": topic}}),
+    ] {
+        assert_eq!(
+            cluster
+                .http
+                .post_json(&Cluster::url(port, "/connectors"), &c)
+                .0,
+            201
+        );
+    }
+    cluster.wait_all_running(port, &["src", "sink"], Duration::from_secs(60));
+    wait_complete(&output, 100, Duration::from_secs(60));
+
+    broker.freeze(true);
+    append(&input, 100..200);
+    std::thread::sleep(Duration::from_secs(30));
+    broker.freeze(false);
+    let worker = cluster.workers.get_mut(&port).unwrap();
+    assert!(
+        worker.try_exit_status().is_none(),
+        "the worker survived the outage\n{}",
+        worker.log_tail(40)
+    );
+
+    append(&input, 200..300);
+    let duplicates = wait_complete(&output, 300, Duration::from_secs(90));
+    cluster.wait_all_running(port, &["src", "sink"], Duration::from_secs(60));
+    println!("after a 30 s broker outage: all 300 records delivered, {duplicates} duplicate(s)");
+    assert!(cluster.workers.get_mut(&port).unwrap().stop().success());
+}
