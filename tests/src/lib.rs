@@ -127,10 +127,13 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}-{n}", std::process::id())
 }
 
+/// A log file in the temp dir, deleted on drop unless `RCONNECT_TEST_KEEP_LOGS` is set (the
+/// tails printed on failure are often not enough to follow a group rebalance).
 fn log_file(prefix: &str) -> tempfile::NamedTempFile {
     tempfile::Builder::new()
         .prefix(prefix)
         .suffix(".log")
+        .disable_cleanup(std::env::var_os("RCONNECT_TEST_KEEP_LOGS").is_some())
         .tempfile()
         .expect("create a log file in the temp dir")
 }

@@ -251,6 +251,22 @@ fn three_workers_failover_and_scale_out() {
     }
     wait_complete(&out_a, 2_000, Duration::from_secs(60));
     wait_complete(&out_b, 2_000, Duration::from_secs(60));
+    // Active topics (KIP-558) travel through the status topic: every worker answers them.
+    for name in names {
+        for p in &ports {
+            let url = Cluster::url(*p, &format!("/connectors/{name}/topics"));
+            let want = json!({name: {"topics": [topic]}});
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let (code, body) = cluster.http.get_json(&url);
+                if (code, &body) == (200, &want) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{url}: {code} {body}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
 
     // Kill the worker that runs most of the work.
     let (busiest_id, _) = load.iter().max_by_key(|(_, n)| **n).unwrap();
@@ -440,4 +456,62 @@ fn worker_survives_losing_the_broker_for_30_seconds() {
     cluster.wait_all_running(port, &["src", "sink"], Duration::from_secs(60));
     println!("after a 30 s broker outage: all 300 records delivered, {duplicates} duplicate(s)");
     assert!(cluster.workers.get_mut(&port).unwrap().stop().success());
+}
+
+#[test]
+fn create_through_a_follower_while_the_leader_is_down() {
+    let broker = Broker::start();
+    let topic = unique_name("noleader");
+    broker.create_topic(&topic, 1, &[]);
+    let mut cluster = Cluster {
+        dir: tempfile::tempdir().unwrap(),
+        group: unique_name("connect-group"),
+        workers: BTreeMap::new(),
+        http: Http::new(),
+    };
+    let a = cluster.start_worker(&broker);
+    let b = cluster.start_worker(&broker);
+    // Both workers must have joined the same generation, or the "leader" read from one log
+    // may be a worker that has not met the other yet.
+    let (code, body) = cluster.http.get_json(&Cluster::url(a, "/connectors"));
+    assert_eq!(code, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        let leader = cluster.leader();
+        let both = [a, b].iter().all(|p| {
+            cluster.workers[p]
+                .log()
+                .lines()
+                .any(|l| l.contains(&format!("leaderUrl=http://127.0.0.1:{leader}/")))
+        });
+        if both {
+            break leader;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two workers never agreed on a leader"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let follower = if leader == a { b } else { a };
+
+    cluster.workers.get_mut(&leader).unwrap().kill9();
+    let input = cluster.dir.path().join("in.txt");
+    append(&input, 0..10);
+    let req = json!({"name": "src", "config": {"connector.class": "FileStreamSource", "file": input.display().to_string(), "topic": topic}});
+    let sent = Instant::now();
+    let (code, body) = Http::with_timeout(Duration::from_secs(45))
+        .post_json(&Cluster::url(follower, "/connectors"), &req);
+    let took = sent.elapsed();
+    println!("create through the follower with the leader killed: {code} after {took:?}");
+    // The follower waits for the group to elect it (session timeout + one join) instead of
+    // answering Java's immediate 500, and never longer than the bounded wait.
+    assert_eq!(code, 201, "{body}");
+    assert!(took < Duration::from_secs(35), "bounded wait: {took:?}");
+    let placement = cluster.wait_all_running(follower, &["src"], Duration::from_secs(60));
+    let id = format!("127.0.0.1:{follower}");
+    assert!(placement.values().all(|w| *w == id), "{placement:?}");
+    let records = broker.consume_all(&topic, 10, Duration::from_secs(30));
+    assert_eq!(records.len(), 10);
+    assert!(cluster.workers.get_mut(&follower).unwrap().stop().success());
 }

@@ -7,6 +7,26 @@ use serde_json::Value;
 
 use crate::herder::HerderError;
 
+/// Why a forwarded request did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// No HTTP answer at all (connection refused, reset, timed out): the worker may be gone.
+    #[error("IO Error trying to forward REST request: {0}")]
+    Unreachable(String),
+    /// The other worker answered with an error, mapped to the error it reported.
+    #[error(transparent)]
+    Answered(#[from] HerderError),
+}
+
+impl From<ForwardError> for HerderError {
+    fn from(e: ForwardError) -> HerderError {
+        match e {
+            ForwardError::Unreachable(_) => HerderError::Internal(e.to_string()),
+            ForwardError::Answered(h) => h,
+        }
+    }
+}
+
 /// A response from another worker.
 #[derive(Debug, Clone)]
 pub struct Forwarded {
@@ -30,12 +50,10 @@ pub async fn send(
     url: String,
     body: Option<Vec<u8>>,
     headers: Vec<(String, String)>,
-) -> Result<Forwarded, HerderError> {
+) -> Result<Forwarded, ForwardError> {
     tokio::task::spawn_blocking(move || send_blocking(method, &url, body, &headers))
         .await
-        .map_err(|e| {
-            HerderError::Internal(format!("IO Error trying to forward REST request: {e}"))
-        })?
+        .map_err(|e| ForwardError::Unreachable(e.to_string()))?
 }
 
 fn send_blocking(
@@ -43,7 +61,7 @@ fn send_blocking(
     url: &str,
     body: Option<Vec<u8>>,
     headers: &[(String, String)],
-) -> Result<Forwarded, HerderError> {
+) -> Result<Forwarded, ForwardError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(90)))
@@ -68,9 +86,7 @@ fn send_blocking(
                 .map_err(|e| HerderError::Internal(e.to_string()))?,
         ),
     };
-    let mut resp = result.map_err(|e| {
-        HerderError::Internal(format!("IO Error trying to forward REST request: {e}"))
-    })?;
+    let mut resp = result.map_err(|e| ForwardError::Unreachable(e.to_string()))?;
     let status = resp.status().as_u16();
     let body = resp.body_mut().read_to_string().unwrap_or_default();
     if (200..300).contains(&status) {
@@ -83,7 +99,7 @@ fn send_blocking(
                 .and_then(|m| m.as_str().map(str::to_string))
         })
         .unwrap_or(body);
-    Err(match status {
+    Err(ForwardError::Answered(match status {
         400 => HerderError::BadRequest(message),
         404 => HerderError::NotFound(message),
         409 => HerderError::Conflict(message),
@@ -92,7 +108,7 @@ fn send_blocking(
         s => HerderError::Internal(format!(
             "Unexpected status code when handling forwarded request: {s}"
         )),
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::forward::{self, join_url};
+use super::forward::{self, join_url, ForwardError};
 use super::signing;
 use crate::config_store::{
     ConfigStore, ConfigUpdate, ConnectorSnapshot, RestartRequest, SessionKey,
@@ -35,6 +35,15 @@ use crate::worker::{ConnectorEvent, Worker};
 
 /// How long a request waits for a rebalance in progress before Java's 409.
 pub const REBALANCE_WAIT: Duration = Duration::from_secs(30);
+
+/// The least time between a completed join and a rejoin this worker decides on by itself
+/// (a new or removed connector, a changed task count, the follow-up after revocations, a
+/// scheduled rebalance). Some coordinators, tansu among them, answer a follower's SyncGroup by
+/// polling the group about once a second: a JoinGroup sent sooner moves the group on before
+/// every follower has read its assignment, those followers rejoin, and with three or more
+/// workers that can go on for tens of seconds (docs/tansu.md). Rejoins the coordinator asks
+/// for are not delayed: the group is already rebalancing then.
+pub const LOCAL_REJOIN_SPACING: Duration = Duration::from_secs(2);
 
 /// What REST handlers read without going through the tick loop.
 #[derive(Debug, Clone, Default)]
@@ -159,6 +168,25 @@ impl DistributedHerder {
         }
     }
 
+    /// Waits until a completed rebalance names a leader other than `gone`; `None` at
+    /// `deadline`. The new leader may be this worker: requests forwarded to it with
+    /// `forward=true` are then served locally.
+    async fn new_leader(&self, gone: &str, deadline: Instant) -> Option<String> {
+        let mut rx = self.changed.subscribe();
+        loop {
+            let m = self.membership();
+            if !m.rebalancing {
+                if let Some(url) = m.leader_url.filter(|u| u != gone) {
+                    return Some(url);
+                }
+            }
+            tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .ok()?
+                .ok()?;
+        }
+    }
+
     /// The leader URL if this worker is not the leader; `None` when it is.
     async fn leader_or_forward(&self) -> HerderResult<Option<String>> {
         let m = self.stable().await?;
@@ -207,10 +235,34 @@ impl DistributedHerder {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> HerderResult<(u16, Option<T>)> {
-        let url = join_url(base, path);
-        debug!("forwarding {method} {path} to {url}");
         let body = body.map(|b| serde_json::to_vec(&b).expect("JSON value"));
-        let r = forward::send(method, url, body, Vec::new()).await?;
+        let deadline = Instant::now() + REBALANCE_WAIT;
+        let mut base = base.to_string();
+        let r = loop {
+            let url = join_url(&base, path);
+            debug!("forwarding {method} {path} to {url}");
+            match forward::send(method, url, body.clone(), Vec::new()).await {
+                Ok(r) => break r,
+                // Java answers 500 at once when the leader does not answer. A leader that
+                // died is replaced after a session timeout and a rebalance: wait for that (up
+                // to the same bound as for a rebalance in progress) and ask the new one.
+                Err(ForwardError::Unreachable(e))
+                    if self.membership().leader_url.as_deref() == Some(base.as_str()) =>
+                {
+                    warn!("the leader at {base} did not answer ({e}); waiting for a new leader");
+                    match self.new_leader(&base, deadline).await {
+                        Some(leader) => base = leader,
+                        None => {
+                            return Err(HerderError::Internal(format!(
+                                "IO Error trying to forward REST request: {e} (the leader at {base} did not answer, and no other leader was elected within {}s)",
+                                REBALANCE_WAIT.as_secs()
+                            )))
+                        }
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         if r.body.is_empty() {
             return Ok((r.status, None));
         }
@@ -245,6 +297,7 @@ impl DistributedHerder {
                 forward::send("POST", url, Some(body), headers)
                     .await
                     .map(|_| ())
+                    .map_err(HerderError::from)
             }
         }
     }
@@ -328,10 +381,24 @@ struct TickLoop {
     last_completed_generation: i32,
     /// Connector names of the last snapshot acted on, to tell new and removed connectors.
     known: Vec<String>,
+    /// Task counts per connector as of the last completed join (for the leader: the counts it
+    /// assigned): a task-config commit that keeps a connector's count needs no rebalance, as
+    /// the tasks' owners restart them in place.
+    task_counts: HashMap<String, usize>,
     /// The connector and task config each local task was started with: a task-config
     /// commit restarts only the tasks whose pair changed (Java restarts unchanged tasks
     /// only when their connector's config changed).
     started: HashMap<TaskId, (Props, Props)>,
+}
+
+/// What the leader's assignment callback leaves for the rest of the rebalance.
+#[derive(Default)]
+struct LeaderView {
+    /// Who runs what, to forward owner-only requests.
+    connector_owners: HashMap<String, String>,
+    task_owners: HashMap<TaskId, String>,
+    /// The task counts the assignment was computed from.
+    task_counts: Option<HashMap<String, usize>>,
 }
 
 /// What a completed rebalance asks for next.
@@ -350,6 +417,7 @@ impl TickLoop {
             owned: WorkSet::default(),
             last_completed_generation: -1,
             known: Vec::new(),
+            task_counts: HashMap::new(),
             started: HashMap::new(),
         }
     }
@@ -362,10 +430,17 @@ impl TickLoop {
         let mut updates = self.herder.configs.subscribe();
         let mut rejoin = self.member.rejoin_needed();
         let mut need_join = true;
+        // The first join, retries and rejoins the coordinator asks for go at once.
+        let mut urgent = true;
+        let mut last_join: Option<Instant> = None;
         let mut scheduled: Option<Instant> = None;
         let mut failures = 0u32;
         let done = loop {
-            if need_join {
+            let spaced_until = match last_join {
+                Some(at) if need_join && !urgent => Some(at + LOCAL_REJOIN_SPACING),
+                _ => None,
+            };
+            if need_join && spaced_until.is_none_or(|t| t <= Instant::now()) {
                 // A join can take up to rebalance.timeout.ms + session.timeout.ms; a shutdown
                 // must not wait for it (the work is stopped and the group left below).
                 let outcome = tokio::select! {
@@ -375,6 +450,8 @@ impl TickLoop {
                 match outcome {
                     Ok(o) => {
                         failures = 0;
+                        last_join = Some(Instant::now());
+                        urgent = false;
                         need_join = o.rejoin_now;
                         scheduled = o.delay.map(|d| Instant::now() + d);
                     }
@@ -383,6 +460,7 @@ impl TickLoop {
                         let wait = Duration::from_millis(200 * u64::from(failures.min(25)));
                         warn!("rebalance failed, retrying in {wait:?}: {e}");
                         need_join = true;
+                        urgent = true;
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => {}
                             d = &mut shutdown => break d.ok(),
@@ -391,12 +469,17 @@ impl TickLoop {
                     }
                 }
             }
-            let wake = scheduled.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let wake = [scheduled, spaced_until]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 d = &mut shutdown => break d.ok(),
                 r = rejoin.changed() => {
                     if r.is_err() || rejoin.borrow_and_update().is_some() {
                         need_join = true;
+                        urgent = true;
                     }
                 }
                 u = updates.recv() => match u {
@@ -407,9 +490,11 @@ impl TickLoop {
                 Some(ConnectorEvent::Reconfigure(name)) = events.recv() => {
                     spawn_reconcile(&self.herder, &name);
                 }
-                _ = tokio::time::sleep_until(wake), if scheduled.is_some() => {
-                    scheduled = None;
-                    need_join = true;
+                _ = tokio::time::sleep_until(wake), if scheduled.is_some() || spaced_until.is_some() => {
+                    if scheduled.is_some_and(|t| t <= Instant::now()) {
+                        scheduled = None;
+                        need_join = true;
+                    }
                 }
             }
         };
@@ -495,8 +580,8 @@ impl TickLoop {
         };
         let configs = h.configs.clone();
         let assignor = &mut self.assignor;
-        let owners: Arc<Mutex<(HashMap<String, String>, HashMap<TaskId, String>)>> = Arc::default();
-        let owners_in = owners.clone();
+        let view: Arc<Mutex<LeaderView>> = Arc::default();
+        let view_in = view.clone();
         let mut leader = move |ctx: &LeaderContext| -> BTreeMap<String, ConnectAssignment> {
             let snap = configs.snapshot();
             let input = AssignmentInput {
@@ -519,9 +604,17 @@ impl TickLoop {
                 assignor.assign(&input)
             };
             // Remember who runs what, to forward owner-only requests.
-            let mut o = owners_in.lock().unwrap_or_else(|p| p.into_inner());
-            o.0.clear();
-            o.1.clear();
+            let mut v = view_in.lock().unwrap_or_else(|p| p.into_inner());
+            *v = LeaderView {
+                task_counts: Some(
+                    input
+                        .connectors
+                        .iter()
+                        .map(|(n, c)| (n.clone(), *c as usize))
+                        .collect(),
+                ),
+                ..LeaderView::default()
+            };
             for (member, a) in &out {
                 let Some(md) = ctx.members.get(member) else {
                     continue;
@@ -534,10 +627,10 @@ impl TickLoop {
                 set.remove_all(&a.revoked_set());
                 set.extend(&a.assigned_set());
                 for c in set.connectors {
-                    o.0.insert(c, md.url.clone());
+                    v.connector_owners.insert(c, md.url.clone());
                 }
                 for t in set.tasks {
-                    o.1.insert(t, md.url.clone());
+                    v.task_owners.insert(t, md.url.clone());
                 }
             }
             out
@@ -585,16 +678,25 @@ impl TickLoop {
         }
         self.last_completed_generation = joined.generation;
         let is_leader = joined.is_leader;
-        let (connector_owners, task_owners) =
-            std::mem::take(&mut *owners.lock().unwrap_or_else(|p| p.into_inner()));
+        let view = std::mem::take(&mut *view.lock().unwrap_or_else(|p| p.into_inner()));
+        let snap = h.configs.snapshot();
+        self.known = snap.connectors.keys().cloned().collect();
+        self.task_counts = match view.task_counts {
+            Some(counts) if is_leader => counts,
+            _ => snap
+                .connectors
+                .iter()
+                .map(|(n, c)| (n.clone(), c.tasks.len()))
+                .collect(),
+        };
         h.update_membership(|m| {
             m.leader_url = Some(a.leader_url.clone());
             m.is_leader = is_leader;
             m.generation = joined.generation;
             m.protocol_version = joined.protocol_version;
             if is_leader {
-                m.connector_owners = connector_owners;
-                m.task_owners = task_owners;
+                m.connector_owners = view.connector_owners;
+                m.task_owners = view.task_owners;
             }
         });
         if is_leader && joined.protocol_version >= 2 {
@@ -607,7 +709,6 @@ impl TickLoop {
             m.ready = true;
         });
         self.start_work(&assigned).await;
-        self.known = h.configs.snapshot().connectors.keys().cloned().collect();
         Ok(Outcome {
             rejoin_now: !revoked.is_empty(),
             delay: (a.delay > 0).then(|| Duration::from_millis(a.delay as u64)),
@@ -739,6 +840,7 @@ impl TickLoop {
                 let Some(c) = snap.connectors.get(&name) else {
                     return true;
                 };
+                let count_changed = self.task_counts.get(&name) != Some(&c.tasks.len());
                 let mine: Vec<TaskId> = self
                     .owned
                     .tasks
@@ -764,7 +866,7 @@ impl TickLoop {
                         h.worker.status.delete_task(&id);
                     }
                 }
-                true
+                count_changed
             }
             ConfigUpdate::TargetState(name) => {
                 let Some(c) = snap.connectors.get(&name) else {
@@ -1156,6 +1258,14 @@ impl Herder for DistributedHerder {
         herder_support::offsets(&self.worker, name, &c.config).await
     }
 
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        herder_support::active_topics(&self.worker, name)
+    }
+
+    async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
+        herder_support::reset_active_topics(&self.worker, name)
+    }
+
     async fn put_task_configs(
         &self,
         name: &str,
@@ -1168,7 +1278,8 @@ impl Herder for DistributedHerder {
             let url = join_url(&leader, &format!("connectors/{name}/tasks?forward=true"));
             return forward::send("POST", url, Some(body.to_vec()), Vec::new())
                 .await
-                .map(|_| ());
+                .map(|_| ())
+                .map_err(HerderError::from);
         }
         let snap = self.configs.snapshot();
         let c = snap
