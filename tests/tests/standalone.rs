@@ -347,15 +347,45 @@ fn rest_create_status_delete() {
     let records = broker.consume_all("rest-test", 10, Duration::from_secs(30));
     assert_eq!(records.len(), 10);
 
+    // Topic tracking (KIP-558): the topic the task wrote to, a reset, and the topic
+    // recorded again by the next record.
+    let topics = format!("{base}/connectors/rest-src/topics");
+    assert_eq!(
+        http.get_json(&topics),
+        (200, json!({"rest-src": {"topics": ["rest-test"]}}))
+    );
+    assert_eq!(
+        http.get_json(&format!("{base}/connectors/nope/topics")),
+        (200, json!({"nope": {"topics": []}})),
+        "no existence check, as Java"
+    );
+    let (code, body) = http.put_empty(&format!("{topics}/reset"));
+    assert_eq!((code, body.as_str()), (202, ""));
+    assert_eq!(
+        http.get_json(&topics),
+        (200, json!({"rest-src": {"topics": []}}))
+    );
+    append_lines(&input, 10..11);
+    broker.consume_all("rest-test", 11, Duration::from_secs(30));
+    assert_eq!(
+        http.get_json(&topics),
+        (200, json!({"rest-src": {"topics": ["rest-test"]}}))
+    );
+
     let (code, _) = http.delete(&format!("{base}/connectors/rest-src"));
     assert_eq!(code, 204);
     let (code, body) = http.get_json(&format!("{base}/connectors/rest-src/status"));
     assert_eq!(code, 404, "{body}");
     assert_eq!(body["error_code"], 404);
+    assert_eq!(
+        http.get_json(&topics),
+        (200, json!({"rest-src": {"topics": []}})),
+        "deleting a connector forgets its topics"
+    );
     // Deleted means stopped: new lines are no longer read.
-    append_lines(&input, 10..20);
+    append_lines(&input, 11..20);
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(broker.high_watermarks("rest-test"), 10);
+    assert_eq!(broker.high_watermarks("rest-test"), 11);
 
     let (code, body) = http.get_json(&format!("{base}/connectors/nope"));
     assert_eq!(
@@ -451,6 +481,60 @@ fn unknown_connector_class_on_command_line_exits_3() {
 }
 
 /// Starts a worker with no connectors on a fresh port; returns it and its base URL.
+#[test]
+fn topic_tracking_endpoints_answer_403_when_disabled() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let overrides = [
+        ("bootstrap.servers", broker.bootstrap()),
+        (
+            "offset.storage.file.filename",
+            dir.path().join("offsets").display().to_string(),
+        ),
+        ("listeners", format!("http://127.0.0.1:{port}")),
+        ("topic.tracking.allow.reset", "false".to_string()),
+    ];
+    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
+    let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    let http = Http::new();
+    let base = format!("http://127.0.0.1:{port}/connectors/c/topics");
+    assert_eq!(http.get_json(&base), (200, json!({"c": {"topics": []}})));
+    let (code, body) = http.put_empty(&format!("{base}/reset"));
+    assert_eq!(code, 403);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        json!({"error_code": 403, "message": "Topic tracking reset is disabled."})
+    );
+    assert!(w.stop().success());
+
+    let port = free_port();
+    let overrides = [
+        ("bootstrap.servers", broker.bootstrap()),
+        (
+            "offset.storage.file.filename",
+            dir.path().join("offsets").display().to_string(),
+        ),
+        ("listeners", format!("http://127.0.0.1:{port}")),
+        ("topic.tracking.enable", "false".to_string()),
+    ];
+    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
+    let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    let base = format!("http://127.0.0.1:{port}/connectors/c/topics");
+    for (code, body) in [http.get(&base), http.put_empty(&format!("{base}/reset"))] {
+        assert_eq!(code, 403);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({"error_code": 403, "message": "Topic tracking is disabled."})
+        );
+    }
+    assert!(w.stop().success());
+}
+
 fn bare_worker(broker: &Broker, dir: &Path) -> (Worker, String) {
     let port = free_port();
     let mut overrides = vec![

@@ -603,6 +603,26 @@ pub(crate) async fn connector_offsets(
         .await?))
 }
 
+/// `GET /connectors/{c}/topics`: `{"<c>":{"topics":[...]}}` (Java `ActiveTopicsInfo`).
+pub(crate) async fn connector_topics(
+    State(s): State<AppState>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let name = p.connector()?;
+    let topics = s.call(s.herder.connector_active_topics(&name)).await?;
+    Ok(ok(&serde_json::json!({ name: { "topics": topics } })))
+}
+
+/// `PUT /connectors/{c}/topics/reset`: 202 with no body.
+pub(crate) async fn reset_connector_topics(
+    State(s): State<AppState>,
+    p: Params,
+) -> Result<StatusCode, ApiError> {
+    s.call(s.herder.reset_connector_active_topics(&p.connector()?))
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
 // ---- ConnectorPluginsResource ----
 
 pub(crate) async fn list_plugins(State(s): State<AppState>, q: Query) -> Response {

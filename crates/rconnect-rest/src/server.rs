@@ -264,6 +264,11 @@ fn router(state: AppState) -> Router {
         .route("/connectors/{connector}/resume", put(h::resume_connector))
         .route("/connectors/{connector}/stop", put(h::stop_connector))
         .route("/connectors/{connector}/offsets", get(h::connector_offsets))
+        .route("/connectors/{connector}/topics", get(h::connector_topics))
+        .route(
+            "/connectors/{connector}/topics/reset",
+            put(h::reset_connector_topics),
+        )
         .route("/connector-plugins", get(h::list_plugins))
         .route("/connector-plugins/{plugin}/config", get(h::plugin_config))
         .route(

@@ -290,6 +290,10 @@ pub trait Herder: Send + Sync + 'static {
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos>;
     /// `GET /connectors/{c}/offsets`.
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets>;
+    /// `GET /connectors/{c}/topics` (KIP-558): the topics the connector's tasks used.
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>>;
+    /// `PUT /connectors/{c}/topics/reset`.
+    async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()>;
 
     /// Internal `POST /connectors/{c}/tasks`: a follower that runs a connector hands its
     /// task configs to the leader. `body` is the raw request body (the signature covers

@@ -178,3 +178,36 @@ mod tests {
         );
     }
 }
+
+/// The active topics of `connector`, sorted (Java: no existence check, an unknown connector
+/// has none; 403 when `topic.tracking.enable=false`).
+pub fn active_topics(worker: &Worker, connector: &str) -> HerderResult<Vec<String>> {
+    if !worker.settings.config.topic_tracking_enable {
+        return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+    }
+    let mut topics: Vec<String> = worker
+        .status
+        .topics(connector)
+        .into_iter()
+        .map(|t| t.topic)
+        .collect();
+    topics.sort();
+    Ok(topics)
+}
+
+/// Forgets the active topics of `connector`: any worker may write the tombstones, so
+/// nothing is forwarded (as Java).
+pub fn reset_active_topics(worker: &Worker, connector: &str) -> HerderResult<()> {
+    if !worker.settings.config.topic_tracking_enable {
+        return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+    }
+    if !worker.settings.config.topic_tracking_allow_reset {
+        return Err(HerderError::Forbidden(
+            "Topic tracking reset is disabled.".into(),
+        ));
+    }
+    for t in worker.status.topics(connector) {
+        worker.status.delete_topic(connector, &t.topic);
+    }
+    Ok(())
+}

@@ -468,4 +468,12 @@ impl Herder for StandaloneHerder {
         let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
         herder_support::offsets(&self.worker, name, &e.config).await
     }
+
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        herder_support::active_topics(&self.worker, name)
+    }
+
+    async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
+        herder_support::reset_active_topics(&self.worker, name)
+    }
 }

@@ -8,7 +8,7 @@
 
 use rconnect_runtime::config_store::{RestartRequest, SessionKey};
 use rconnect_runtime::herder::{ConnectorTaskId, State, TargetState};
-use rconnect_runtime::status::Status;
+use rconnect_runtime::status::{Status, TopicStatus};
 use rconnect_sdk::Props;
 use serde_json::Value as Json;
 
@@ -75,6 +75,59 @@ pub fn connector_status_key(name: &str) -> String {
 /// `status-task-<name>-<n>`.
 pub fn task_status_key(id: &ConnectorTaskId) -> String {
     format!("{TASK_STATUS_PREFIX}{}-{}", id.connector, id.task)
+}
+
+/// `status-topic-<topic>:connector-<name>`.
+pub fn topic_status_key(topic: &str, connector: &str) -> String {
+    format!("{TOPIC_STATUS_PREFIX}{topic}:connector-{connector}")
+}
+
+/// The topic and connector of a `status-topic-<topic>:connector-<name>` key.
+pub fn parse_topic_status_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix(TOPIC_STATUS_PREFIX)?;
+    let (topic, connector) = rest.split_once(':')?;
+    let connector = connector.strip_prefix("connector-")?;
+    (!topic.is_empty() && !connector.is_empty()).then_some((topic, connector))
+}
+
+/// `{"topic":{"name":..,"connector":..,"task":..,"discoverTimestamp":..}}`, as Java's
+/// JsonConverter writes the topic-status struct.
+pub fn topic_status_value(status: &TopicStatus) -> Vec<u8> {
+    let mut out = String::from("{\"topic\":{\"name\":");
+    json::string(&mut out, &status.topic);
+    out.push_str(",\"connector\":");
+    json::string(&mut out, &status.connector);
+    out.push_str(&format!(
+        ",\"task\":{},\"discoverTimestamp\":{}}}}}",
+        status.task, status.discover_timestamp
+    ));
+    out.into_bytes()
+}
+
+/// Parses a topic-status value; the error says what is wrong.
+pub fn parse_topic_status_value(bytes: &[u8]) -> Result<TopicStatus, String> {
+    let v: Json = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let t = v
+        .get("topic")
+        .and_then(Json::as_object)
+        .ok_or("'topic' is missing or not an object")?;
+    let text = |k: &str| {
+        t.get(k)
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .ok_or(format!("'topic.{k}' is missing or not a string"))
+    };
+    let int = |k: &str| {
+        t.get(k)
+            .and_then(Json::as_i64)
+            .ok_or(format!("'topic.{k}' is missing or not an integer"))
+    };
+    Ok(TopicStatus {
+        topic: text("name")?,
+        connector: text("connector")?,
+        task: int("task")? as i32,
+        discover_timestamp: int("discoverTimestamp")?,
+    })
 }
 
 fn properties_value(props: &Props) -> Vec<u8> {
@@ -560,6 +613,33 @@ mod tests {
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn topic_status_records() {
+        let t = TopicStatus {
+            topic: "a.b-c".into(),
+            connector: "my:conn".into(),
+            task: 2,
+            discover_timestamp: 42,
+        };
+        let key = topic_status_key(&t.topic, &t.connector);
+        assert_eq!(key, "status-topic-a.b-c:connector-my:conn");
+        assert_eq!(parse_topic_status_key(&key), Some(("a.b-c", "my:conn")));
+        assert_eq!(parse_topic_status_key("status-topic-x"), None);
+        assert_eq!(parse_topic_status_key("status-topic-x:conn-y"), None);
+        let value = topic_status_value(&t);
+        assert_eq!(
+            std::str::from_utf8(&value).unwrap(),
+            r#"{"topic":{"name":"a.b-c","connector":"my:conn","task":2,"discoverTimestamp":42}}"#
+        );
+        assert_eq!(parse_topic_status_value(&value), Ok(t));
+        assert_eq!(
+            parse_topic_status_value(
+                br#"{"topic":{"name":"x","connector":"c","task":"1","discoverTimestamp":1}}"#
+            ),
+            Err("'topic.task' is missing or not an integer".to_string())
+        );
     }
 
     #[test]

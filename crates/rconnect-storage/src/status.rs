@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use rconnect_config::WorkerConfig;
 use rconnect_runtime::herder::{ConnectorTaskId, State};
-use rconnect_runtime::status::{Status, StatusStore};
+use rconnect_runtime::status::{Status, StatusStore, TopicStatus};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::clients::{internal_log_config, InternalTopic};
 use crate::format::{
-    connector_status_key, parse_status_value, parse_task_status_key, status_value, task_status_key,
+    connector_status_key, parse_status_value, parse_task_status_key, parse_topic_status_key,
+    parse_topic_status_value, status_value, task_status_key, topic_status_key, topic_status_value,
     CONNECTOR_STATUS_PREFIX, TASK_STATUS_PREFIX, TOPIC_STATUS_PREFIX,
 };
 use crate::{KafkaBasedLog, LogConfig, StorageError};
@@ -50,6 +51,10 @@ pub(crate) struct StatusCache {
     /// Last write sequence handed out (shared by all keys, so a removed and re-created
     /// entry never matches an old write).
     last_sequence: u64,
+    /// Active topics (KIP-558) by connector, then topic.
+    topics: HashMap<String, BTreeMap<String, TopicStatus>>,
+    /// Bumped when an active topic is removed (see `StatusStore::topic_removals`).
+    topic_removals: u64,
 }
 
 impl StatusCache {
@@ -122,8 +127,26 @@ impl StatusCache {
             }
             entry.value = Some(status);
         } else if key.starts_with(TOPIC_STATUS_PREFIX) {
-            // Topic tracking (KIP-558) is not served yet; the records are valid, not errors.
-            tracing::trace!(key, "ignoring topic status record");
+            let Some((topic, connector)) = parse_topic_status_key(key) else {
+                tracing::warn!("Discarding record with invalid topic status key {key}");
+                return;
+            };
+            let Some(value) = value else {
+                if let Some(topics) = self.topics.get_mut(connector) {
+                    topics.remove(topic);
+                }
+                self.topic_removals += 1;
+                return;
+            };
+            match parse_topic_status_value(value) {
+                Ok(status) => {
+                    self.topics
+                        .entry(connector.to_string())
+                        .or_default()
+                        .insert(topic.to_string(), status);
+                }
+                Err(e) => tracing::warn!("Failed to parse topic status with key {key}: {e}"),
+            }
         } else {
             tracing::warn!("Discarding record with invalid key {key}");
         }
@@ -134,7 +157,8 @@ impl StatusCache {
 struct Write {
     key: String,
     value: Option<Vec<u8>>,
-    target: Target,
+    /// The status entry written; `None` for topic records, which Java retries regardless.
+    target: Option<Target>,
     sequence: u64,
     /// The status, for safe writes (re-checked before a retry).
     safe: Option<Status>,
@@ -237,14 +261,28 @@ impl KafkaStatusStore {
             cache.entry(&target).sequence = sequence;
             sequence
         };
-        let job = Job::Write(Write {
+        self.queue(Write {
             key,
             value: status.and_then(status_value),
-            target,
+            target: Some(target),
             sequence,
             safe: safe.cloned(),
         });
-        if self.jobs.send(job).is_err() {
+    }
+
+    /// Queues a write outside the connector/task status rules (topic records).
+    fn send_plain(&self, key: String, value: Option<Vec<u8>>) {
+        self.queue(Write {
+            key,
+            value,
+            target: None,
+            sequence: 0,
+            safe: None,
+        });
+    }
+
+    fn queue(&self, write: Write) {
+        if self.jobs.send(Job::Write(write)).is_err() {
             tracing::warn!("status store is stopped; status write dropped");
         }
     }
@@ -286,15 +324,18 @@ async fn write_loop(
                             return;
                         }
                         // Retry unless the key was deleted or written again since.
-                        let retry = {
-                            let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-                            cache.existing(&write.target).is_some_and(|entry| {
-                                entry.sequence == write.sequence
-                                    && write
-                                        .safe
-                                        .as_ref()
-                                        .is_none_or(|s| entry.can_write_safely(s))
-                            })
+                        let retry = match &write.target {
+                            None => true,
+                            Some(target) => {
+                                let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+                                cache.existing(target).is_some_and(|entry| {
+                                    entry.sequence == write.sequence
+                                        && write
+                                            .safe
+                                            .as_ref()
+                                            .is_none_or(|s| entry.can_write_safely(s))
+                                })
+                            }
                         };
                         if retry {
                             tracing::warn!(key = %write.key, error = %e, "retrying status write");
@@ -390,10 +431,47 @@ impl StatusStore for KafkaStatusStore {
             connector_status_key(connector),
             None,
         );
+        for topic in self.topics(connector) {
+            self.delete_topic(connector, &topic.topic);
+        }
     }
 
     fn delete_task(&self, id: &ConnectorTaskId) {
         self.send(Target::Task(id.clone()), task_status_key(id), None);
+    }
+
+    fn put_topic(&self, status: TopicStatus) {
+        let key = topic_status_key(&status.topic, &status.connector);
+        self.send_plain(key, Some(topic_status_value(&status)));
+    }
+
+    fn topic(&self, connector: &str, topic: &str) -> Option<TopicStatus> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .topics
+            .get(connector)
+            .and_then(|t| t.get(topic))
+            .cloned()
+    }
+
+    fn topics(&self, connector: &str) -> Vec<TopicStatus> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .topics
+            .get(connector)
+            .map(|t| t.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn delete_topic(&self, connector: &str, topic: &str) {
+        self.send_plain(topic_status_key(topic, connector), None);
+    }
+
+    fn topic_removals(&self) -> u64 {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .topic_removals
     }
 }
 

@@ -9,7 +9,7 @@ use rconnect_kafka::{Admin, KafkaConfig};
 use rconnect_runtime::config_store::{ConfigStore, ConfigUpdate, RestartRequest, SessionKey};
 use rconnect_runtime::herder::{ConnectorTaskId, State, TargetState};
 use rconnect_runtime::offsets::{offset_key, OffsetBackingStore};
-use rconnect_runtime::status::{Status, StatusStore};
+use rconnect_runtime::status::{Status, StatusStore, TopicStatus};
 use rconnect_sdk::Props;
 use rconnect_storage::{
     ensure_internal_topics, KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore,
@@ -342,12 +342,45 @@ async fn status_store_shared_by_two_workers() {
         vec![0, 1]
     );
 
-    // Deletion tombstones the connector and its tasks.
+    // Active topics (KIP-558): Java's key and value, seen by the other worker; a reset on
+    // one worker tells the other's tasks to record again.
+    let topic_status = |topic: &str| TopicStatus {
+        topic: topic.into(),
+        connector: "my-conn".into(),
+        task: 1,
+        discover_timestamp: 1_700_000_000_123,
+    };
+    a.put_topic(topic_status("orders"));
+    a.put_topic(topic_status("refunds"));
+    a.flush().await.unwrap();
+    b.read_to_end().await.unwrap();
+    assert_eq!(b.topic("my-conn", "orders"), Some(topic_status("orders")));
+    assert_eq!(b.topics("my-conn").len(), 2);
+    let raw = broker.consume_all(&t.status, 9, T);
+    let orders = raw
+        .iter()
+        .find(|r| r.0.as_deref() == Some(&b"status-topic-orders:connector-my-conn"[..]))
+        .expect("the topic record");
+    assert_eq!(
+        text(&orders.1).as_deref(),
+        Some(
+            r#"{"topic":{"name":"orders","connector":"my-conn","task":1,"discoverTimestamp":1700000000123}}"#
+        )
+    );
+    let removals = a.topic_removals();
+    b.delete_topic("my-conn", "refunds");
+    b.flush().await.unwrap();
+    a.read_to_end().await.unwrap();
+    assert_eq!(a.topic("my-conn", "refunds"), None);
+    assert_ne!(a.topic_removals(), removals);
+
+    // Deletion tombstones the connector, its tasks and its topics.
     b.delete_connector("my-conn");
     b.flush().await.unwrap();
     a.read_to_end().await.unwrap();
     assert_eq!(a.connector("my-conn"), None);
     assert!(a.tasks("my-conn").is_empty());
+    assert!(a.topics("my-conn").is_empty());
     a.stop().await;
     b.stop().await;
 }

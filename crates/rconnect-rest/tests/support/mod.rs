@@ -427,6 +427,19 @@ impl Herder for TestHerder {
             json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 30}}]});
         Ok(serde_json::from_value(json).expect("a valid ConnectorOffsets"))
     }
+
+    /// A sink's `topics`, as if every one had been consumed; none for anything else.
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        Ok(self
+            .get(name)
+            .and_then(|c| c.config.get("topics").cloned())
+            .map(|t| t.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn reset_connector_active_topics(&self, _name: &str) -> HerderResult<()> {
+        Ok(())
+    }
 }
 
 /// A response as the tests look at it.

@@ -168,6 +168,16 @@ impl Worker {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// A task's active-topic tracker; inert when `topic.tracking.enable=false`.
+    pub fn topic_tracker(&self, id: &ConnectorTaskId) -> crate::status::TopicTracker {
+        let store = self
+            .settings
+            .config
+            .topic_tracking_enable
+            .then(|| self.status.clone());
+        crate::status::TopicTracker::new(store, id.clone())
+    }
+
     fn put_status(&self, f: impl FnOnce(Status)) {
         f(Status {
             state: State::Running,

@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 use super::{Converters, Worker};
 use crate::clients::{ConsumerClient, InRecord, Rebalance};
 use crate::herder::{ConnectorTaskId, State, TargetState};
+use crate::status::TopicTracker;
 use crate::transform_chain::TransformChain;
 
 /// Java's `max.poll.records` default bounds each `put` batch.
@@ -26,6 +27,7 @@ struct Loop {
     chain: TransformChain<SinkMeta>,
     task: Box<dyn SinkTask>,
     converters: Converters,
+    topics: TopicTracker,
     consumer: Box<dyn ConsumerClient>,
     state: Arc<Mutex<SinkContextState>>,
     max_poll_records: usize,
@@ -127,6 +129,7 @@ fn prepare(
         chain,
         task,
         converters,
+        topics: worker.topic_tracker(id),
         consumer,
         state: Arc::new(Mutex::new(SinkContextState::default())),
         max_poll_records,
@@ -263,6 +266,8 @@ impl Loop {
                 }
                 Some(t) => Some(t),
             };
+            // As Java: the consumed topic, before any transformation renames it.
+            self.topics.record(&r.topic);
             let record = ConnectRecord {
                 topic: r.topic.clone(),
                 kafka_partition: Some(r.partition),

@@ -18,6 +18,7 @@ use super::{Converters, Worker};
 use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
+use crate::status::TopicTracker;
 use crate::transform_chain::TransformChain;
 
 /// A record handed to the producer and not yet acknowledged.
@@ -110,6 +111,7 @@ struct Loop {
     id: ConnectorTaskId,
     task: Box<dyn SourceTask>,
     converters: Converters,
+    topics: TopicTracker,
     producer: Box<dyn ProducerClient>,
     acks: mpsc::UnboundedReceiver<Ack>,
     inflight: InFlight,
@@ -196,6 +198,7 @@ fn prepare(
         chain,
         task,
         converters,
+        topics: worker.topic_tracker(id),
         producer,
         acks,
         inflight: InFlight::default(),
@@ -381,6 +384,7 @@ impl Loop {
                 }
             }
         }
+        self.topics.record(&record.topic);
         let partition = record.meta.source_partition.take();
         let offset = record.meta.source_offset.take();
         let kept = if self.wants_commit_record {
