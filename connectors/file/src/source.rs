@@ -237,7 +237,7 @@ struct Running {
     batch_size: usize,
     /// `None` reads stdin.
     file: Option<String>,
-    partition: OffsetMap,
+    partition: std::sync::Arc<OffsetMap>,
     schema: SchemaRef,
 }
 
@@ -535,7 +535,7 @@ impl SourceTask for FileStreamSourceTask {
             topic,
             batch_size,
             file,
-            partition,
+            partition: std::sync::Arc::new(partition),
             schema: Schema::string(),
         });
         Ok(())

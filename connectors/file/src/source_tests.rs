@@ -141,7 +141,7 @@ async fn upstream_vector_with_byte_positions() {
         r.meta
             .source_partition
             .clone()
-            .map(serde_json::Value::Object),
+            .map(|p| serde_json::Value::Object((*p).clone())),
         Some(partition)
     );
     assert_eq!(
@@ -393,7 +393,7 @@ async fn stdin_mode_uses_null_partition_and_trims_config() {
     let run = task.running.as_ref().unwrap();
     assert_eq!(run.file, None);
     assert_eq!(
-        serde_json::Value::Object(run.partition.clone()),
+        serde_json::Value::Object((*run.partition).clone()),
         json!({"filename": null})
     );
     assert_eq!(run.batch_size, 2000);

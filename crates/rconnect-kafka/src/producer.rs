@@ -35,6 +35,12 @@ pub struct DeliveredRecord {
 /// Where delivery reports go, called on librdkafka's polling thread.
 type DeliverySink = Box<dyn Fn(Delivery) + Send + Sync>;
 
+// Delivery tokens are carried in a pointer-sized opaque.
+const _: () = assert!(
+    usize::BITS >= u64::BITS,
+    "rconnect-kafka needs a 64-bit target"
+);
+
 struct DeliveryContext {
     sink: DeliverySink,
 }
@@ -42,9 +48,11 @@ struct DeliveryContext {
 tracing_client_context!(DeliveryContext, "producer");
 
 impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = Box<u64>;
+    // The token travels as the message's opaque pointer value itself: boxing it would cost
+    // an allocation and a free per record. (Tokens are u64; see the assertion below.)
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, token: Box<u64>) {
+    fn delivery(&self, result: &DeliveryResult<'_>, token: usize) {
         let result = match result {
             Ok(message) => Ok(DeliveredRecord {
                 partition: message.partition(),
@@ -60,7 +68,7 @@ impl ProducerContext for DeliveryContext {
             }),
         };
         (self.sink)(Delivery {
-            token: *token,
+            token: token as u64,
             result,
         });
     }
@@ -135,8 +143,8 @@ impl Producer {
                 ),
             });
         }
-        let mut record: BaseRecord<'_, [u8], [u8], Box<u64>> =
-            BaseRecord::with_opaque_to(topic, Box::new(token));
+        let mut record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(topic, token as usize);
         record.key = key;
         record.payload = value;
         record.partition = partition;

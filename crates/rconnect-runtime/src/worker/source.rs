@@ -23,7 +23,7 @@ use crate::transform_chain::TransformChain;
 
 /// A record handed to the producer and not yet acknowledged.
 struct Submitted {
-    partition: Option<OffsetMap>,
+    partition: Option<Arc<OffsetMap>>,
     offset: Option<OffsetMap>,
     acked: bool,
     /// Kept only when the task wants `commit_record`.
@@ -39,7 +39,7 @@ struct InFlight {
     base: u64,
     queue: VecDeque<Submitted>,
     /// Latest committable offset per source partition, in first-seen order.
-    committable: Vec<(OffsetMap, Option<OffsetMap>)>,
+    committable: Vec<(Arc<OffsetMap>, Option<OffsetMap>)>,
     failure: Option<String>,
 }
 
@@ -89,7 +89,12 @@ impl InFlight {
             let s = self.queue.pop_front().expect("front exists");
             self.base += 1;
             if let Some(p) = s.partition {
-                match self.committable.iter_mut().find(|(q, _)| *q == p) {
+                // Tasks usually share one Arc per partition: compare pointers first.
+                match self
+                    .committable
+                    .iter_mut()
+                    .find(|(q, _)| Arc::ptr_eq(q, &p) || *q == p)
+                {
                     Some(slot) => slot.1 = s.offset,
                     None => self.committable.push((p, s.offset)),
                 }
@@ -118,7 +123,10 @@ struct Loop {
     chain: TransformChain<SourceMeta>,
     wants_commit_record: bool,
     /// Offsets taken for a flush that failed, retried at the next one.
-    unflushed: Vec<(OffsetMap, Option<OffsetMap>)>,
+    unflushed: Vec<(Arc<OffsetMap>, Option<OffsetMap>)>,
+    /// The last source partition found valid, so a task that shares one partition map
+    /// between its records has it checked once.
+    valid_partition: Option<Arc<OffsetMap>>,
 }
 
 pub(super) async fn run(
@@ -204,6 +212,7 @@ fn prepare(
         inflight: InFlight::default(),
         wants_commit_record,
         unflushed: Vec::new(),
+        valid_partition: None,
     })
 }
 
@@ -287,7 +296,14 @@ impl Loop {
 
     async fn send(&mut self, record: SourceRecord) -> ConnectResult<()> {
         if let Some(p) = &record.meta.source_partition {
-            validate_offset_map("Partition", p)?;
+            if !self
+                .valid_partition
+                .as_ref()
+                .is_some_and(|v| Arc::ptr_eq(v, p))
+            {
+                validate_offset_map("Partition", p)?;
+                self.valid_partition = Some(p.clone());
+            }
         }
         if let Some(o) = &record.meta.source_offset {
             validate_offset_map("Offset", o)?;
@@ -407,7 +423,10 @@ impl Loop {
     async fn commit_offsets(&mut self) -> bool {
         let mut pending = std::mem::take(&mut self.unflushed);
         for (p, o) in std::mem::take(&mut self.inflight.committable) {
-            match pending.iter_mut().find(|(q, _)| *q == p) {
+            match pending
+                .iter_mut()
+                .find(|(q, _)| Arc::ptr_eq(q, &p) || *q == p)
+            {
                 Some(slot) => slot.1 = o,
                 None => pending.push((p, o)),
             }

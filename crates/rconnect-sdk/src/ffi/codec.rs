@@ -501,13 +501,17 @@ fn offset_map(j: Option<&Json>, what: &str) -> ConnectResult<Option<OffsetMap>> 
 impl MetaCodec for SourceMeta {
     const KIND: &'static str = "source";
     fn write(&self, o: &mut Map<String, Json>) {
-        let obj = |m: &Option<OffsetMap>| m.clone().map(Json::Object).unwrap_or(Json::Null);
-        o.insert("source_partition".into(), obj(&self.source_partition));
-        o.insert("source_offset".into(), obj(&self.source_offset));
+        let obj = |m: Option<&OffsetMap>| m.cloned().map(Json::Object).unwrap_or(Json::Null);
+        o.insert(
+            "source_partition".into(),
+            obj(self.source_partition.as_deref()),
+        );
+        o.insert("source_offset".into(), obj(self.source_offset.as_ref()));
     }
     fn read(o: &Map<String, Json>) -> ConnectResult<Self> {
         Ok(SourceMeta {
-            source_partition: offset_map(o.get("source_partition"), "source_partition")?,
+            source_partition: offset_map(o.get("source_partition"), "source_partition")?
+                .map(std::sync::Arc::new),
             source_offset: offset_map(o.get("source_offset"), "source_offset")?,
         })
     }
