@@ -30,7 +30,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
@@ -39,6 +39,13 @@ pub use tempfile;
 
 /// A record to produce: key and value, either may be null.
 pub type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A record with headers to produce: key, value, and `(header key, header value)` pairs.
+pub type KeyValueHeaders<'a> = (
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    &'a [(&'a str, &'a [u8])],
+);
 
 /// An owned key and value, either may be null.
 pub type OwnedKeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
@@ -352,6 +359,22 @@ impl Broker {
 
     /// Like [`Broker::produce`], but into one explicit partition when `partition` is Some.
     pub fn produce_to(&self, topic: &str, partition: Option<i32>, records: &[KeyValue<'_>]) {
+        let records: Vec<KeyValueHeaders<'_>> =
+            records.iter().map(|&(k, v)| (k, v, &[][..])).collect();
+        self.produce_records(topic, partition, &records)
+    }
+
+    /// Like [`Broker::produce`], with record headers.
+    pub fn produce_with_headers(&self, topic: &str, records: &[KeyValueHeaders<'_>]) {
+        self.produce_records(topic, None, records)
+    }
+
+    fn produce_records(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        records: &[KeyValueHeaders<'_>],
+    ) {
         let producer: ThreadedProducer<FailureCollector> = self
             .client_config()
             .set("acks", "all")
@@ -359,11 +382,21 @@ impl Broker {
             .set("message.timeout.ms", "30000")
             .create_with_context(FailureCollector::default())
             .expect("create producer");
-        for (i, (key, value)) in records.iter().enumerate() {
+        for (i, (key, value, headers)) in records.iter().enumerate() {
             let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
             record.key = *key;
             record.payload = *value;
             record.partition = partition;
+            if !headers.is_empty() {
+                let mut owned = OwnedHeaders::new_with_capacity(headers.len());
+                for &(key, value) in headers.iter() {
+                    owned = owned.insert(Header {
+                        key,
+                        value: Some(value),
+                    });
+                }
+                record.headers = Some(owned);
+            }
             let mut pending = record;
             loop {
                 match producer.send(pending) {

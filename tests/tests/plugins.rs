@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 const DATAGEN_CLASS: &str = "io.rconnect.examples.DataGenSourceConnector";
 const TRANSFORM_CLASS: &str = "io.rconnect.examples.transforms.UppercaseField";
 const PANICKING_CLASS: &str = "io.rconnect.tests.PanickingSourceConnector";
+const UPPER_CLASS: &str = "io.rconnect.examples.converters.UpperStringConverter";
+const PANICKING_CONVERTER_CLASS: &str = "io.rconnect.tests.PanickingConverter";
 
 const DATAGEN: &str = "rconnect_example_datagen";
 const TRANSFORM: &str = "rconnect_example_transform";
@@ -80,7 +82,7 @@ fn install(dir: &Path, sub: &str, name: &str) -> PathBuf {
 }
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     plugin_path: PathBuf,
     port: u16,
     worker_props: PathBuf,
@@ -88,12 +90,17 @@ struct Setup {
 
 impl Setup {
     fn new(broker: &Broker) -> Setup {
+        Setup::with_worker_props(broker, &[])
+    }
+
+    /// A worker whose properties end with `extra` (a later key overrides an earlier one).
+    fn with_worker_props(broker: &Broker, extra: &[(&str, &str)]) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let plugin_path = dir.path().join("plugins");
         fs::create_dir_all(&plugin_path).unwrap();
         let port = free_port();
         let worker_props = dir.path().join("worker.properties");
-        let text = format!(
+        let mut text = format!(
             "bootstrap.servers={}\n\
              key.converter=org.apache.kafka.connect.json.JsonConverter\n\
              value.converter=org.apache.kafka.connect.json.JsonConverter\n\
@@ -105,9 +112,12 @@ impl Setup {
             dir.path().join("connect.offsets").display(),
             plugin_path.display()
         );
+        for (k, v) in extra {
+            text.push_str(&format!("{k}={v}\n"));
+        }
         fs::write(&worker_props, text).unwrap();
         Setup {
-            _dir: dir,
+            dir,
             plugin_path,
             port,
             worker_props,
@@ -122,6 +132,11 @@ impl Setup {
 
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A file in the setup's temporary directory.
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 }
 
@@ -174,6 +189,50 @@ fn wait_status(
 
 fn task_state(status: &Value) -> &str {
     status["tasks"][0]["state"].as_str().unwrap_or("")
+}
+
+/// The raw values of `count` records read from `topic`, as text.
+fn read_texts(broker: &Broker, topic: &str, count: usize) -> Vec<String> {
+    broker
+        .consume_all(topic, count, Duration::from_secs(30))
+        .into_iter()
+        .map(|(_, v, _, _)| String::from_utf8(v.expect("value")).expect("UTF-8 value"))
+        .collect()
+}
+
+/// Waits until `path` holds exactly `lines`.
+fn wait_for_lines(path: &Path, lines: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = fs::read_to_string(path).unwrap_or_default();
+        if text.lines().collect::<Vec<_>>() == lines {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never held {lines:?}; it holds {text:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn file_source(file: &Path, topic: &str) -> Value {
+    json!({
+        "connector.class": "FileStreamSource",
+        "tasks.max": "1",
+        "file": file.to_str().unwrap(),
+        "topic": topic,
+    })
+}
+
+fn file_sink(file: &Path, topic: &str) -> Value {
+    json!({
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "file": file.to_str().unwrap(),
+        "topics": topic,
+    })
 }
 
 /// The JSON values of `count` records read from `topic`.
@@ -502,4 +561,151 @@ fn start_up_with_a_hundred_plugins_stays_under_200_ms() {
         rest_up.as_millis()
     );
     assert!(ms < 200, "loading 100 plugins took {ms} ms");
+}
+
+#[test]
+fn converter_plugin_converts_source_and_sink_records() {
+    let broker = Broker::start();
+    broker.create_topic("shout", 1, &[]);
+    broker.create_topic("shout-override", 1, &[]);
+    // The worker's value and header converters come from the plugin, by alias and by class.
+    let s = Setup::with_worker_props(
+        &broker,
+        &[
+            ("value.converter", "UpperStringConverter"),
+            ("value.converter.prefix", "up:"),
+            ("header.converter", UPPER_CLASS),
+        ],
+    );
+    install(&s.plugin_path, "transforms", TRANSFORM);
+    let mut worker = s.start();
+    let http = Http::new();
+
+    let (_, all) = http.get_json(&s.url("/connector-plugins?connectorsOnly=false"));
+    for t in ["converter", "header_converter"] {
+        assert!(
+            all.as_array()
+                .unwrap()
+                .contains(&json!({"class": UPPER_CLASS, "type": t, "version": "0.1.0"})),
+            "{all}"
+        );
+    }
+    let (_, connectors) = http.get_json(&s.url("/connector-plugins"));
+    assert!(
+        !connectors.to_string().contains(UPPER_CLASS),
+        "{connectors}"
+    );
+    let (code, def) = http.get_json(&s.url("/connector-plugins/UpperString/config"));
+    assert_eq!(code, 200, "{def}");
+    assert_eq!(def[0]["name"], "prefix", "{def}");
+
+    let input = s.file("in.txt");
+    fs::write(&input, "hello world\nMixed Case 42\n").unwrap();
+    // The worker's converter and settings...
+    create(&http, &s, "src-worker", file_source(&input, "shout"));
+    // ...or the connector's own, which replace the worker's settings entirely.
+    let mut own = file_source(&input, "shout-override");
+    own["value.converter"] = json!(UPPER_CLASS);
+    own["value.converter.prefix"] = json!("own:");
+    create(&http, &s, "src-own", own);
+    assert_eq!(
+        read_texts(&broker, "shout", 2),
+        ["up:HELLO WORLD", "up:MIXED CASE 42"]
+    );
+    assert_eq!(
+        read_texts(&broker, "shout-override", 2),
+        ["own:HELLO WORLD", "own:MIXED CASE 42"]
+    );
+
+    // A record with headers goes through the plugin's header converter on the sink side.
+    broker.produce_with_headers(
+        "shout",
+        &[(None, Some(b"up:with headers"), &[("h", b"x"), ("h", b"y")])],
+    );
+    let output = s.file("out.txt");
+    create(&http, &s, "sink", file_sink(&output, "shout"));
+    // The plugin read the values back (without the prefix the worker configured).
+    wait_for_lines(&output, &["HELLO WORLD", "MIXED CASE 42", "with headers"]);
+    for name in ["src-worker", "src-own", "sink"] {
+        let st = wait_status(&http, &s, name, "RUNNING", |st| task_state(st) == "RUNNING");
+        assert_eq!(st["connector"]["state"], "RUNNING", "{st}");
+    }
+    assert_eq!(worker.try_exit_status(), None);
+
+    // The CLI lists the class under both kinds, with its aliases and library.
+    let out = Command::new(rconnect_bin())
+        .args([
+            "plugins",
+            "list",
+            "--plugin-path",
+            s.plugin_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = |t: &str| {
+        text.lines()
+            .find(|l| l.starts_with(UPPER_CLASS) && l.split_whitespace().nth(1) == Some(t))
+            .unwrap_or_else(|| panic!("no {t} row for {UPPER_CLASS} in\n{text}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let conv = row("converter");
+    assert_eq!(conv[2], "0.1.0", "{conv:?}");
+    assert_eq!(conv[3], "UpperStringConverter,UpperString", "{conv:?}");
+    assert!(conv[4].ends_with(".so"), "{conv:?}");
+    let header = row("header_converter");
+    assert_eq!(header[4], conv[4], "{header:?}");
+}
+
+#[test]
+fn a_panic_in_a_plugin_converter_fails_only_that_task() {
+    let broker = Broker::start();
+    for t in ["conv-boom", "conv-ok", "conv-headers"] {
+        broker.create_topic(t, 1, &[]);
+    }
+    let s = Setup::new(&broker);
+    install(&s.plugin_path, "a", TRANSFORM);
+    install(&s.plugin_path, "b", PANICKING);
+    let mut worker = s.start();
+    let http = Http::new();
+
+    let input = s.file("in.txt");
+    fs::write(&input, "one\ntwo\n").unwrap();
+    let mut boom = file_source(&input, "conv-boom");
+    boom["value.converter"] = json!("PanickingConverter");
+    create(&http, &s, "boom-src", boom);
+    let mut fine = file_source(&input, "conv-ok");
+    fine["value.converter"] = json!("UpperStringConverter");
+    create(&http, &s, "fine-src", fine);
+    broker.produce_with_headers("conv-headers", &[(None, Some(b"v"), &[("h", b"x")])]);
+    let mut boom_sink = file_sink(&s.file("out.txt"), "conv-headers");
+    boom_sink["value.converter"] = json!("org.apache.kafka.connect.storage.StringConverter");
+    boom_sink["header.converter"] = json!(PANICKING_CONVERTER_CLASS);
+    create(&http, &s, "boom-sink", boom_sink);
+
+    for (name, message) in [
+        ("boom-src", "converter exploded on purpose"),
+        ("boom-sink", "header converter exploded on purpose"),
+    ] {
+        let status = wait_status(&http, &s, name, "FAILED", |st| task_state(st) == "FAILED");
+        let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+        assert!(trace.contains(message), "{name} trace: {trace}");
+        assert_eq!(
+            status["connector"]["state"], "RUNNING",
+            "only the task fails: {status}"
+        );
+    }
+
+    // The other connector keeps converting, and the worker stays up.
+    assert_eq!(read_texts(&broker, "conv-ok", 2), ["ONE", "TWO"]);
+    let st = wait_status(&http, &s, "fine-src", "RUNNING", |st| {
+        task_state(st) == "RUNNING"
+    });
+    assert_eq!(st["connector"]["state"], "RUNNING");
+    assert_eq!(worker.try_exit_status(), None);
+    let (code, _) = http.get(&s.url("/connectors"));
+    assert_eq!(code, 200);
 }

@@ -150,35 +150,6 @@ pub async fn offsets(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patch_overwrites_adds_and_deletes() {
-        let config: Props = [("a", "1"), ("b", "2")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let patch = [("a", Some("9")), ("b", None), ("c", Some("3"))]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
-            .collect();
-        let out = apply_patch(config, patch);
-        assert_eq!(out.get("a").map(String::as_str), Some("9"));
-        assert_eq!(out.get("b"), None);
-        assert_eq!(out.get("c").map(String::as_str), Some("3"));
-        assert_eq!(
-            max_tasks(
-                &[("tasks.max".to_string(), " 3 ".to_string())]
-                    .into_iter()
-                    .collect()
-            ),
-            (3, true)
-        );
-    }
-}
-
 /// The active topics of `connector`, sorted (Java: no existence check, an unknown connector
 /// has none; 403 when `topic.tracking.enable=false`).
 pub fn active_topics(worker: &Worker, connector: &str) -> HerderResult<Vec<String>> {
@@ -210,4 +181,33 @@ pub fn reset_active_topics(worker: &Worker, connector: &str) -> HerderResult<()>
         worker.status.delete_topic(connector, &t.topic);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_overwrites_adds_and_deletes() {
+        let config: Props = [("a", "1"), ("b", "2")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let patch = [("a", Some("9")), ("b", None), ("c", Some("3"))]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect();
+        let out = apply_patch(config, patch);
+        assert_eq!(out.get("a").map(String::as_str), Some("9"));
+        assert_eq!(out.get("b"), None);
+        assert_eq!(out.get("c").map(String::as_str), Some("3"));
+        assert_eq!(
+            max_tasks(
+                &[("tasks.max".to_string(), " 3 ".to_string())]
+                    .into_iter()
+                    .collect()
+            ),
+            (3, true)
+        );
+    }
 }

@@ -11,6 +11,10 @@
  * blocking worker thread) except rconnect_plugin_signal_stop, which may come from another
  * thread while a call (e.g. a source task's poll) is running, and must not wait for it.
  * Calls may block.
+ *
+ * Kinds and operations are only ever added under version 1: a worker asks a library only
+ * for the kinds its manifest declares, so old libraries keep working with new workers and
+ * an old worker never sends a new library an operation it did not declare.
  */
 #ifndef RCONNECT_PLUGIN_H
 #define RCONNECT_PLUGIN_H
@@ -34,12 +38,15 @@ extern "C" {
 #define RC_KIND_SINK_CONNECTOR 2u
 #define RC_KIND_SOURCE_TASK 3u
 #define RC_KIND_SINK_TASK 4u
+#define RC_KIND_CONVERTER 5u        /* key/value converter (Java Converter) */
+#define RC_KIND_HEADER_CONVERTER 6u /* Java HeaderConverter */
 #define RC_KIND_TRANSFORMATION 7u
 #define RC_KIND_PREDICATE 8u
 
 /* Operations (input JSON -> output JSON). */
 #define RC_OP_VERSION 1u              /* connector or task: -> "version" */
-#define RC_OP_CONFIG_DEF 2u           /* connector/transformation/predicate: -> ConfigDef */
+#define RC_OP_CONFIG_DEF 2u           /* connector/transformation/predicate/converter/header
+                                         converter: -> ConfigDef */
 #define RC_OP_VALIDATE 3u             /* connector: props -> [report] */
 #define RC_OP_START 4u                /* connector or task: props -> null */
 #define RC_OP_TASK_CONFIGS 5u         /* connector: max_tasks -> [props] */
@@ -60,6 +67,21 @@ extern "C" {
 #define RC_OP_APPLY 41u               /* transformation: {"kind","records"} -> [record|null] */
 #define RC_OP_TEST 42u                /* predicate: {"kind","records"} -> [bool] */
 #define RC_OP_CLOSE_COMPONENT 43u     /* transformation/predicate: -> null */
+
+/* Converters. "headers" is [{"key","value":<envelope>}] as in records; an envelope is
+ * {"schema":<Connect JSON schema>|null,"payload":...} (docs/plugins.md, "Data encoding");
+ * serialized bytes are a base64 string, a Kafka null is null. */
+#define RC_OP_CONVERTER_CONFIGURE 50u /* converter: {"props":{...},"is_key":bool} -> null */
+#define RC_OP_FROM_CONNECT 51u        /* converter: {"topic","headers","value":<envelope>}
+                                         -> base64 | null, or {"data":base64|null,"headers"}
+                                         when the converter changed the headers */
+#define RC_OP_TO_CONNECT 52u          /* converter: {"topic","headers","data":base64|null}
+                                         -> <envelope> */
+#define RC_OP_HEADER_CONVERTER_CONFIGURE 53u /* header converter: {"props":{...}} -> null */
+#define RC_OP_FROM_CONNECT_HEADER 54u /* header converter: {"topic","key","value":<envelope>}
+                                         -> base64 | null */
+#define RC_OP_TO_CONNECT_HEADER 55u   /* header converter: {"topic","key","data":base64|null}
+                                         -> <envelope> */
 
 /* Host operations, called by the plugin through RcHost.call. */
 #define RC_HOST_OP_OFFSETS 1u                      /* [source partition] -> [offset|null] */
@@ -85,7 +107,9 @@ typedef struct RcHost {
 uint32_t rconnect_plugin_abi_version(void);
 
 /* NUL-terminated UTF-8 JSON owned by the library:
- * {"components":[{"kind":"source|sink|transformation|predicate","class":"...","version":"..."}]} */
+ * {"components":[{"kind":"source|sink|transformation|predicate|converter|header_converter",
+ *                  "class":"...","version":"..."}]}
+ * One class may be listed twice, as "converter" and as "header_converter". */
 const char *rconnect_plugin_manifest(void);
 
 /* A new instance of `class` of `kind`, or NULL. */

@@ -1,5 +1,6 @@
 //! A transformation plugin: upper-cases one string field of Struct values (or of
-//! schemaless map values), and optionally appends a suffix to the topic.
+//! schemaless map values), and optionally appends a suffix to the topic. The library also
+//! exports a converter, [`upper_string::UpperStringConverter`].
 //!
 //! ```properties
 //! transforms=shout
@@ -13,6 +14,10 @@ use rconnect_sdk::data::{Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::transform::Transformation;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
+
+pub mod upper_string;
+
+use upper_string::UpperStringConverter;
 
 const FIELD: &str = "field";
 const SUFFIX: &str = "topic.suffix";
@@ -103,6 +108,8 @@ impl<M: RecordMeta> Transformation<M> for UppercaseField {
 
 rconnect_sdk::export_plugin! {
     transformation "io.rconnect.examples.transforms.UppercaseField" => UppercaseField;
+    converter "io.rconnect.examples.converters.UpperStringConverter" => UpperStringConverter;
+    header_converter "io.rconnect.examples.converters.UpperStringConverter" => UpperStringConverter;
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
 //! The SDK traits implemented over a plugin instance, so the worker runs plugin components
 //! exactly as built-in ones. Async trait methods call the plugin on a blocking thread;
 //! the quick synchronous ones (config definitions, task configs, transformations) call it
-//! directly.
+//! directly, except the converters' synchronous methods, which run per record on the task's
+//! reactor thread and so step off it first ([`off_reactor`]).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rconnect_sdk::config::{ConfigDef, ConfigValueReport};
 use rconnect_sdk::connector::{
     Connector, ConnectorContext, ExactlyOnceSupport, SinkConnector, SinkTask, SinkTaskContext,
     SourceConnector, SourceTask, SourceTaskContext,
 };
+use rconnect_sdk::converter::{Converter, HeaderConverter};
+use rconnect_sdk::data::{Headers, SchemaAndValue, SchemaRef, Value};
 use rconnect_sdk::ffi::codec::{self, MetaCodec};
 use rconnect_sdk::ffi::{kind, op};
 use rconnect_sdk::record::{
@@ -21,7 +24,7 @@ use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
 use serde_json::{json, Value as Json};
 use tracing::warn;
 
-use super::library::{blocking, HostState, Instance, Library};
+use super::library::{blocking, off_reactor, HostState, Instance, Library};
 
 /// An instance, or why it could not be created (reported by every fallible call).
 struct Handle {
@@ -56,10 +59,12 @@ impl Handle {
         }
     }
     fn config_def(&self) -> ConfigDef {
-        match self
-            .call(op::CONFIG_DEF, &Json::Null)
-            .and_then(|j| codec::config_def_from_json(&j))
-        {
+        self.config_def_from(self.call(op::CONFIG_DEF, &Json::Null))
+    }
+    /// The definition a `CONFIG_DEF` call returned; an empty one (and a warning) if the call
+    /// failed, as a definition is only ever shown, never needed to run.
+    fn config_def_from(&self, reply: ConnectResult<Json>) -> ConfigDef {
+        match reply.and_then(|j| codec::config_def_from_json(&j)) {
             Ok(def) => def,
             Err(e) => {
                 warn!(
@@ -429,5 +434,148 @@ impl<M: MetaCodec> Predicate<M> for FfiPredicate {
         if let Err(e) = self.0.call(op::CLOSE_COMPONENT, &Json::Null) {
             warn!("plugin {}: close failed: {e}", self.0.class);
         }
+    }
+}
+
+/// A plugin's answer that does not have the shape its operation promises.
+fn bad_reply(class: &str, op: u32, e: ConnectError) -> ConnectError {
+    ConnectError::connect(format!(
+        "{class} returned an invalid result for operation {} ({op}): {e}",
+        op::name(op)
+    ))
+}
+
+/// Makes the `&self` methods of the converter traits, which the type system lets the worker
+/// share between threads, honour the interface's one-call-at-a-time rule.
+#[derive(Clone, Default)]
+struct Serial(Arc<Mutex<()>>);
+
+impl Serial {
+    fn call(&self, inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
+        let _turn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        inst.call(op, input)
+    }
+}
+
+/// A key/value converter inside a plugin library.
+pub(crate) struct FfiConverter {
+    handle: Handle,
+    serial: Serial,
+}
+
+impl FfiConverter {
+    pub fn new(lib: &Arc<Library>, class: &str) -> Self {
+        FfiConverter {
+            handle: Handle::new(lib, class, kind::CONVERTER),
+            serial: Serial::default(),
+        }
+    }
+
+    async fn call(&self, op: u32, input: Json) -> ConnectResult<Json> {
+        let serial = self.serial.clone();
+        blocking(self.handle.get()?, move |i| serial.call(i, op, &input)).await
+    }
+}
+
+#[async_trait]
+impl Converter for FfiConverter {
+    fn configure(&mut self, props: &Props, is_key: bool) -> ConnectResult<()> {
+        let input = codec::converter_configure_to_json(props, is_key);
+        let inst = self.handle.get()?;
+        off_reactor(|| self.serial.call(inst, op::CONVERTER_CONFIGURE, &input))?;
+        Ok(())
+    }
+    fn config_def(&self) -> ConfigDef {
+        let reply = self
+            .handle
+            .get()
+            .and_then(|inst| off_reactor(|| self.serial.call(inst, op::CONFIG_DEF, &Json::Null)));
+        self.handle.config_def_from(reply)
+    }
+    async fn from_connect(
+        &self,
+        topic: &str,
+        headers: &mut Headers,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
+        let input = codec::from_connect_request(topic, headers, schema, value)?;
+        let out = self.call(op::FROM_CONNECT, input).await?;
+        let (data, changed) = codec::from_connect_reply_from_json(&out)
+            .map_err(|e| bad_reply(&self.handle.class, op::FROM_CONNECT, e))?;
+        if let Some(h) = changed {
+            *headers = h;
+        }
+        Ok(data)
+    }
+    async fn to_connect(
+        &self,
+        topic: &str,
+        headers: &Headers,
+        bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue> {
+        let input = codec::to_connect_request(topic, headers, bytes)?;
+        let out = self.call(op::TO_CONNECT, input).await?;
+        let (schema, value) = codec::from_envelope(&out)
+            .map_err(|e| bad_reply(&self.handle.class, op::TO_CONNECT, e))?;
+        Ok(SchemaAndValue::new(schema, value))
+    }
+}
+
+/// A header converter inside a plugin library.
+pub(crate) struct FfiHeaderConverter {
+    handle: Handle,
+    serial: Serial,
+}
+
+impl FfiHeaderConverter {
+    pub fn new(lib: &Arc<Library>, class: &str) -> Self {
+        FfiHeaderConverter {
+            handle: Handle::new(lib, class, kind::HEADER_CONVERTER),
+            serial: Serial::default(),
+        }
+    }
+
+    fn call(&self, op: u32, input: &Json) -> ConnectResult<Json> {
+        let inst = self.handle.get()?;
+        off_reactor(|| self.serial.call(inst, op, input))
+    }
+}
+
+impl HeaderConverter for FfiHeaderConverter {
+    fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+        self.call(
+            op::HEADER_CONVERTER_CONFIGURE,
+            &codec::header_converter_configure_to_json(props),
+        )?;
+        Ok(())
+    }
+    fn config_def(&self) -> ConfigDef {
+        self.handle
+            .config_def_from(self.call(op::CONFIG_DEF, &Json::Null))
+    }
+    fn to_connect_header(
+        &self,
+        topic: &str,
+        key: &str,
+        bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue> {
+        let input = codec::to_connect_header_request(topic, key, bytes);
+        let out = self.call(op::TO_CONNECT_HEADER, &input)?;
+        let (schema, value) = codec::from_envelope(&out)
+            .map_err(|e| bad_reply(&self.handle.class, op::TO_CONNECT_HEADER, e))?;
+        Ok(SchemaAndValue::new(schema, value))
+    }
+    fn from_connect_header(
+        &self,
+        topic: &str,
+        key: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
+        let input = codec::from_connect_header_request(topic, key, schema, value)?;
+        let out = self.call(op::FROM_CONNECT_HEADER, &input)?;
+        codec::bytes_from_json(Some(&out))
+            .map_err(|e| bad_reply(&self.handle.class, op::FROM_CONNECT_HEADER, e))
     }
 }

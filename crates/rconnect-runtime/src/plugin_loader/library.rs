@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rconnect_sdk::connector::ConnectorContext;
-use rconnect_sdk::ffi::{codec, host_op, RcBuffer, RcHost, ABI_VERSION, RC_ERROR, RC_OK, RC_PANIC};
+use rconnect_sdk::ffi::{
+    codec, host_op, op, RcBuffer, RcHost, ABI_VERSION, RC_ERROR, RC_OK, RC_PANIC,
+};
 use rconnect_sdk::offset::{OffsetMap, OffsetStorageReader};
 use rconnect_sdk::{ConnectError, ConnectResult};
 use serde_json::Value as Json;
@@ -187,8 +189,9 @@ impl Instance {
             RC_OK if bytes.is_empty() => Ok(Json::Null),
             RC_OK => serde_json::from_slice(&bytes).map_err(|e| {
                 ConnectError::connect(format!(
-                    "{} returned invalid JSON for operation {op}: {e}",
-                    self.class
+                    "{} returned invalid JSON for operation {} ({op}): {e}",
+                    self.class,
+                    op::name(op)
                 ))
             }),
             RC_ERROR => Err(serde_json::from_slice::<Json>(&bytes)
@@ -198,8 +201,9 @@ impl Instance {
                 String::from_utf8_lossy(&bytes).into_owned(),
             )),
             other => Err(ConnectError::connect(format!(
-                "{} returned unknown code {other} for operation {op}",
-                self.class
+                "{} returned unknown code {other} for operation {} ({op})",
+                self.class,
+                op::name(op)
             ))),
         }
     }
@@ -241,6 +245,19 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| {
             ConnectError::connect(format!("call into plugin {class} did not finish: {e}"))
         })?
+}
+
+/// Runs a synchronous plugin call from a synchronous trait method without stalling the
+/// reactor: on a multi-threaded runtime the worker thread hands its other tasks off first
+/// (`block_in_place`); elsewhere (a current-thread runtime, a blocking thread, no runtime)
+/// that is impossible or needless, and the call runs as is.
+pub(crate) fn off_reactor<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 unsafe extern "C" fn host_free(buf: *mut RcBuffer) {

@@ -18,15 +18,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rconnect_sdk::connector::{SinkConnector, SinkTask, SourceConnector, SourceTask};
+use rconnect_sdk::converter::{Converter, HeaderConverter};
 use serde_json::Value as Json;
 use tracing::{info, warn};
 
 pub use library::{Library, LoadError};
 
 use crate::plugins::{
-    ConnectorFactory, ConnectorPlugin, PluginRegistry, PredicatePlugin, TransformationPlugin,
+    ConnectorFactory, ConnectorPlugin, ConverterPlugin, NewConverter, NewHeaderConverter,
+    PluginRegistry, PredicatePlugin, TransformationPlugin,
 };
-use adapters::{FfiConnector, FfiPredicate, FfiSinkTask, FfiSourceTask, FfiTransformation};
+use adapters::{
+    FfiConnector, FfiConverter, FfiHeaderConverter, FfiPredicate, FfiSinkTask, FfiSourceTask,
+    FfiTransformation,
+};
 
 /// The kinds of component a manifest may declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +212,9 @@ pub fn discover(plugin_path: &[String]) -> Discovery {
 pub fn register(discovery: &Discovery, registry: &mut PluginRegistry) -> Vec<Duplicate> {
     let mut seen: HashMap<(u8, String), PathBuf> = HashMap::new();
     let mut duplicates = Vec::new();
+    // Whether each (library, converter class) was registered: a class exported as both a
+    // converter and a header converter is one registry entry, decided at its first line.
+    let mut converters: HashMap<(PathBuf, String), bool> = HashMap::new();
     for c in &discovery.components {
         let lib = c.library.clone();
         let class = c.class.clone();
@@ -273,12 +281,39 @@ pub fn register(discovery: &Discovery, registry: &mut PluginRegistry) -> Vec<Dup
                 })
             }
             ComponentKind::Converter | ComponentKind::HeaderConverter => {
-                warn!(
-                    "Skipping {} {class} in plugin library {}: converters are not supported by plugin interface version 1 yet",
-                    c.kind.name(),
-                    c.library.path().display()
-                );
-                continue;
+                let entry = (c.library.path().to_path_buf(), class.clone());
+                match converters.get(&entry) {
+                    Some(&registered) => registered,
+                    None => {
+                        let kinds: Vec<ComponentKind> = discovery
+                            .components
+                            .iter()
+                            .filter(|o| Arc::ptr_eq(&o.library, &c.library) && o.class == class)
+                            .map(|o| o.kind)
+                            .collect();
+                        let (l1, l2, c1, c2) = (lib.clone(), lib, class.clone(), class.clone());
+                        let converter = kinds.contains(&ComponentKind::Converter).then(|| {
+                            Arc::new(move || {
+                                Box::new(FfiConverter::new(&l1, &c1)) as Box<dyn Converter>
+                            }) as NewConverter
+                        });
+                        let header_converter =
+                            kinds.contains(&ComponentKind::HeaderConverter).then(|| {
+                                Arc::new(move || {
+                                    Box::new(FfiHeaderConverter::new(&l2, &c2))
+                                        as Box<dyn HeaderConverter>
+                                }) as NewHeaderConverter
+                            });
+                        let registered = registry.register_converter(ConverterPlugin {
+                            class_name: class.clone(),
+                            version,
+                            converter,
+                            header_converter,
+                        });
+                        converters.insert(entry, registered);
+                        registered
+                    }
+                }
             }
         };
         let key = (category(c.kind), class.clone());

@@ -329,18 +329,6 @@ impl Loop {
                 }
             }
         };
-        let mut headers = Vec::with_capacity(record.headers.len());
-        for h in record.headers.iter() {
-            headers.push((
-                h.key.clone(),
-                self.converters.header.from_connect_header(
-                    &record.topic,
-                    &h.key,
-                    h.schema.as_ref(),
-                    &h.value,
-                )?,
-            ));
-        }
         let key = self
             .converters
             .key
@@ -361,6 +349,20 @@ impl Loop {
                 &record.value,
             )
             .await?;
+        // After the key and value converters, which may add headers (Java passes them the
+        // record's headers to add to).
+        let mut headers = Vec::with_capacity(record.headers.len());
+        for h in record.headers.iter() {
+            headers.push((
+                h.key.clone(),
+                self.converters.header.from_connect_header(
+                    &record.topic,
+                    &h.key,
+                    h.schema.as_ref(),
+                    &h.value,
+                )?,
+            ));
+        }
         if let Some(ts) = record.timestamp {
             if ts < 0 {
                 return Err(ConnectError::connect(format!(

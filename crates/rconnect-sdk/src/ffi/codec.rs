@@ -480,6 +480,35 @@ pub fn from_envelope(j: &Json) -> ConnectResult<(Option<SchemaRef>, Value)> {
     Ok((schema, value))
 }
 
+// ----------------------------------------------------------------------------- headers
+
+/// Headers as `[{"key": "h", "value": <envelope>}]`, in order (keys may repeat).
+pub fn headers_to_json(headers: &Headers) -> ConnectResult<Json> {
+    let mut out = Vec::with_capacity(headers.len());
+    for h in headers {
+        out.push(json!({"key": h.key, "value": envelope(h.schema.as_ref(), &h.value)?}));
+    }
+    Ok(Json::Array(out))
+}
+
+/// Headers from `[{"key", "value"}]`.
+pub fn headers_from_json(j: &Json) -> ConnectResult<Headers> {
+    let mut headers = Headers::new();
+    for h in j.as_array().ok_or_else(|| bad("headers (not an array)"))? {
+        let key = h
+            .get("key")
+            .and_then(Json::as_str)
+            .ok_or_else(|| bad("header key"))?;
+        let (schema, value) = from_envelope(h.get("value").unwrap_or(&Json::Null))?;
+        headers.push(Header {
+            key: key.to_string(),
+            schema,
+            value,
+        });
+    }
+    Ok(headers)
+}
+
 // ----------------------------------------------------------------------------- records
 
 /// How the kind-specific part of a record crosses the boundary.
@@ -571,11 +600,7 @@ pub fn record_to_json<M: MetaCodec>(r: &ConnectRecord<M>) -> ConnectResult<Json>
         "timestamp".into(),
         r.timestamp.map(Json::from).unwrap_or(Json::Null),
     );
-    let mut headers = Vec::with_capacity(r.headers.len());
-    for h in &r.headers {
-        headers.push(json!({"key": h.key, "value": envelope(h.schema.as_ref(), &h.value)?}));
-    }
-    o.insert("headers".into(), Json::Array(headers));
+    o.insert("headers".into(), headers_to_json(&r.headers)?);
     r.meta.write(&mut o);
     Ok(Json::Object(o))
 }
@@ -585,21 +610,10 @@ pub fn record_from_json<M: MetaCodec>(j: &Json) -> ConnectResult<ConnectRecord<M
     let o = j.as_object().ok_or_else(|| bad("record (not an object)"))?;
     let (key_schema, key) = from_envelope(o.get("key").unwrap_or(&Json::Null))?;
     let (value_schema, value) = from_envelope(o.get("value").unwrap_or(&Json::Null))?;
-    let mut headers = Headers::new();
-    if let Some(hs) = o.get("headers").and_then(Json::as_array) {
-        for h in hs {
-            let key = h
-                .get("key")
-                .and_then(Json::as_str)
-                .ok_or_else(|| bad("header key"))?;
-            let (schema, value) = from_envelope(h.get("value").unwrap_or(&Json::Null))?;
-            headers.push(Header {
-                key: key.to_string(),
-                schema,
-                value,
-            });
-        }
-    }
+    let headers = match o.get("headers") {
+        None | Some(Json::Null) => Headers::new(),
+        Some(hs) => headers_from_json(hs)?,
+    };
     Ok(ConnectRecord {
         topic: o
             .get("topic")
@@ -634,6 +648,217 @@ pub fn records_from_json<M: MetaCodec>(j: &Json) -> ConnectResult<Vec<ConnectRec
         .iter()
         .map(record_from_json)
         .collect()
+}
+
+// ----------------------------------------------------------------------------- converters
+
+/// Serialized bytes as base64 (as JsonConverter writes `bytes`), a Kafka null as `null`.
+pub fn bytes_to_json(data: Option<&[u8]>) -> Json {
+    data.map(|b| Json::String(B64.encode(b)))
+        .unwrap_or(Json::Null)
+}
+
+/// Serialized bytes from base64, `null` (or a missing field) as a Kafka null.
+pub fn bytes_from_json(j: Option<&Json>) -> ConnectResult<Option<Vec<u8>>> {
+    match j {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => B64.decode(s).map(Some).map_err(|_| bad("base64 data")),
+        Some(_) => Err(bad("data (expected a base64 string or null)")),
+    }
+}
+
+fn topic_of(j: &Json) -> ConnectResult<String> {
+    j.get("topic")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad("topic"))
+}
+
+fn object<'a>(j: &'a Json, what: &str) -> ConnectResult<&'a Map<String, Json>> {
+    j.as_object()
+        .ok_or_else(|| bad(&format!("{what} (not an object)")))
+}
+
+/// `CONVERTER_CONFIGURE` input: `{"props": {...}, "is_key": bool}`.
+pub fn converter_configure_to_json(props: &Props, is_key: bool) -> Json {
+    json!({"props": props_to_json(props), "is_key": is_key})
+}
+
+/// The converter settings and whether it converts keys, from `CONVERTER_CONFIGURE` input.
+pub fn converter_configure_from_json(j: &Json) -> ConnectResult<(Props, bool)> {
+    let o = object(j, "converter configuration")?;
+    let props = props_from_json(o.get("props").ok_or_else(|| bad("props"))?)?;
+    let is_key = o
+        .get("is_key")
+        .and_then(Json::as_bool)
+        .ok_or_else(|| bad("is_key"))?;
+    Ok((props, is_key))
+}
+
+/// `HEADER_CONVERTER_CONFIGURE` input: `{"props": {...}}`.
+pub fn header_converter_configure_to_json(props: &Props) -> Json {
+    json!({"props": props_to_json(props)})
+}
+
+/// The header converter settings from `HEADER_CONVERTER_CONFIGURE` input.
+pub fn header_converter_configure_from_json(j: &Json) -> ConnectResult<Props> {
+    props_from_json(
+        object(j, "header converter configuration")?
+            .get("props")
+            .ok_or_else(|| bad("props"))?,
+    )
+}
+
+/// What `FROM_CONNECT` converts: a key or value of a record bound for `topic`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromConnectRequest {
+    pub topic: String,
+    pub headers: Headers,
+    pub schema: Option<SchemaRef>,
+    pub value: Value,
+}
+
+/// `FROM_CONNECT` input: `{"topic", "headers", "value": <envelope>}`.
+pub fn from_connect_request(
+    topic: &str,
+    headers: &Headers,
+    schema: Option<&SchemaRef>,
+    value: &Value,
+) -> ConnectResult<Json> {
+    Ok(json!({
+        "topic": topic,
+        "headers": headers_to_json(headers)?,
+        "value": envelope(schema, value)?,
+    }))
+}
+
+/// Parses `FROM_CONNECT` input.
+pub fn from_connect_request_from_json(j: &Json) -> ConnectResult<FromConnectRequest> {
+    let o = object(j, "from_connect input")?;
+    let (schema, value) = from_envelope(o.get("value").unwrap_or(&Json::Null))?;
+    Ok(FromConnectRequest {
+        topic: topic_of(j)?,
+        headers: headers_from_json(o.get("headers").ok_or_else(|| bad("headers"))?)?,
+        schema,
+        value,
+    })
+}
+
+/// `FROM_CONNECT` output: the bytes (base64 or `null`), or `{"data", "headers"}` when the
+/// converter changed the headers. The short form keeps the common case as small as the
+/// bytes; the long one exists because Connect converters may add or change headers.
+pub fn from_connect_reply(
+    data: Option<&[u8]>,
+    changed_headers: Option<&Headers>,
+) -> ConnectResult<Json> {
+    Ok(match changed_headers {
+        None => bytes_to_json(data),
+        Some(h) => json!({"data": bytes_to_json(data), "headers": headers_to_json(h)?}),
+    })
+}
+
+/// Parses `FROM_CONNECT` output: the bytes and, if the converter changed them, the headers.
+pub fn from_connect_reply_from_json(j: &Json) -> ConnectResult<(Option<Vec<u8>>, Option<Headers>)> {
+    match j {
+        Json::Object(o) => Ok((
+            bytes_from_json(o.get("data"))?,
+            Some(headers_from_json(
+                o.get("headers").ok_or_else(|| bad("headers"))?,
+            )?),
+        )),
+        other => Ok((bytes_from_json(Some(other))?, None)),
+    }
+}
+
+/// What `TO_CONNECT` converts: the key or value bytes of a record read from `topic`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToConnectRequest {
+    pub topic: String,
+    pub headers: Headers,
+    pub data: Option<Vec<u8>>,
+}
+
+/// `TO_CONNECT` input: `{"topic", "headers", "data": base64 or null}`; the output is an
+/// envelope ([`envelope`]).
+pub fn to_connect_request(
+    topic: &str,
+    headers: &Headers,
+    data: Option<&[u8]>,
+) -> ConnectResult<Json> {
+    Ok(json!({"topic": topic, "headers": headers_to_json(headers)?, "data": bytes_to_json(data)}))
+}
+
+/// Parses `TO_CONNECT` input.
+pub fn to_connect_request_from_json(j: &Json) -> ConnectResult<ToConnectRequest> {
+    let o = object(j, "to_connect input")?;
+    Ok(ToConnectRequest {
+        topic: topic_of(j)?,
+        headers: headers_from_json(o.get("headers").ok_or_else(|| bad("headers"))?)?,
+        data: bytes_from_json(o.get("data"))?,
+    })
+}
+
+/// What `FROM_CONNECT_HEADER` converts: the value of header `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromConnectHeaderRequest {
+    pub topic: String,
+    pub key: String,
+    pub schema: Option<SchemaRef>,
+    pub value: Value,
+}
+
+fn header_key_of(j: &Json) -> ConnectResult<String> {
+    j.get("key")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad("header key"))
+}
+
+/// `FROM_CONNECT_HEADER` input: `{"topic", "key", "value": <envelope>}`; the output is the
+/// bytes ([`bytes_to_json`]).
+pub fn from_connect_header_request(
+    topic: &str,
+    key: &str,
+    schema: Option<&SchemaRef>,
+    value: &Value,
+) -> ConnectResult<Json> {
+    Ok(json!({"topic": topic, "key": key, "value": envelope(schema, value)?}))
+}
+
+/// Parses `FROM_CONNECT_HEADER` input.
+pub fn from_connect_header_request_from_json(j: &Json) -> ConnectResult<FromConnectHeaderRequest> {
+    let o = object(j, "from_connect_header input")?;
+    let (schema, value) = from_envelope(o.get("value").unwrap_or(&Json::Null))?;
+    Ok(FromConnectHeaderRequest {
+        topic: topic_of(j)?,
+        key: header_key_of(j)?,
+        schema,
+        value,
+    })
+}
+
+/// What `TO_CONNECT_HEADER` converts: the bytes of header `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToConnectHeaderRequest {
+    pub topic: String,
+    pub key: String,
+    pub data: Option<Vec<u8>>,
+}
+
+/// `TO_CONNECT_HEADER` input: `{"topic", "key", "data": base64 or null}`; the output is an
+/// envelope.
+pub fn to_connect_header_request(topic: &str, key: &str, data: Option<&[u8]>) -> Json {
+    json!({"topic": topic, "key": key, "data": bytes_to_json(data)})
+}
+
+/// Parses `TO_CONNECT_HEADER` input.
+pub fn to_connect_header_request_from_json(j: &Json) -> ConnectResult<ToConnectHeaderRequest> {
+    let o = object(j, "to_connect_header input")?;
+    Ok(ToConnectHeaderRequest {
+        topic: topic_of(j)?,
+        key: header_key_of(j)?,
+        data: bytes_from_json(o.get("data"))?,
+    })
 }
 
 // ----------------------------------------------------------------------------- configs
@@ -1059,5 +1284,85 @@ mod tests {
             error_from_json(&error_to_json(&ConnectError::retriable("x"))),
             ConnectError::retriable("x")
         );
+    }
+
+    #[test]
+    fn converter_calls_round_trip() {
+        let mut headers = Headers::new();
+        headers.add("a", Some(Schema::int32()), Value::Int32(1));
+        headers.add("a", None, Value::Array(vec![Value::from("x")]));
+        headers.add("n", Some(Schema::optional_bytes()), Value::Null);
+        let schema = logical::decimal_schema(2);
+        let value = Value::Decimal(Decimal::new(-1234, 2));
+
+        let j = from_connect_request("t", &headers, Some(&schema), &value).unwrap();
+        assert_eq!(j["value"], envelope(Some(&schema), &value).unwrap());
+        assert_eq!(
+            from_connect_request_from_json(&j).unwrap(),
+            FromConnectRequest {
+                topic: "t".into(),
+                headers: headers.clone(),
+                schema: Some(schema.clone()),
+                value: value.clone(),
+            }
+        );
+        assert_eq!(
+            from_connect_reply_from_json(&from_connect_reply(Some(&[0, 255]), None).unwrap())
+                .unwrap(),
+            (Some(vec![0, 255]), None)
+        );
+        assert_eq!(from_connect_reply(None, None).unwrap(), Json::Null);
+        let long = from_connect_reply(None, Some(&headers)).unwrap();
+        assert_eq!(
+            from_connect_reply_from_json(&long).unwrap(),
+            (None, Some(headers.clone()))
+        );
+
+        let j = to_connect_request("t", &headers, Some(b"\x00hi")).unwrap();
+        assert_eq!(j["data"], "AGhp");
+        assert_eq!(
+            to_connect_request_from_json(&j).unwrap(),
+            ToConnectRequest {
+                topic: "t".into(),
+                headers: headers.clone(),
+                data: Some(b"\x00hi".to_vec()),
+            }
+        );
+        let j = from_connect_header_request("t", "k", None, &Value::Int16(3)).unwrap();
+        assert_eq!(
+            from_connect_header_request_from_json(&j).unwrap(),
+            FromConnectHeaderRequest {
+                topic: "t".into(),
+                key: "k".into(),
+                schema: None,
+                value: Value::Int16(3),
+            }
+        );
+        let j = to_connect_header_request("t", "k", None);
+        assert_eq!(j, json!({"topic": "t", "key": "k", "data": null}));
+        assert_eq!(
+            to_connect_header_request_from_json(&j).unwrap(),
+            ToConnectHeaderRequest {
+                topic: "t".into(),
+                key: "k".into(),
+                data: None,
+            }
+        );
+
+        let mut props = Props::new();
+        props.insert("p".into(), "v".into());
+        assert_eq!(
+            converter_configure_from_json(&converter_configure_to_json(&props, true)).unwrap(),
+            (props.clone(), true)
+        );
+        assert_eq!(
+            header_converter_configure_from_json(&header_converter_configure_to_json(&props))
+                .unwrap(),
+            props
+        );
+        assert!(headers_from_json(&json!({"a": 1})).is_err());
+        assert!(headers_from_json(&json!([{"value": null}])).is_err());
+        assert!(from_connect_reply_from_json(&json!({"data": null})).is_err());
+        assert!(from_connect_reply_from_json(&json!(3)).is_err());
     }
 }

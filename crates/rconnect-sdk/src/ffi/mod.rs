@@ -13,8 +13,13 @@
 //! rconnect_sdk::export_plugin! {
 //!     source "com.example.DataGenSourceConnector" => DataGenConnector, DataGenTask;
 //!     transformation "com.example.Shout" => Shout;
+//!     converter "com.example.UpperStringConverter" => UpperString;
 //! }
 //! ```
+//!
+//! The interface version stays 1 as kinds and operations are added: a worker only asks a
+//! library for the kinds its manifest declares, so an older worker never sends an operation
+//! an older library does not know, and a newer worker still loads older libraries.
 //!
 //! The host side (the worker) lives in `rconnect-runtime`'s `plugin_loader`.
 
@@ -114,6 +119,10 @@ pub mod kind {
     pub const SINK_CONNECTOR: u32 = 2;
     pub const SOURCE_TASK: u32 = 3;
     pub const SINK_TASK: u32 = 4;
+    /// A key or value converter (Java `Converter`).
+    pub const CONVERTER: u32 = 5;
+    /// A header converter (Java `HeaderConverter`).
+    pub const HEADER_CONVERTER: u32 = 6;
     pub const TRANSFORMATION: u32 = 7;
     pub const PREDICATE: u32 = 8;
 }
@@ -123,7 +132,7 @@ pub mod kind {
 pub mod op {
     /// any task or connector → `"<version>"`
     pub const VERSION: u32 = 1;
-    /// connector, transformation, predicate → ConfigDef JSON
+    /// connector, transformation, predicate, converter, header converter → ConfigDef JSON
     pub const CONFIG_DEF: u32 = 2;
     /// connector: props → validation reports
     pub const VALIDATE: u32 = 3;
@@ -165,6 +174,54 @@ pub mod op {
     pub const TEST: u32 = 42;
     /// transformation or predicate → null
     pub const CLOSE_COMPONENT: u32 = 43;
+    /// converter: `{"props", "is_key"}` → null
+    pub const CONVERTER_CONFIGURE: u32 = 50;
+    /// converter: `{"topic", "headers", "value"}` → base64 bytes or null, or
+    /// `{"data", "headers"}` when the converter changed the headers
+    pub const FROM_CONNECT: u32 = 51;
+    /// converter: `{"topic", "headers", "data"}` → envelope
+    pub const TO_CONNECT: u32 = 52;
+    /// header converter: `{"props"}` → null
+    pub const HEADER_CONVERTER_CONFIGURE: u32 = 53;
+    /// header converter: `{"topic", "key", "value"}` → base64 bytes or null
+    pub const FROM_CONNECT_HEADER: u32 = 54;
+    /// header converter: `{"topic", "key", "data"}` → envelope
+    pub const TO_CONNECT_HEADER: u32 = 55;
+
+    /// The operation's name as the header and `docs/plugins.md` spell it (for messages).
+    pub fn name(op: u32) -> &'static str {
+        match op {
+            VERSION => "VERSION",
+            CONFIG_DEF => "CONFIG_DEF",
+            VALIDATE => "VALIDATE",
+            START => "START",
+            TASK_CONFIGS => "TASK_CONFIGS",
+            STOP => "STOP",
+            TASK_CLASS => "TASK_CLASS",
+            EXACTLY_ONCE_SUPPORT => "EXACTLY_ONCE_SUPPORT",
+            POLL => "POLL",
+            COMMIT => "COMMIT",
+            COMMIT_RECORD => "COMMIT_RECORD",
+            WANTS_COMMIT_RECORD => "WANTS_COMMIT_RECORD",
+            OPEN => "OPEN",
+            CLOSE => "CLOSE",
+            PUT => "PUT",
+            FLUSH => "FLUSH",
+            PRE_COMMIT => "PRE_COMMIT",
+            SINK_CONTEXT => "SINK_CONTEXT",
+            CONFIGURE => "CONFIGURE",
+            APPLY => "APPLY",
+            TEST => "TEST",
+            CLOSE_COMPONENT => "CLOSE_COMPONENT",
+            CONVERTER_CONFIGURE => "CONVERTER_CONFIGURE",
+            FROM_CONNECT => "FROM_CONNECT",
+            TO_CONNECT => "TO_CONNECT",
+            HEADER_CONVERTER_CONFIGURE => "HEADER_CONVERTER_CONFIGURE",
+            FROM_CONNECT_HEADER => "FROM_CONNECT_HEADER",
+            TO_CONNECT_HEADER => "TO_CONNECT_HEADER",
+            _ => "unknown operation",
+        }
+    }
 }
 
 /// Operation codes of [`RcHost::call`].
@@ -187,11 +244,15 @@ pub mod host_op {
 ///     sink "com.example.LogSinkConnector" => LogConnector, LogTask;
 ///     transformation "com.example.Shout" => Shout;
 ///     predicate "com.example.IsBig" => IsBig;
+///     converter "com.example.UpperStringConverter" => UpperString;
+///     header_converter "com.example.UpperStringConverter" => UpperString;
 /// }
 /// ```
 ///
-/// A connector's version is its `version()`; transformations and predicates report the
-/// crate's version. Panics inside components are caught and reported to the worker.
+/// A connector's version is its `version()`; transformations, predicates and converters
+/// report the crate's version. One class may be exported as both `converter` and
+/// `header_converter` (as Java's `StringConverter` is both). Panics inside components are
+/// caught and reported to the worker.
 #[macro_export]
 macro_rules! export_plugin {
     ($( $kind:ident $class:literal => $($ty:ty),+ );+ $(;)?) => {
@@ -265,5 +326,11 @@ macro_rules! export_plugin {
     };
     (@export predicate $class:literal, $t:ty) => {
         $crate::ffi::Export::predicate::<$t>($class, env!("CARGO_PKG_VERSION"))
+    };
+    (@export converter $class:literal, $t:ty) => {
+        $crate::ffi::Export::converter::<$t>($class, env!("CARGO_PKG_VERSION"))
+    };
+    (@export header_converter $class:literal, $t:ty) => {
+        $crate::ffi::Export::header_converter::<$t>($class, env!("CARGO_PKG_VERSION"))
     };
 }

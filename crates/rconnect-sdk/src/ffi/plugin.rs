@@ -1,7 +1,7 @@
 //! The plugin side of the interface: what [`export_plugin!`](crate::export_plugin) expands
 //! to calls into here. Every call runs the component under `catch_unwind`, on the caller's
-//! thread, with a current-thread tokio runtime per connector or task instance for the
-//! async trait methods (the worker calls from its blocking threads, so `block_on` is safe).
+//! thread, with a current-thread tokio runtime per connector, task or converter instance for
+//! the async trait methods (the worker calls from its blocking threads, so `block_on` is safe).
 
 use std::collections::BTreeSet;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -17,6 +17,7 @@ use crate::connector::{
     ConnectorContext, ExactlyOnceSupport, SinkConnector, SinkContextState, SinkTask,
     SinkTaskContext, SourceConnector, SourceTask, SourceTaskContext,
 };
+use crate::converter::{Converter, HeaderConverter};
 use crate::offset::{OffsetMap, OffsetStorageReader};
 use crate::record::{ConnectRecord, RecordMetadata, SinkMeta, SourceMeta};
 use crate::stop::{stop_pair, StopTrigger};
@@ -35,6 +36,8 @@ enum Constructor {
     Sink(fn() -> Box<dyn SinkConnector>, fn() -> Box<dyn SinkTask>),
     Transformation(fn() -> Box<dyn AnyTransformation>),
     Predicate(fn() -> Box<dyn AnyPredicate>),
+    Converter(fn() -> Box<dyn Converter>),
+    HeaderConverter(fn() -> Box<dyn HeaderConverter>),
 }
 
 /// One exported component: its class name and how to make it.
@@ -91,6 +94,28 @@ impl Export {
             new: Constructor::Predicate(|| Box::new(T::default())),
         }
     }
+    /// A key/value converter.
+    pub fn converter<T>(class: &'static str, version: &'static str) -> Export
+    where
+        T: Converter + Default + 'static,
+    {
+        Export {
+            class,
+            version: Some(version),
+            new: Constructor::Converter(|| Box::new(T::default())),
+        }
+    }
+    /// A header converter.
+    pub fn header_converter<T>(class: &'static str, version: &'static str) -> Export
+    where
+        T: HeaderConverter + Default + 'static,
+    {
+        Export {
+            class,
+            version: Some(version),
+            new: Constructor::HeaderConverter(|| Box::new(T::default())),
+        }
+    }
 }
 
 /// The components of one library, built on first use.
@@ -112,8 +137,10 @@ impl Plugin {
     fn exports(&self) -> &[Export] {
         self.exports.get_or_init(self.init)
     }
-    fn find(&self, class: &str) -> Option<&Export> {
-        self.exports().iter().find(|e| e.class == class)
+    /// Every export of `class`: one class may be exported as several kinds (a converter
+    /// that is also a header converter).
+    fn find<'a>(&'a self, class: &'a str) -> impl Iterator<Item = &'a Export> + 'a {
+        self.exports().iter().filter(move |e| e.class == class)
     }
     fn manifest_json(&self) -> String {
         let components: Vec<Json> = self
@@ -130,6 +157,13 @@ impl Plugin {
                     Constructor::Predicate(_) => {
                         ("predicate", e.version.unwrap_or("undefined").to_string())
                     }
+                    Constructor::Converter(_) => {
+                        ("converter", e.version.unwrap_or("undefined").to_string())
+                    }
+                    Constructor::HeaderConverter(_) => (
+                        "header_converter",
+                        e.version.unwrap_or("undefined").to_string(),
+                    ),
                 };
                 json!({"kind": kind, "class": e.class, "version": version})
             })
@@ -215,6 +249,8 @@ enum Component {
     SinkTask(Box<dyn SinkTask>, Arc<Mutex<SinkContextState>>),
     Transformation(Box<dyn AnyTransformation>),
     Predicate(Box<dyn AnyPredicate>),
+    Converter(Box<dyn Converter>),
+    HeaderConverter(Box<dyn HeaderConverter>),
 }
 
 struct Instance {
@@ -410,6 +446,50 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
                 _ => Err(bad_op(op)),
             }
         }
+        Component::Converter(c) => match op {
+            op::CONVERTER_CONFIGURE => {
+                let (props, is_key) = codec::converter_configure_from_json(input)?;
+                c.configure(&props, is_key).map(|_| Json::Null)
+            }
+            op::CONFIG_DEF => Ok(codec::config_def_to_json(&c.config_def())),
+            op::FROM_CONNECT => {
+                let mut req = codec::from_connect_request_from_json(input)?;
+                let before = req.headers.clone();
+                let data = inst.block_on(c.from_connect(
+                    &req.topic,
+                    &mut req.headers,
+                    req.schema.as_ref(),
+                    &req.value,
+                ))??;
+                let changed = (req.headers != before).then_some(&req.headers);
+                codec::from_connect_reply(data.as_deref(), changed)
+            }
+            op::TO_CONNECT => {
+                let req = codec::to_connect_request_from_json(input)?;
+                let sv =
+                    inst.block_on(c.to_connect(&req.topic, &req.headers, req.data.as_deref()))??;
+                codec::envelope(sv.schema.as_ref(), &sv.value)
+            }
+            _ => Err(bad_op(op)),
+        },
+        Component::HeaderConverter(c) => match op {
+            op::HEADER_CONVERTER_CONFIGURE => c
+                .configure(&codec::header_converter_configure_from_json(input)?)
+                .map(|_| Json::Null),
+            op::CONFIG_DEF => Ok(codec::config_def_to_json(&c.config_def())),
+            op::FROM_CONNECT_HEADER => {
+                let req = codec::from_connect_header_request_from_json(input)?;
+                let data =
+                    c.from_connect_header(&req.topic, &req.key, req.schema.as_ref(), &req.value)?;
+                Ok(codec::bytes_to_json(data.as_deref()))
+            }
+            op::TO_CONNECT_HEADER => {
+                let req = codec::to_connect_header_request_from_json(input)?;
+                let sv = c.to_connect_header(&req.topic, &req.key, req.data.as_deref())?;
+                codec::envelope(sv.schema.as_ref(), &sv.value)
+            }
+            _ => Err(bad_op(op)),
+        },
     }
 }
 
@@ -467,9 +547,8 @@ pub mod entry {
         m.as_ptr()
     }
 
-    fn new_instance(plugin: &Plugin, class: &str, k: u32) -> Option<Instance> {
-        let e = plugin.find(class)?;
-        let component = match (&e.new, k) {
+    fn make_component(e: &Export, k: u32) -> Option<Component> {
+        Some(match (&e.new, k) {
             (Constructor::Source(c, _), kind::SOURCE_CONNECTOR) => Component::SourceConnector(c()),
             (Constructor::Source(_, t), kind::SOURCE_TASK) => Component::SourceTask(t()),
             (Constructor::Sink(c, _), kind::SINK_CONNECTOR) => Component::SinkConnector(c()),
@@ -480,10 +559,19 @@ pub mod entry {
                 Component::Transformation(t())
             }
             (Constructor::Predicate(p), kind::PREDICATE) => Component::Predicate(p()),
+            (Constructor::Converter(c), kind::CONVERTER) => Component::Converter(c()),
+            (Constructor::HeaderConverter(c), kind::HEADER_CONVERTER) => {
+                Component::HeaderConverter(c())
+            }
             _ => return None,
-        };
+        })
+    }
+
+    fn new_instance(plugin: &Plugin, class: &str, k: u32) -> Option<Instance> {
+        let component = plugin.find(class).find_map(|e| make_component(e, k))?;
+        // Only components with async methods need a runtime to block on.
         let runtime = match k {
-            kind::TRANSFORMATION | kind::PREDICATE => None,
+            kind::TRANSFORMATION | kind::PREDICATE | kind::HEADER_CONVERTER => None,
             _ => Some(
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -612,5 +700,323 @@ pub mod entry {
         let inst = unsafe { &*(instance as *const Instance) };
         *inst.host.lock().unwrap_or_else(|p| p.into_inner()) =
             (!host.is_null()).then_some(HostRef(host));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+
+    use super::*;
+    use crate::config::{ConfigDef, ConfigKey, ConfigType, Default as Def, Importance};
+    use crate::data::{Headers, Schema, SchemaAndValue, SchemaRef, Value};
+    use crate::Props;
+
+    /// Upper-cases strings on the way out (with an optional prefix), reads bytes back as an
+    /// optional string; both a converter and a header converter, as Java's StringConverter.
+    #[derive(Default)]
+    struct Upper {
+        prefix: String,
+        is_key: bool,
+    }
+
+    fn def() -> ConfigDef {
+        ConfigDef::new().define(ConfigKey::new(
+            "prefix",
+            ConfigType::String,
+            Def::Value(String::new()),
+            Importance::Low,
+            "Written before every value.",
+        ))
+    }
+
+    impl Upper {
+        fn write(&self, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+            match value {
+                Value::Null => Ok(None),
+                Value::String(s) if s == "boom" => panic!("converter exploded on purpose"),
+                Value::String(s) => Ok(Some(
+                    format!("{}{}", self.prefix, s.to_uppercase()).into_bytes(),
+                )),
+                other => Err(ConnectError::data(format!(
+                    "not a string: {}",
+                    other.java_class()
+                ))),
+            }
+        }
+        fn read(&self, bytes: Option<&[u8]>) -> SchemaAndValue {
+            SchemaAndValue::new(
+                Some(Schema::optional_string()),
+                bytes
+                    .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+                    .unwrap_or(Value::Null),
+            )
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Converter for Upper {
+        fn configure(&mut self, props: &Props, is_key: bool) -> ConnectResult<()> {
+            self.prefix = props.get("prefix").cloned().unwrap_or_default();
+            self.is_key = is_key;
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            def()
+        }
+        async fn from_connect(
+            &self,
+            _topic: &str,
+            headers: &mut Headers,
+            _schema: Option<&SchemaRef>,
+            value: &Value,
+        ) -> ConnectResult<Option<Vec<u8>>> {
+            // Marks keys so that a test can see header changes travel back.
+            if self.is_key {
+                headers.add("converted", Some(Schema::string()), Value::from("key"));
+            }
+            self.write(value)
+        }
+        async fn to_connect(
+            &self,
+            _topic: &str,
+            _headers: &Headers,
+            bytes: Option<&[u8]>,
+        ) -> ConnectResult<SchemaAndValue> {
+            Ok(self.read(bytes))
+        }
+    }
+
+    impl HeaderConverter for Upper {
+        fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+            self.prefix = props.get("prefix").cloned().unwrap_or_default();
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            def()
+        }
+        fn to_connect_header(
+            &self,
+            _topic: &str,
+            _key: &str,
+            bytes: Option<&[u8]>,
+        ) -> ConnectResult<SchemaAndValue> {
+            Ok(self.read(bytes))
+        }
+        fn from_connect_header(
+            &self,
+            _topic: &str,
+            _key: &str,
+            _schema: Option<&SchemaRef>,
+            value: &Value,
+        ) -> ConnectResult<Option<Vec<u8>>> {
+            self.write(value)
+        }
+    }
+
+    const CLASS: &str = "com.example.UpperStringConverter";
+
+    fn exports() -> Vec<Export> {
+        vec![
+            Export::converter::<Upper>(CLASS, "1.2.3"),
+            Export::header_converter::<Upper>(CLASS, "1.2.3"),
+        ]
+    }
+    static PLUGIN: Plugin = Plugin::new(exports);
+
+    struct Inst(*mut c_void);
+    impl Drop for Inst {
+        fn drop(&mut self) {
+            unsafe { entry::destroy(self.0) };
+        }
+    }
+
+    fn create(class: &str, k: u32) -> Option<Inst> {
+        let c = CString::new(class).unwrap();
+        let p = unsafe { entry::create(&PLUGIN, c.as_ptr(), k) };
+        (!p.is_null()).then_some(Inst(p))
+    }
+
+    fn call(inst: &Inst, op: u32, input: &Json) -> (i32, String) {
+        let text = if input.is_null() {
+            String::new()
+        } else {
+            input.to_string()
+        };
+        let mut out = RcBuffer::empty();
+        let rc = unsafe { entry::call(inst.0, op, text.as_ptr(), text.len(), &mut out) };
+        let bytes = unsafe { out.to_vec() };
+        unsafe { entry::free(&mut out) };
+        (rc, String::from_utf8(bytes).unwrap())
+    }
+
+    fn ok(inst: &Inst, op: u32, input: &Json) -> Json {
+        let (rc, text) = call(inst, op, input);
+        assert_eq!(rc, RC_OK, "op {op}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn one_class_is_listed_and_created_as_both_converter_kinds() {
+        let manifest: Json = serde_json::from_str(&PLUGIN.manifest_json()).unwrap();
+        assert_eq!(
+            manifest["components"],
+            json!([
+                {"kind": "converter", "class": CLASS, "version": "1.2.3"},
+                {"kind": "header_converter", "class": CLASS, "version": "1.2.3"},
+            ])
+        );
+        assert!(create(CLASS, kind::CONVERTER).is_some());
+        assert!(create(CLASS, kind::HEADER_CONVERTER).is_some());
+        assert!(create(CLASS, kind::TRANSFORMATION).is_none());
+        assert!(create("com.example.Other", kind::CONVERTER).is_none());
+    }
+
+    #[test]
+    fn converter_ops_round_trip() {
+        let c = create(CLASS, kind::CONVERTER).unwrap();
+        let def = ok(&c, op::CONFIG_DEF, &Json::Null);
+        assert_eq!(def[0]["name"], "prefix");
+        let cfg = codec::converter_configure_to_json(&props(&[("prefix", "> ")]), false);
+        assert_eq!(ok(&c, op::CONVERTER_CONFIGURE, &cfg), Json::Null);
+
+        let mut headers = Headers::new();
+        headers.add("h", Some(Schema::int32()), Value::Int32(7));
+        let schema = Schema::string();
+        let input =
+            codec::from_connect_request("t", &headers, Some(&schema), &Value::from("hi there"))
+                .unwrap();
+        let out = ok(&c, op::FROM_CONNECT, &input);
+        assert_eq!(out, json!("PiBISSBUSEVSRQ=="), "base64 of \"> HI THERE\"");
+        assert_eq!(
+            codec::from_connect_reply_from_json(&out).unwrap(),
+            (Some(b"> HI THERE".to_vec()), None)
+        );
+        let null = codec::from_connect_request("t", &headers, None, &Value::Null).unwrap();
+        assert_eq!(ok(&c, op::FROM_CONNECT, &null), Json::Null);
+
+        let input = codec::to_connect_request("t", &headers, Some(b"abc")).unwrap();
+        let out = ok(&c, op::TO_CONNECT, &input);
+        assert_eq!(
+            codec::from_envelope(&out).unwrap(),
+            (Some(Schema::optional_string()), Value::from("abc"))
+        );
+        let input = codec::to_connect_request("t", &headers, None).unwrap();
+        assert_eq!(
+            codec::from_envelope(&ok(&c, op::TO_CONNECT, &input)).unwrap(),
+            (Some(Schema::optional_string()), Value::Null)
+        );
+    }
+
+    #[test]
+    fn headers_a_converter_changes_travel_back() {
+        let c = create(CLASS, kind::CONVERTER).unwrap();
+        let cfg = codec::converter_configure_to_json(&Props::new(), true);
+        ok(&c, op::CONVERTER_CONFIGURE, &cfg);
+        let mut headers = Headers::new();
+        headers.add("h", None, Value::Int64(1));
+        let input = codec::from_connect_request("t", &headers, None, &Value::from("k")).unwrap();
+        let out = ok(&c, op::FROM_CONNECT, &input);
+        let (data, changed) = codec::from_connect_reply_from_json(&out).unwrap();
+        assert_eq!(data, Some(b"K".to_vec()));
+        headers.add("converted", Some(Schema::string()), Value::from("key"));
+        assert_eq!(changed, Some(headers));
+    }
+
+    #[test]
+    fn header_converter_ops_round_trip() {
+        let c = create(CLASS, kind::HEADER_CONVERTER).unwrap();
+        let cfg = codec::header_converter_configure_to_json(&props(&[("prefix", "#")]));
+        assert_eq!(ok(&c, op::HEADER_CONVERTER_CONFIGURE, &cfg), Json::Null);
+        assert_eq!(ok(&c, op::CONFIG_DEF, &Json::Null)[0]["name"], "prefix");
+        let input =
+            codec::from_connect_header_request("t", "h", None, &Value::from("abc")).unwrap();
+        let out = ok(&c, op::FROM_CONNECT_HEADER, &input);
+        assert_eq!(
+            codec::bytes_from_json(Some(&out)).unwrap(),
+            Some(b"#ABC".to_vec())
+        );
+        let input = codec::to_connect_header_request("t", "h", Some(b"xyz"));
+        assert_eq!(
+            codec::from_envelope(&ok(&c, op::TO_CONNECT_HEADER, &input)).unwrap(),
+            (Some(Schema::optional_string()), Value::from("xyz"))
+        );
+        // The converter-only operations are not the header converter's.
+        let (rc, text) = call(&c, op::FROM_CONNECT, &input);
+        assert_eq!(rc, RC_ERROR, "{text}");
+        assert!(text.contains("operation 51 is not supported"), "{text}");
+    }
+
+    #[test]
+    fn panics_errors_and_bad_input_come_back_as_codes() {
+        let c = create(CLASS, kind::CONVERTER).unwrap();
+        ok(
+            &c,
+            op::CONVERTER_CONFIGURE,
+            &codec::converter_configure_to_json(&Props::new(), false),
+        );
+        let boom =
+            codec::from_connect_request("t", &Headers::new(), None, &Value::from("boom")).unwrap();
+        assert_eq!(
+            call(&c, op::FROM_CONNECT, &boom),
+            (RC_PANIC, "converter exploded on purpose".to_string())
+        );
+        // The instance stays usable after a panic.
+        let fine =
+            codec::from_connect_request("t", &Headers::new(), None, &Value::from("a")).unwrap();
+        assert_eq!(ok(&c, op::FROM_CONNECT, &fine), json!("QQ=="));
+
+        let int =
+            codec::from_connect_request("t", &Headers::new(), None, &Value::Int32(1)).unwrap();
+        let (rc, text) = call(&c, op::FROM_CONNECT, &int);
+        assert_eq!(rc, RC_ERROR);
+        let e: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(e["class"], "org.apache.kafka.connect.errors.DataException");
+        assert_eq!(e["message"], "not a string: java.lang.Integer");
+
+        for (op, input, needle) in [
+            (op::CONVERTER_CONFIGURE, json!({"props": {}}), "is_key"),
+            (
+                op::CONVERTER_CONFIGURE,
+                json!({"props": {"a": 1}, "is_key": true}),
+                "config value of a",
+            ),
+            (
+                op::FROM_CONNECT,
+                json!([]),
+                "from_connect input (not an object)",
+            ),
+            (
+                op::FROM_CONNECT,
+                json!({"topic": "t", "value": null}),
+                "headers",
+            ),
+            (
+                op::TO_CONNECT,
+                json!({"topic": "t", "headers": [], "data": 5}),
+                "expected a base64 string",
+            ),
+            (
+                op::TO_CONNECT,
+                json!({"topic": "t", "headers": [], "data": "%%"}),
+                "base64 data",
+            ),
+            (
+                op::TO_CONNECT,
+                json!({"headers": [], "data": null}),
+                "invalid topic",
+            ),
+        ] {
+            let (rc, text) = call(&c, op, &input);
+            assert_eq!(rc, RC_ERROR, "{input}: {text}");
+            assert!(text.contains(needle), "{input}: {text}");
+        }
     }
 }

@@ -6,12 +6,18 @@ use rconnect_sdk::config::ConfigDef;
 use rconnect_sdk::connector::{
     Connector, ConnectorContext, SourceConnector, SourceTask, SourceTaskContext,
 };
+use rconnect_sdk::converter::{Converter, HeaderConverter};
+use rconnect_sdk::data::{Headers, SchemaAndValue, SchemaRef, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta, SourceRecord};
 use rconnect_sdk::transform::Transformation;
 use rconnect_sdk::{async_trait, ConnectResult, Props};
 
 /// The message the task panics with.
 pub const PANIC_MESSAGE: &str = "poll exploded on purpose";
+/// The message the converter panics with when converting a key or value.
+pub const CONVERTER_PANIC_MESSAGE: &str = "converter exploded on purpose";
+/// The message the header converter panics with.
+pub const HEADER_CONVERTER_PANIC_MESSAGE: &str = "header converter exploded on purpose";
 
 #[derive(Default)]
 pub struct PanickingConnector(Props);
@@ -77,7 +83,60 @@ impl<M: RecordMeta> Transformation<M> for DropAll {
     }
 }
 
+/// Configures fine, then panics on every conversion, so that only a task using it fails.
+#[derive(Default)]
+pub struct PanickingConverter;
+
+#[async_trait]
+impl Converter for PanickingConverter {
+    fn configure(&mut self, _props: &Props, _is_key: bool) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn from_connect(
+        &self,
+        _topic: &str,
+        _headers: &mut Headers,
+        _schema: Option<&SchemaRef>,
+        _value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
+        panic!("{CONVERTER_PANIC_MESSAGE}");
+    }
+    async fn to_connect(
+        &self,
+        _topic: &str,
+        _headers: &Headers,
+        _bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue> {
+        panic!("{CONVERTER_PANIC_MESSAGE}");
+    }
+}
+
+impl HeaderConverter for PanickingConverter {
+    fn configure(&mut self, _props: &Props) -> ConnectResult<()> {
+        Ok(())
+    }
+    fn to_connect_header(
+        &self,
+        _topic: &str,
+        _key: &str,
+        _bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue> {
+        panic!("{HEADER_CONVERTER_PANIC_MESSAGE}");
+    }
+    fn from_connect_header(
+        &self,
+        _topic: &str,
+        _key: &str,
+        _schema: Option<&SchemaRef>,
+        _value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
+        panic!("{HEADER_CONVERTER_PANIC_MESSAGE}");
+    }
+}
+
 rconnect_sdk::export_plugin! {
     source "io.rconnect.tests.PanickingSourceConnector" => PanickingConnector, PanickingTask;
     transformation "io.rconnect.examples.transforms.UppercaseField" => DropAll;
+    converter "io.rconnect.tests.PanickingConverter" => PanickingConverter;
+    header_converter "io.rconnect.tests.PanickingConverter" => PanickingConverter;
 }
