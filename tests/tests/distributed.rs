@@ -513,5 +513,28 @@ fn create_through_a_follower_while_the_leader_is_down() {
     assert!(placement.values().all(|w| *w == id), "{placement:?}");
     let records = broker.consume_all(&topic, 10, Duration::from_secs(30));
     assert_eq!(records.len(), 10);
+
+    // Fewer tasks: the leader tombstones the statuses of task ids no longer configured.
+    let out = cluster.dir.path().join("out.txt");
+    let sink = |tasks: &str| json!({"connector.class": "FileStreamSink", "file": out.display().to_string(), "topics": topic, "tasks.max": tasks});
+    let config_url = Cluster::url(follower, "/connectors/sink/config");
+    assert_eq!(cluster.http.put_json(&config_url, &sink("2")).0, 201);
+    let placement = cluster.wait_all_running(follower, &["sink"], Duration::from_secs(60));
+    assert!(placement.contains_key("sink-1"), "{placement:?}");
+    assert_eq!(cluster.http.put_json(&config_url, &sink("1")).0, 200);
+    let status_url = Cluster::url(follower, "/connectors/sink/status");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, status) = cluster.http.get_json(&status_url);
+        let ids: Vec<i64> = status["tasks"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|t| t["id"].as_i64()).collect())
+            .unwrap_or_default();
+        if ids == [0] && status["tasks"][0]["state"] == "RUNNING" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "task 1's status stays: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert!(cluster.workers.get_mut(&follower).unwrap().stop().success());
 }

@@ -37,6 +37,8 @@ pub trait StatusStore: Send + Sync {
     /// Task statuses of `connector`, by task id.
     fn tasks(&self, connector: &str) -> BTreeMap<i32, Status>;
     fn task(&self, id: &ConnectorTaskId) -> Option<Status>;
+    /// Every connector with a connector or task status.
+    fn connectors(&self) -> Vec<String>;
     /// Forgets a connector, its tasks and its active topics (Java writes tombstones).
     fn delete_connector(&self, connector: &str);
     fn delete_task(&self, id: &ConnectorTaskId);
@@ -101,6 +103,24 @@ impl StatusStore for MemoryStatusStore {
             .get(&id.connector)
             .and_then(|t| t.get(&id.task))
             .cloned()
+    }
+    fn connectors(&self) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<String> = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        names.extend(
+            self.tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(c, _)| c.clone()),
+        );
+        names.into_iter().collect()
     }
     fn delete_connector(&self, connector: &str) {
         self.connectors

@@ -410,6 +410,24 @@ impl StatusStore for KafkaStatusStore {
             .and_then(|e| e.value.clone())
     }
 
+    fn connectors(&self) -> Vec<String> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut names: std::collections::BTreeSet<String> = cache
+            .connectors
+            .iter()
+            .filter(|(_, e)| e.value.is_some())
+            .map(|(c, _)| c.clone())
+            .collect();
+        names.extend(
+            cache
+                .tasks
+                .iter()
+                .filter(|(_, t)| t.values().any(|e| e.value.is_some()))
+                .map(|(c, _)| c.clone()),
+        );
+        names.into_iter().collect()
+    }
+
     /// Tombstones the connector's status and the status of every task of it in the cache.
     fn delete_connector(&self, connector: &str) {
         let tasks: Vec<i32> = {

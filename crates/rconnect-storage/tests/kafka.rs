@@ -374,6 +374,7 @@ async fn status_store_shared_by_two_workers() {
     assert_eq!(a.topic("my-conn", "refunds"), None);
     assert_ne!(a.topic_removals(), removals);
 
+    assert_eq!(a.connectors(), vec!["my-conn".to_string()]);
     // Deletion tombstones the connector, its tasks and its topics.
     b.delete_connector("my-conn");
     b.flush().await.unwrap();
@@ -381,6 +382,7 @@ async fn status_store_shared_by_two_workers() {
     assert_eq!(a.connector("my-conn"), None);
     assert!(a.tasks("my-conn").is_empty());
     assert!(a.topics("my-conn").is_empty());
+    assert!(a.connectors().is_empty());
     a.stop().await;
     b.stop().await;
 }

@@ -699,6 +699,9 @@ impl TickLoop {
                 m.task_owners = view.task_owners;
             }
         });
+        if is_leader {
+            self.clean_removed_statuses();
+        }
         if is_leader && joined.protocol_version >= 2 {
             self.ensure_session_key().await;
         }
@@ -713,6 +716,32 @@ impl TickLoop {
             rejoin_now: !revoked.is_empty(),
             delay: (a.delay > 0).then(|| Duration::from_millis(a.delay as u64)),
         })
+    }
+
+    /// As the leader after a rebalance (Java `updateDeletedConnectorStatus` and
+    /// `updateDeletedTaskStatus`): tombstones the statuses of connectors no longer configured
+    /// and of task ids no longer in their connector's config. Done once the rebalance is
+    /// complete so the previous owners' UNASSIGNED writes are not racing it.
+    fn clean_removed_statuses(&self) {
+        let snap = self.herder.configs.snapshot();
+        let status = &self.herder.worker.status;
+        for connector in status.connectors() {
+            let Some(c) = snap.connectors.get(&connector) else {
+                debug!(%connector, "cleaning status information of a removed connector");
+                status.delete_connector(&connector);
+                continue;
+            };
+            for task in status.tasks(&connector).into_keys() {
+                if task < 0 || task as usize >= c.tasks.len() {
+                    let id = ConnectorTaskId {
+                        connector: connector.clone(),
+                        task,
+                    };
+                    debug!(task = %id, "cleaning status information of a removed task");
+                    status.delete_task(&id);
+                }
+            }
+        }
     }
 
     /// Starts newly assigned connectors (then their task configs) and tasks.
