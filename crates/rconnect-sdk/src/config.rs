@@ -194,21 +194,13 @@ impl Validator {
                 }
                 Ok(())
             }
-            Validator::ValidString(allowed) | Validator::CaseInsensitiveValidString(allowed) => {
-                let ci = matches!(self, Validator::CaseInsensitiveValidString(_));
+            Validator::ValidString(allowed) => {
                 let s = match v {
                     ConfigValue::String(s) => s,
                     ConfigValue::Null => return Ok(()),
                     _ => return Ok(()),
                 };
-                let ok = allowed.iter().any(|a| {
-                    if ci {
-                        a.eq_ignore_ascii_case(s)
-                    } else {
-                        a == s
-                    }
-                });
-                if ok {
+                if allowed.iter().any(|a| a == s) {
                     Ok(())
                 } else {
                     Err(format!(
@@ -216,6 +208,20 @@ impl Validator {
                         allowed.join(", ")
                     ))
                 }
+            }
+            Validator::CaseInsensitiveValidString(allowed) => {
+                // Java keeps the values upper-cased in a HashSet and lists them in its order;
+                // a null is not in the set.
+                let upper: Vec<String> = allowed.iter().map(|a| a.to_uppercase()).collect();
+                if let ConfigValue::String(s) = v {
+                    if upper.contains(&s.to_uppercase()) {
+                        return Ok(());
+                    }
+                }
+                Err(format!(
+                    "Invalid value {shown} for configuration {key}: String must be one of (case insensitive): {}",
+                    java_hash_set_order(&upper).join(", ")
+                ))
             }
             Validator::NonEmptyString => match v {
                 ConfigValue::String(s) if !s.is_empty() => Ok(()),
@@ -520,6 +526,73 @@ mod tests {
         assert_eq!(
             v.check("tasks.max", &ConfigValue::Int(0)).unwrap_err(),
             "Invalid value 0 for configuration tasks.max: Value must be at least 1"
+        );
+    }
+}
+
+/// Java `String.hashCode` over UTF-16 code units.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The iteration order of a `java.util.HashSet` built by inserting `items` in order
+/// (`Collectors.toSet()`), for sets small enough that no bucket is treeified. Java shows this
+/// order in some validator messages; reproducing it keeps those messages equal.
+///
+/// ```
+/// use rconnect_sdk::config::java_hash_set_order;
+/// // As in Java's message for a boolean-like CaseInsensitiveValidString.
+/// let items = vec!["FALSE".to_string(), "TRUE".to_string()];
+/// assert_eq!(java_hash_set_order(&items), ["TRUE", "FALSE"]);
+/// ```
+pub fn java_hash_set_order(items: &[String]) -> Vec<String> {
+    let mut unique: Vec<&String> = Vec::new();
+    for i in items {
+        if !unique.contains(&i) {
+            unique.push(i);
+        }
+    }
+    let mut cap: usize = 16;
+    while unique.len() * 4 > cap * 3 {
+        cap *= 2;
+    }
+    let bucket = |s: &str| {
+        let h = java_string_hash(s) as u32;
+        ((h ^ (h >> 16)) as usize) & (cap - 1)
+    };
+    let mut indexed: Vec<(usize, usize, &String)> = unique
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (bucket(s), i, *s))
+        .collect();
+    indexed.sort();
+    indexed.into_iter().map(|(_, _, s)| s.clone()).collect()
+}
+
+#[cfg(test)]
+mod java_tests {
+    use super::*;
+
+    #[test]
+    fn string_hash_matches_java() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        assert_eq!(java_string_hash("hello"), 99162322);
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    }
+
+    #[test]
+    fn case_insensitive_message_is_javas() {
+        let v = Validator::CaseInsensitiveValidString(vec!["true".into(), "false".into()]);
+        assert!(v.check("k", &ConfigValue::String("True".into())).is_ok());
+        assert_eq!(
+            v.check("k", &ConfigValue::String("maybe".into())),
+            Err("Invalid value maybe for configuration k: String must be one of (case insensitive): TRUE, FALSE".to_string())
+        );
+        assert_eq!(
+            v.check("k", &ConfigValue::Null),
+            Err("Invalid value null for configuration k: String must be one of (case insensitive): TRUE, FALSE".to_string())
         );
     }
 }
