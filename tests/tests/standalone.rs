@@ -627,6 +627,32 @@ fn pause_resume_and_restart_through_rest() {
             .0,
         404
     );
+
+    let (code, tasks) = http.get_json(&format!("{base}/connectors/pr/tasks-config"));
+    assert_eq!(code, 200, "{tasks}");
+    assert_eq!(tasks["pr-0"]["topic"], "pr-test", "{tasks}");
+    assert_eq!(http.put_empty(&format!("{base}/connectors/pr/stop")).0, 204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, st) = http.get_json(&format!("{base}/connectors/pr/status"));
+        if st["connector"]["state"] == "STOPPED" && st["tasks"] == json!([]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never STOPPED: {st}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        http.get_json(&format!("{base}/connectors/pr/tasks")),
+        (200, json!([]))
+    );
+    // Java's standalone herder answers a connector without tasks as not found here.
+    assert_eq!(
+        http.get_json(&format!("{base}/connectors/pr/tasks-config")),
+        (
+            404,
+            json!({"error_code": 404, "message": "Connector pr not found"})
+        )
+    );
     assert!(w.stop().success());
 }
 

@@ -516,7 +516,7 @@ pub(crate) async fn tasks_config(
          in the next major release. Please use the 'GET /connectors/{name}/tasks' endpoint \
          instead."
     );
-    let tasks = s.call(s.herder.task_configs(&name)).await?;
+    let tasks = s.call(s.herder.tasks_config(&name)).await?;
     let map: Map<String, Value> = tasks
         .into_iter()
         .map(|t| Ok((t.id.to_string(), to_json(t.config)?)))

@@ -271,6 +271,11 @@ pub trait Herder: Send + Sync + 'static {
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo>;
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState>;
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
+    /// The deprecated `GET /connectors/{c}/tasks-config`; Java's standalone herder answers
+    /// 404 for a connector without tasks, the distributed one `{}`.
+    async fn tasks_config(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        self.task_configs(name).await
+    }
     async fn pause_connector(&self, name: &str) -> HerderResult<()>;
     async fn resume_connector(&self, name: &str) -> HerderResult<()>;
     async fn stop_connector(&self, name: &str) -> HerderResult<()>;

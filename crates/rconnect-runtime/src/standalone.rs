@@ -291,6 +291,14 @@ impl Herder for StandaloneHerder {
         herder_support::task_state(&self.worker, id)
     }
 
+    async fn tasks_config(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let tasks = self.task_configs(name).await?;
+        if tasks.is_empty() {
+            return Err(Self::not_found(name));
+        }
+        Ok(tasks)
+    }
+
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
         let configs = self.configs.lock().await;
         let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
