@@ -114,6 +114,29 @@ fn long_value(tok: &[u8], integral: bool) -> i64 {
     DecParts::from_json(tok).wrapping_i64()
 }
 
+/// The length of the longest prefix of `b`, in whole 8-byte words, made only of ASCII bytes
+/// from 0x20 up that are neither `"` nor `\\` (bytes a JSON string scanner passes over).
+fn plain_ascii_prefix(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit in the result where a byte of `w` is zero (exact for ASCII words).
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if w & HIGH != 0 {
+            break;
+        }
+        let control = w.wrapping_sub(ONES * 0x20) & HIGH;
+        let special = zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if control | special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// Jackson `doubleValue()` / `floatValue()` of a number literal.
 fn double_value(tok: &[u8], integral: bool) -> f64 {
     if integral && tok.len() <= 15 {
@@ -298,12 +321,20 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         let b = self.b;
         let start = self.pos;
-        let mut i = start;
+        // Eight bytes at a time while they are plain printable ASCII (no quote, backslash or
+        // control character): most strings are, and then no UTF-8 check is needed either.
+        let mut i = start + plain_ascii_prefix(&b[start..]);
+        let mut ascii = true;
         while i < b.len() {
             let c = b[i];
             if c == b'"' {
                 self.pos = i + 1;
-                return std::str::from_utf8(&b[start..i])
+                let text = &b[start..i];
+                if ascii {
+                    // SAFETY: every byte of `text` was checked to be ASCII (< 0x80).
+                    return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(text) }));
+                }
+                return std::str::from_utf8(text)
                     .map(Cow::Borrowed)
                     .map_err(|_| {
                         self.pos = start;
@@ -313,6 +344,7 @@ impl<'a> Reader<'a> {
             if c == b'\\' || c < 0x20 {
                 break;
             }
+            ascii &= c < 0x80;
             i += 1;
         }
         let mut buf: Vec<u8> = b[start..i].to_vec();
@@ -1241,6 +1273,41 @@ mod tests {
         assert_eq!(int_node(b"2147483648", true), None);
         assert_eq!(int_node(b"0000000000001", true), Some(1));
         assert_eq!(int_node(b"1.0", false), None);
+    }
+
+    #[test]
+    fn plain_ascii_prefix_stops_at_the_first_word_a_scanner_must_look_at() {
+        assert_eq!(plain_ascii_prefix(b""), 0);
+        assert_eq!(plain_ascii_prefix(b"abcdefg"), 0, "less than a word");
+        assert_eq!(plain_ascii_prefix(b"abcdefgh"), 8);
+        assert_eq!(plain_ascii_prefix(b"abcdefghijklmnop\""), 16);
+        for special in [b'"', b'\\', 0x00, 0x1f, 0x80, 0xff] {
+            for at in 0..16 {
+                let mut b = *b"abcdefghijklmnop";
+                b[at] = special;
+                assert_eq!(plain_ascii_prefix(&b), at / 8 * 8, "byte {special:#x} at {at}");
+            }
+        }
+        // 0x20 (space) and 0x7f are plain.
+        assert_eq!(plain_ascii_prefix(b" \x7f~~~~~~ \x7f~~~~~~"), 16);
+    }
+
+    #[test]
+    fn long_strings_decode_across_the_word_scan() {
+        for text in [
+            "a plain ascii string longer than a word",
+            "ascii then é accented then more ascii text",
+            "exactly8",
+            "tab\tafter a long ascii run of bytes",
+        ] {
+            let json = format!("\"{}\"", text.replace('\t', "\\t"));
+            let mut r = Reader::new(json.as_bytes());
+            assert_eq!(r.read_any().unwrap(), Value::String(text.to_string()), "{json}");
+        }
+        let raw = b"\"0123456789\x01\"";
+        assert!(Reader::new(raw).read_any().is_err(), "an unescaped control character");
+        let bad_utf8 = b"\"0123456789\xff\"";
+        assert!(Reader::new(bad_utf8).read_any().is_err(), "invalid UTF-8 after the scan");
     }
 
     #[test]
