@@ -535,6 +535,63 @@ fn topic_tracking_endpoints_answer_403_when_disabled() {
     assert!(w.stop().success());
 }
 
+#[test]
+fn config_providers_resolve_worker_and_connector_values() {
+    let broker = Broker::start();
+    broker.create_topic("cp-test", 1, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let input = dir.path().join("in.txt");
+    let secrets = dir.path().join("secrets.properties");
+    fs::write(
+        &secrets,
+        format!(
+            "listeners=http://127.0.0.1:{port}\ninput={}\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let s = secrets.display().to_string();
+    let overrides = [
+        ("bootstrap.servers", broker.bootstrap()),
+        (
+            "offset.storage.file.filename",
+            dir.path().join("offsets").display().to_string(),
+        ),
+        ("config.providers", "file".to_string()),
+        (
+            "config.providers.file.class",
+            "org.apache.kafka.common.config.provider.FileConfigProvider".to_string(),
+        ),
+        // The worker's own values resolve at start-up: it must listen on this port.
+        ("listeners", format!("${{file:{s}:listeners}}")),
+    ];
+    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
+    let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = Http::new();
+
+    append_lines(&input, 0..3);
+    let reference = format!("${{file:{s}:input}}");
+    let req = json!({"name": "cp", "config": {"connector.class": "FileStreamSource", "file": reference, "topic": "cp-test"}});
+    let (code, body) = http.post_json(&format!("{base}/connectors"), &req);
+    assert_eq!(code, 201, "{body}");
+    let records = broker.consume_all("cp-test", 3, Duration::from_secs(30));
+    assert_eq!(records.len(), 3, "the task read the file the reference names");
+    // Stored and shown unresolved, task configs included.
+    let (_, config) = http.get_json(&format!("{base}/connectors/cp/config"));
+    assert_eq!(config["file"], json!(reference));
+    let (_, tasks) = http.get_json(&format!("{base}/connectors/cp/tasks"));
+    assert_eq!(tasks[0]["config"]["file"], json!(reference), "{tasks}");
+
+    let bad = json!({"name": "bad", "config": {"connector.class": "FileStreamSource", "file": "${file:/no/such/secrets:input}", "topic": "cp-test"}});
+    let (code, body) = http.post_json(&format!("{base}/connectors"), &bad);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("/no/such/secrets"), "{body}");
+    assert!(w.stop().success());
+}
+
 fn bare_worker(broker: &Broker, dir: &Path) -> (Worker, String) {
     let port = free_port();
     let mut overrides = vec![

@@ -14,6 +14,7 @@ pub mod connector;
 pub mod connector_file;
 mod java;
 pub mod properties;
+pub mod providers;
 pub mod worker;
 
 pub use aliases::{plugin_aliases, resolve_class, ResolveError};
@@ -24,6 +25,7 @@ pub use connector::{
 };
 pub use connector_file::{load_connector_file, parse_connector_definition, ConnectorDefinition};
 pub use properties::{load_properties_file, parse_properties, PropertiesError};
+pub use providers::{ConfigProviders, ProviderError};
 pub use worker::{DistributedSettings, Listener, RestAdvertisement, WorkerConfig, WorkerMode};
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! of Kafka client configs for connectors (worker.md §3 and §4).
 
 use crate::java::{case_insensitive_valid_string, config_exception};
+use crate::providers::ConfigProviders;
 use crate::ConfigError;
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, ParsedConfig, Validator,
@@ -250,6 +251,8 @@ impl DistributedSettings {
 pub struct WorkerConfig {
     pub mode: WorkerMode,
     originals: Props,
+    /// The declared `config.providers`, for connector configs (resolved where they run).
+    pub providers: ConfigProviders,
     parsed: ParsedConfig,
     pub bootstrap_servers: Vec<String>,
     pub key_converter: String,
@@ -544,6 +547,24 @@ impl WorkerConfig {
     }
 
     fn build(mode: WorkerMode, props: Props) -> Result<WorkerConfig, ConfigError> {
+        // Java resolves `${provider:...}` references in the worker's own values at start-up,
+        // with the providers the same file declares.
+        let providers =
+            ConfigProviders::from_worker_props(&props).map_err(|e| invalid(e.to_string()))?;
+        let props = if providers.is_empty() {
+            props
+        } else {
+            let declarations: Props = props
+                .iter()
+                .filter(|(k, _)| k.starts_with(crate::providers::CONFIG_PROVIDERS_CONFIG))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut resolved = providers
+                .transform(&props)
+                .map_err(|e| invalid(e.to_string()))?;
+            resolved.extend(declarations);
+            resolved
+        };
         let def = Self::config_def(mode);
         let parsed = def.parse(&props).map_err(|e| invalid(e.to_string()))?;
 
@@ -631,6 +652,7 @@ impl WorkerConfig {
             offset_storage_file_filename: string(OFFSET_STORAGE_FILE_FILENAME_CONFIG),
             distributed,
             originals: props,
+            providers,
             parsed,
         })
     }

@@ -122,10 +122,15 @@ pub fn plugin_config(worker: &Worker, plugin: &str) -> HerderResult<Vec<ConfigKe
 }
 
 /// `PUT /connector-plugins/{p}/config/validate`.
-pub fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInfos> {
+pub async fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInfos> {
+    // Java validates the values config providers resolve to, not the references.
+    let resolved = worker
+        .resolve_config(config)
+        .await
+        .map_err(|e| HerderError::BadRequest(e.to_string()))?;
     validation::validate(
         &worker.plugins,
-        config,
+        &resolved,
         worker.settings.config.topic_creation_enable,
     )
 }

@@ -215,7 +215,7 @@ impl Herder for StandaloneHerder {
         initial_state: Option<TargetState>,
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
-        let infos = herder_support::validate(&self.worker, &config)?;
+        let infos = herder_support::validate(&self.worker, &config).await?;
         if let Some(msg) = validation::invalid_message(&infos) {
             return Err(HerderError::BadRequest(msg));
         }
@@ -468,7 +468,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
-        herder_support::validate(&self.worker, &config)
+        herder_support::validate(&self.worker, &config).await
     }
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {

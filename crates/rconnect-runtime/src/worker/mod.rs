@@ -252,10 +252,17 @@ impl Worker {
             worker_id: self.settings.worker_id.clone(),
             generation: self.generation.clone(),
         });
+        let config = match self.resolve_config(&running.config).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.connector_failed(name, &e, "WorkerConnector.doStart");
+                return Err(e);
+            }
+        };
         let mut inst = running.instance.lock().await;
         let result = inst
             .as_connector()
-            .start(ctx, running.config.clone())
+            .start(ctx, config)
             .instrument(tracing::info_span!("connector", connector = %name))
             .await;
         match result {
@@ -270,6 +277,20 @@ impl Worker {
                 Err(e)
             }
         }
+    }
+
+    /// `config` with the worker's config providers' references resolved; the provider
+    /// reads (files, directories) run on a blocking thread.
+    pub async fn resolve_config(&self, config: &Props) -> ConnectResult<Props> {
+        let providers = &self.settings.config.providers;
+        if providers.is_empty() {
+            return Ok(config.clone());
+        }
+        let (providers, config) = (providers.clone(), config.clone());
+        tokio::task::spawn_blocking(move || providers.transform(&config))
+            .await
+            .map_err(|e| ConnectError::connect(format!("resolving config providers: {e}")))?
+            .map_err(|e| ConnectError::config(e.to_string()))
     }
 
     /// Stops the connector instance (not its tasks).
@@ -377,6 +398,8 @@ impl Worker {
                         t.insert(k.into(), v.clone());
                     }
                 }
+                // Task configs are stored: keep secrets out of them as Java does.
+                rconnect_config::ConfigProviders::reverse_transform(&running.config, &mut t);
                 t
             })
             .collect())
@@ -404,26 +427,31 @@ impl Worker {
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
         let worker = self.clone();
         let task_id = id.clone();
-        let run: futures::future::BoxFuture<'static, ()> = match plugin.factory {
-            ConnectorFactory::Source { task, .. } => Box::pin(source::run(
-                worker.clone(),
-                task_id.clone(),
-                connector_config,
-                task_config,
-                task(),
-                signal,
-                target_rx,
-            )),
-            ConnectorFactory::Sink { task, .. } => Box::pin(sink::run(
-                worker.clone(),
-                task_id.clone(),
-                connector_config,
-                task_config,
-                task(),
-                signal,
-                target_rx,
-            )),
-        };
+        let (w, tid) = (worker.clone(), task_id.clone());
+        let run: futures::future::BoxFuture<'static, ()> = Box::pin(async move {
+            // Configs are stored with their `${provider:...}` references; the task gets the
+            // values, resolved here where it runs (as Java's worker does).
+            let (connector_config, task_config) = match (
+                w.resolve_config(&connector_config).await,
+                w.resolve_config(&task_config).await,
+            ) {
+                (Ok(c), Ok(t)) => (c, t),
+                (Err(e), _) | (_, Err(e)) => {
+                    w.task_failed(&tid, &e, "Worker.startTask");
+                    return;
+                }
+            };
+            match plugin.factory {
+                ConnectorFactory::Source { task, .. } => {
+                    source::run(w, tid, connector_config, task_config, task(), signal, target_rx)
+                        .await
+                }
+                ConnectorFactory::Sink { task, .. } => {
+                    sink::run(w, tid, connector_config, task_config, task(), signal, target_rx)
+                        .await
+                }
+            }
+        });
         // A panic in connector code fails only this task, with the panic as its trace.
         let join = tokio::spawn(
             async move {
