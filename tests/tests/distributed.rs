@@ -57,6 +57,16 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// No workers yet, in a fresh group and directory.
+    fn new() -> Cluster {
+        Cluster {
+            dir: tempfile::tempdir().unwrap(),
+            group: unique_name("connect-group"),
+            workers: BTreeMap::new(),
+            http: Http::new(),
+        }
+    }
+
     fn start_worker(&mut self, broker: &Broker) -> u16 {
         let port = free_port();
         let props = worker_props(self.dir.path(), broker, &self.group, port);
@@ -199,12 +209,7 @@ fn three_workers_failover_and_scale_out() {
     let broker = Broker::start();
     let topic = unique_name("dist");
     broker.create_topic(&topic, 1, &[]);
-    let mut cluster = Cluster {
-        dir: tempfile::tempdir().unwrap(),
-        group: unique_name("connect-group"),
-        workers: BTreeMap::new(),
-        http: Http::new(),
-    };
+    let mut cluster = Cluster::new();
     let ports: Vec<u16> = (0..3).map(|_| cluster.start_worker(&broker)).collect();
     let leader = cluster.leader();
     let followers: Vec<u16> = ports.iter().copied().filter(|p| *p != leader).collect();
@@ -358,12 +363,7 @@ fn clean_shutdown_hands_work_over_at_once() {
     let broker = Broker::start();
     let topic = unique_name("leave");
     broker.create_topic(&topic, 1, &[]);
-    let mut cluster = Cluster {
-        dir: tempfile::tempdir().unwrap(),
-        group: unique_name("connect-group"),
-        workers: BTreeMap::new(),
-        http: Http::new(),
-    };
+    let mut cluster = Cluster::new();
     let a = cluster.start_worker(&broker);
     let b = cluster.start_worker(&broker);
     let input = cluster.dir.path().join("in.txt");
@@ -415,12 +415,7 @@ fn worker_survives_losing_the_broker_for_30_seconds() {
     let broker = Broker::start();
     let topic = unique_name("outage");
     broker.create_topic(&topic, 1, &[]);
-    let mut cluster = Cluster {
-        dir: tempfile::tempdir().unwrap(),
-        group: unique_name("connect-group"),
-        workers: BTreeMap::new(),
-        http: Http::new(),
-    };
+    let mut cluster = Cluster::new();
     let port = cluster.start_worker(&broker);
     let input = cluster.dir.path().join("in.txt");
     let output = cluster.dir.path().join("out.txt");
@@ -463,12 +458,7 @@ fn create_through_a_follower_while_the_leader_is_down() {
     let broker = Broker::start();
     let topic = unique_name("noleader");
     broker.create_topic(&topic, 1, &[]);
-    let mut cluster = Cluster {
-        dir: tempfile::tempdir().unwrap(),
-        group: unique_name("connect-group"),
-        workers: BTreeMap::new(),
-        http: Http::new(),
-    };
+    let mut cluster = Cluster::new();
     let a = cluster.start_worker(&broker);
     let b = cluster.start_worker(&broker);
     // Both workers must have joined the same generation, or the "leader" read from one log

@@ -485,23 +485,12 @@ fn unknown_connector_class_on_command_line_exits_3() {
 fn topic_tracking_endpoints_answer_403_when_disabled() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let overrides = [
-        ("bootstrap.servers", broker.bootstrap()),
-        (
-            "offset.storage.file.filename",
-            dir.path().join("offsets").display().to_string(),
-        ),
-        ("listeners", format!("http://127.0.0.1:{port}")),
-        ("topic.tracking.allow.reset", "false".to_string()),
-    ];
-    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
-    let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
-    w.wait_for_rest(port, Duration::from_secs(30));
     let http = Http::new();
-    let base = format!("http://127.0.0.1:{port}/connectors/c/topics");
-    assert_eq!(http.get_json(&base), (200, json!({"c": {"topics": []}})));
-    let (code, body) = http.put_empty(&format!("{base}/reset"));
+    let (mut w, base) =
+        bare_worker_with(&broker, dir.path(), &[("topic.tracking.allow.reset", "false")]);
+    let url = format!("{base}/connectors/c/topics");
+    assert_eq!(http.get_json(&url), (200, json!({"c": {"topics": []}})));
+    let (code, body) = http.put_empty(&format!("{url}/reset"));
     assert_eq!(code, 403);
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -510,21 +499,10 @@ fn topic_tracking_endpoints_answer_403_when_disabled() {
     );
     assert!(w.stop().success());
 
-    let port = free_port();
-    let overrides = [
-        ("bootstrap.servers", broker.bootstrap()),
-        (
-            "offset.storage.file.filename",
-            dir.path().join("offsets").display().to_string(),
-        ),
-        ("listeners", format!("http://127.0.0.1:{port}")),
-        ("topic.tracking.enable", "false".to_string()),
-    ];
-    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
-    let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
-    w.wait_for_rest(port, Duration::from_secs(30));
-    let base = format!("http://127.0.0.1:{port}/connectors/c/topics");
-    for (code, body) in [http.get(&base), http.put_empty(&format!("{base}/reset"))] {
+    let (mut w, base) =
+        bare_worker_with(&broker, dir.path(), &[("topic.tracking.enable", "false")]);
+    let url = format!("{base}/connectors/c/topics");
+    for (code, body) in [http.get(&url), http.put_empty(&format!("{url}/reset"))] {
         assert_eq!(code, 403);
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
@@ -593,6 +571,11 @@ fn config_providers_resolve_worker_and_connector_values() {
 }
 
 fn bare_worker(broker: &Broker, dir: &Path) -> (Worker, String) {
+    bare_worker_with(broker, dir, &[])
+}
+
+/// A worker with no connectors and the sample config plus `extra` settings.
+fn bare_worker_with(broker: &Broker, dir: &Path, extra: &[(&str, &str)]) -> (Worker, String) {
     let port = free_port();
     let mut overrides = vec![
         ("bootstrap.servers", broker.bootstrap()),
@@ -606,6 +589,7 @@ fn bare_worker(broker: &Broker, dir: &Path) -> (Worker, String) {
     overrides.extend(
         TANSU_CONSUMER_SETTINGS
             .iter()
+            .chain(extra)
             .map(|(k, v)| (*k, v.to_string())),
     );
     let worker_props = sample_with("connect-standalone.properties", &overrides, dir);
