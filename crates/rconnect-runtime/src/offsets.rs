@@ -31,6 +31,13 @@ pub enum OffsetStoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The offsets topic (distributed mode) could not be read to its end or written.
+    #[error("cannot {action} offsets topic {topic}: {reason}")]
+    Topic {
+        action: &'static str,
+        topic: String,
+        reason: String,
+    },
 }
 
 impl From<OffsetStoreError> for ConnectError {

@@ -2,7 +2,6 @@
 //! `KafkaOffsetBackingStore`).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -77,10 +76,6 @@ impl KafkaOffsetStore {
     pub async fn stop(&self) {
         self.log.stop().await;
     }
-
-    fn error_path(&self) -> PathBuf {
-        PathBuf::from(format!("<Kafka topic {}>", self.log.topic()))
-    }
 }
 
 #[async_trait]
@@ -89,9 +84,10 @@ impl OffsetBackingStore for KafkaOffsetStore {
     async fn get(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, OffsetStoreError> {
         self.read_to_end()
             .await
-            .map_err(|e| OffsetStoreError::Read {
-                path: self.error_path(),
-                source: std::io::Error::other(e.to_string()),
+            .map_err(|e| OffsetStoreError::Topic {
+                action: "read",
+                topic: self.log.topic().to_string(),
+                reason: e.to_string(),
             })?;
         let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
         Ok(keys
@@ -106,9 +102,10 @@ impl OffsetBackingStore for KafkaOffsetStore {
         self.log
             .send_all(&entries, self.timeout)
             .await
-            .map_err(|e| OffsetStoreError::Write {
-                path: self.error_path(),
-                source: std::io::Error::other(e.to_string()),
+            .map_err(|e| OffsetStoreError::Topic {
+                action: "write to",
+                topic: self.log.topic().to_string(),
+                reason: e.to_string(),
             })
     }
 
