@@ -876,6 +876,11 @@ impl Http {
         self.request("PUT", url, Some(("application/json", &body.to_string())))
     }
 
+    /// `PATCH url` with a JSON body.
+    pub fn patch_json(&self, url: &str, body: &serde_json::Value) -> (u16, String) {
+        self.request("PATCH", url, Some(("application/json", &body.to_string())))
+    }
+
     /// `POST url` with no body.
     pub fn post_empty(&self, url: &str) -> (u16, String) {
         self.request("POST", url, None)
@@ -913,6 +918,9 @@ impl Http {
             ("POST", None) => self.agent.post(url).send_empty(),
             ("PUT", Some((ct, text))) => self.agent.put(url).header("Content-Type", ct).send(text),
             ("PUT", None) => self.agent.put(url).send_empty(),
+            ("PATCH", Some((ct, text))) => {
+                self.agent.patch(url).header("Content-Type", ct).send(text)
+            }
             (other, _) => panic!("Http::request: unsupported method {other}"),
         };
         let mut response = response?;

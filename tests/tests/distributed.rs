@@ -528,3 +528,80 @@ fn create_through_a_follower_while_the_leader_is_down() {
     }
     assert!(cluster.workers.get_mut(&follower).unwrap().stop().success());
 }
+
+#[test]
+fn offsets_changed_through_a_follower_are_forwarded_to_the_leader() {
+    let broker = Broker::start();
+    let mut cluster = Cluster::new();
+    let a = cluster.start_worker(&broker);
+    let b = cluster.start_worker(&broker);
+    // Created STOPPED, the connector never has tasks: its offsets may change at once.
+    let file = cluster.dir.path().join("in.txt").display().to_string();
+    let req = json!({"name": "src", "initial_state": "STOPPED", "config": {
+        "connector.class": "FileStreamSource", "file": file, "topic": unique_name("offsets")}});
+    let (code, body) = cluster
+        .http
+        .post_json(&Cluster::url(a, "/connectors"), &req);
+    assert_eq!(code, 201, "{body}");
+    // Both workers in one generation, so one of them is a follower of the other.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        let leader = cluster.leader();
+        let both = [a, b].iter().all(|p| {
+            cluster.workers[p]
+                .log()
+                .lines()
+                .any(|l| l.contains(&format!("leaderUrl=http://127.0.0.1:{leader}/")))
+        });
+        if both {
+            break leader;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the workers never agreed on a leader"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let follower = if leader == a { b } else { a };
+
+    let offsets =
+        json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 42}}]});
+    let url = Cluster::url(follower, "/connectors/src/offsets");
+    let (code, body) = cluster.http.patch_json(&url, &offsets);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        json!({"message": "The offsets for this connector have been altered successfully"})
+    );
+    assert!(
+        cluster.workers[&leader]
+            .log()
+            .contains("PATCH /connectors/src/offsets?forward=true"),
+        "the leader served the forwarded request"
+    );
+    // The offsets topic is shared: both workers read the new offset.
+    for p in [a, b] {
+        assert_eq!(
+            cluster
+                .http
+                .get_json(&Cluster::url(p, "/connectors/src/offsets")),
+            (200, offsets.clone())
+        );
+    }
+    // Errors come back from the leader as they are.
+    let (code, body) = cluster.http.patch_json(
+        &Cluster::url(follower, "/connectors/nope/offsets"),
+        &offsets,
+    );
+    assert_eq!(code, 404, "{body}");
+
+    let (code, body) = cluster.http.delete(&url);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("have been reset successfully"), "{body}");
+    assert_eq!(
+        cluster
+            .http
+            .get_json(&Cluster::url(leader, "/connectors/src/offsets")),
+        (200, json!({"offsets": []}))
+    );
+}

@@ -12,6 +12,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::context::tracing_client_context;
 use crate::{KafkaConfig, KafkaError, TopicPartition};
 
+mod group;
+pub use group::GroupDeletion;
+
 struct AdminContext;
 tracing_client_context!(AdminContext, "admin client");
 
@@ -89,6 +92,23 @@ impl Admin {
             inner: Arc::new(inner),
             config,
         })
+    }
+
+    /// The admin client's connection settings (brokers, client id, security), for the
+    /// helper consumers some operations need.
+    fn connection_config(&self) -> KafkaConfig {
+        let mut config = KafkaConfig::new();
+        for key in ["bootstrap.servers", "security.protocol", "client.id"] {
+            if let Some(v) = self.config.get(key) {
+                config.set(key, v);
+            }
+        }
+        for (k, v) in self.config.props() {
+            if k.starts_with("sasl.") || k.starts_with("ssl.") {
+                config.set(k.clone(), v.clone());
+            }
+        }
+        config
     }
 
     fn options(timeout: Duration) -> AdminOptions {
@@ -298,17 +318,7 @@ impl Admin {
         if partitions.is_empty() {
             return Ok(Vec::new());
         }
-        let mut config = KafkaConfig::new();
-        for key in ["bootstrap.servers", "security.protocol", "client.id"] {
-            if let Some(v) = self.config.get(key) {
-                config.set(key, v);
-            }
-        }
-        for (k, v) in self.config.props() {
-            if k.starts_with("sasl.") || k.starts_with("ssl.") {
-                config.set(k.clone(), v.clone());
-            }
-        }
+        let mut config = self.connection_config();
         // assign() needs a group id; the group is never joined and nothing is committed.
         config
             .set("group.id", "rconnect-end-offset-probe")

@@ -32,6 +32,16 @@ pub enum KafkaError {
         /// The broker's (or librdkafka's) error code.
         code: RDKafkaErrorCode,
     },
+    /// A broker answered with an error for a consumer group (or one of its partitions).
+    #[error("Kafka {operation} of group '{group}' failed: {code}")]
+    Group {
+        /// What was attempted, e.g. "offset commit" or "DeleteGroups".
+        operation: String,
+        /// The group concerned.
+        group: String,
+        /// The broker's (or librdkafka's) error code.
+        code: RDKafkaErrorCode,
+    },
     /// A record could not be delivered.
     #[error("delivery to {topic} failed: {source}")]
     Delivery {
@@ -70,7 +80,7 @@ impl KafkaError {
             KafkaError::ClientCreation { source, .. }
             | KafkaError::Operation { source, .. }
             | KafkaError::Delivery { source, .. } => source.rdkafka_error_code(),
-            KafkaError::Topic { code, .. } => Some(*code),
+            KafkaError::Topic { code, .. } | KafkaError::Group { code, .. } => Some(*code),
             _ => None,
         }
     }

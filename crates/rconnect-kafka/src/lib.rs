@@ -10,7 +10,8 @@
 //!   tokio channel ([`ConsumerEvent`]); revocations are held back until the task loop had the
 //!   chance to commit (see [`Consumer`]).
 //! * [`Admin`]: topic creation (tolerating "already exists"), metadata, cluster id, topic
-//!   configs and end offsets.
+//!   configs, end offsets, and a consumer group's committed offsets (list, alter, delete) and
+//!   the group itself (delete).
 //!
 //! # Behaviour of the tansu broker used in tests
 //!
@@ -43,7 +44,7 @@ mod context;
 mod error;
 mod producer;
 
-pub use admin::{Admin, NewTopicSpec, TopicCreation};
+pub use admin::{Admin, GroupDeletion, NewTopicSpec, TopicCreation};
 pub use config::KafkaConfig;
 pub use consumer::{ConsumedRecord, Consumer, ConsumerEvent, TimestampType};
 pub use error::{KafkaError, SendError};

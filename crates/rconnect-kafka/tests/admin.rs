@@ -125,3 +125,77 @@ async fn end_offsets_are_exact_with_multi_record_batches() {
     let ends = admin.end_offsets(&tps, T).await.unwrap();
     assert_eq!(ends, vec![(tps[0].clone(), 7), (tps[1].clone(), 0)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_offsets_list_alter_delete() {
+    common::init_tracing();
+    let broker = Broker::start();
+    broker.create_topic("group-a", 2, &[]);
+    broker.create_topic("group-b", 1, &[]);
+    let admin = Admin::new(&KafkaConfig::admin(&broker.bootstrap(), "admin")).unwrap();
+    let tp = |t: &str, p: i32| TopicPartition::new(t, p);
+
+    assert_eq!(admin.list_group_offsets("g", T).await.unwrap(), vec![]);
+    admin
+        .alter_group_offsets("g", &[(tp("group-b", 0), 7), (tp("group-a", 1), 3)], T)
+        .await
+        .unwrap();
+    admin
+        .alter_group_offsets("g", &[(tp("group-a", 0), 5)], T)
+        .await
+        .unwrap();
+    assert_eq!(
+        admin.list_group_offsets("g", T).await.unwrap(),
+        vec![
+            (tp("group-a", 0), 5),
+            (tp("group-a", 1), 3),
+            (tp("group-b", 0), 7)
+        ]
+    );
+    // A consumer of the group sees them as its committed offsets.
+    assert_eq!(
+        broker.committed_offsets("g", "group-a"),
+        vec![Some(5), Some(3)]
+    );
+    assert_eq!(admin.list_group_offsets("other", T).await.unwrap(), vec![]);
+
+    let err = admin
+        .alter_group_offsets("g", &[(tp("group-a", 0), -1)], T)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, rconnect_kafka::KafkaError::InvalidArgument(_)),
+        "{err}"
+    );
+
+    // Deleting some offsets keeps the others.
+    admin
+        .delete_group_offsets("g", &[tp("group-a", 1)], T)
+        .await
+        .unwrap();
+    assert_eq!(
+        admin.list_group_offsets("g", T).await.unwrap(),
+        vec![(tp("group-a", 0), 5), (tp("group-b", 0), 7)]
+    );
+    // Offsets never committed: nothing to do.
+    admin
+        .delete_group_offsets("g", &[tp("group-a", 1)], T)
+        .await
+        .unwrap();
+    admin
+        .alter_group_offsets("g", &[(tp("group-a", 1), 4)], T)
+        .await
+        .unwrap();
+    assert_eq!(
+        broker.committed_offsets("g", "group-a"),
+        vec![Some(5), Some(4)]
+    );
+
+    assert_eq!(
+        admin.delete_group("g", T).await.unwrap(),
+        rconnect_kafka::GroupDeletion::Deleted
+    );
+    assert_eq!(admin.list_group_offsets("g", T).await.unwrap(), vec![]);
+    // Deleting again is no error (tansu even answers that it deleted something).
+    admin.delete_group("g", T).await.unwrap();
+}

@@ -38,6 +38,11 @@ const NPE_CONFIG: &str =
     "Cannot invoke \"java.util.Map.get(Object)\" because \"connectorConfig\" is null";
 const NPE_PATCH: &str = "Cannot invoke \"java.util.Map.forEach(java.util.function.BiConsumer)\" \
 because \"patch\" is null";
+const NPE_OFFSETS: &str = "Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.\
+ConnectorOffsets.offsets()\" because \"offsets\" is null";
+const NPE_OFFSET: &str = "Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.\
+ConnectorOffset.partition()\" because \"offset\" is null";
+const NO_OFFSETS: &str = "Partitions / offsets need to be provided for an alter offsets request";
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -600,6 +605,39 @@ pub(crate) async fn connector_offsets(
 ) -> Result<Response, ApiError> {
     Ok(ok(&s
         .call(s.herder.connector_offsets(&p.connector()?))
+        .await?))
+}
+
+/// `PATCH /connectors/{c}/offsets` (KIP-875): 200 with a `Message`.
+pub(crate) async fn alter_connector_offsets(
+    State(s): State<AppState>,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let name = p.connector()?;
+    let request =
+        json::connector_offsets_request(&body)?.ok_or_else(|| ApiError::internal(NPE_OFFSETS))?;
+    let offsets = request
+        .offsets
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| ApiError::bad_request(NO_OFFSETS))?;
+    // Java turns the list into a map before calling the herder; a `null` element fails there.
+    let offsets = offsets
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ApiError::internal(NPE_OFFSET))?;
+    Ok(ok(&s
+        .call(s.herder.alter_connector_offsets(&name, offsets))
+        .await?))
+}
+
+/// `DELETE /connectors/{c}/offsets` (KIP-875): 200 with a `Message`.
+pub(crate) async fn reset_connector_offsets(
+    State(s): State<AppState>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    Ok(ok(&s
+        .call(s.herder.reset_connector_offsets(&p.connector()?))
         .await?))
 }
 

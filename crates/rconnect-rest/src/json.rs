@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use rconnect_runtime::herder::TargetState;
+use rconnect_runtime::herder::{OffsetChange, TargetState};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -176,6 +176,126 @@ pub(crate) fn create_connector_request(
     Ok(Some(req))
 }
 
+const OFFSETS_CLASS: &str = "org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets";
+const OFFSET_CLASS: &str = "org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset";
+const OFFSET_LIST_TYPE: &str =
+    "java.util.ArrayList<org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset>";
+const OBJECT_MAP_TYPE: &str = "java.util.LinkedHashMap<java.lang.String,java.lang.Object>";
+
+/// Jackson's message for a scalar where an object was expected (a class with a
+/// `@JsonCreator`, or a map), or for an array there.
+fn not_an_object(generic: &str, raw: &str, v: &Value, chain: Option<&str>) -> ApiError {
+    let found = match v {
+        Value::String(s) => Some(("String", format!("String value ('{s}')"))),
+        Value::Number(n) if n.is_f64() => Some(("double/Double", format!("Number value ({n})"))),
+        Value::Number(n) => Some(("int/Int", format!("Number value ({n})"))),
+        Value::Bool(b) => Some(("boolean/Boolean", format!("Boolean value ({b})"))),
+        _ => None,
+    };
+    let Some((kind, found)) = found else {
+        return cannot_deserialize(generic, v, chain);
+    };
+    let mut msg = format!(
+        "Cannot construct instance of `{raw}` (although at least one Creator exists): no \
+         {kind}-argument constructor/factory method to deserialize from {found}"
+    );
+    if let Some(chain) = chain {
+        msg.push_str(&format!(" (through reference chain: {chain})"));
+    }
+    ApiError::internal(msg)
+}
+
+/// A `Map<String, ?>` field: `null` is `None`.
+fn object_map(v: &Value, chain: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(m) => Ok(Some(m.clone())),
+        other => Err(not_an_object(
+            OBJECT_MAP_TYPE,
+            "java.util.LinkedHashMap",
+            other,
+            Some(chain),
+        )),
+    }
+}
+
+/// `PATCH /connectors/{c}/offsets` body (`ConnectorOffsets`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConnectorOffsetsRequest {
+    /// `None` when `offsets` is absent or `null`; an element is `None` when it is `null`.
+    pub offsets: Option<Vec<Option<OffsetChange>>>,
+}
+
+/// Binds a `ConnectorOffsets`; `Ok(None)` for a `null` (or empty) body.
+pub(crate) fn connector_offsets_request(
+    v: &Value,
+) -> Result<Option<ConnectorOffsetsRequest>, ApiError> {
+    let obj = match v {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        other => return Err(not_an_object(OFFSETS_CLASS, OFFSETS_CLASS, other, None)),
+    };
+    let mut req = ConnectorOffsetsRequest { offsets: None };
+    for (key, value) in obj {
+        let chain = format!("{OFFSETS_CLASS}[\"{key}\"]");
+        if key != "offsets" {
+            return Err(ApiError::internal(format!(
+                "Unrecognized field \"{key}\" (class {OFFSETS_CLASS}), not marked as ignorable \
+                 (one known property: \"offsets\"]) (through reference chain: {chain})"
+            )));
+        }
+        req.offsets = match value {
+            Value::Null => None,
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        connector_offset(item, &format!("{chain}->java.util.ArrayList[{i}]"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => return Err(cannot_deserialize(OFFSET_LIST_TYPE, other, Some(&chain))),
+        };
+    }
+    Ok(Some(req))
+}
+
+/// One `ConnectorOffset`; `None` for a `null` element.
+fn connector_offset(v: &Value, chain: &str) -> Result<Option<OffsetChange>, ApiError> {
+    let obj = match v {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        other => {
+            return Err(not_an_object(
+                OFFSET_CLASS,
+                OFFSET_CLASS,
+                other,
+                Some(chain),
+            ))
+        }
+    };
+    let mut change = OffsetChange {
+        partition: None,
+        offset: None,
+    };
+    for (key, value) in obj {
+        let chain = format!("{chain}->{OFFSET_CLASS}[\"{key}\"]");
+        match key.as_str() {
+            "partition" => change.partition = object_map(value, &chain)?,
+            "offset" => change.offset = object_map(value, &chain)?,
+            _ => {
+                return Err(ApiError::internal(format!(
+                    "Unrecognized field \"{key}\" (class {OFFSET_CLASS}), not marked as ignorable \
+                     (2 known properties: \"partition\", \"offset\"]) (through reference chain: \
+                     {chain})"
+                )))
+            }
+        }
+    }
+    Ok(Some(change))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +344,68 @@ mod tests {
         );
         let err = flat_config(&json!([1]), "").unwrap_err();
         assert!(err.message.unwrap().contains("from Array value"));
+    }
+
+    #[test]
+    fn connector_offsets_binding() {
+        let req = connector_offsets_request(&json!({"offsets": [
+            {"partition": {"kafka_topic": "t", "kafka_partition": 0}, "offset": {"kafka_offset": 5}},
+            {"partition": {"filename": "/f"}, "offset": null},
+            {"offset": {"position": 1}},
+            null,
+        ]}))
+        .unwrap()
+        .unwrap();
+        let offsets = req.offsets.unwrap();
+        assert_eq!(offsets.len(), 4);
+        let first = offsets[0].as_ref().unwrap();
+        assert_eq!(first.partition.as_ref().unwrap()["kafka_topic"], "t");
+        assert_eq!(first.offset.as_ref().unwrap()["kafka_offset"], 5);
+        assert_eq!(offsets[1].as_ref().unwrap().offset, None);
+        assert_eq!(offsets[2].as_ref().unwrap().partition, None);
+        assert_eq!(offsets[3], None);
+
+        assert_eq!(connector_offsets_request(&Value::Null).unwrap(), None);
+        let absent = connector_offsets_request(&json!({})).unwrap().unwrap();
+        assert_eq!(absent.offsets, None);
+        let null = connector_offsets_request(&json!({"offsets": null}))
+            .unwrap()
+            .unwrap();
+        assert_eq!(null.offsets, None);
+
+        let msg = |v: Value| connector_offsets_request(&v).unwrap_err().message.unwrap();
+        assert_eq!(
+            msg(json!({"offsets": [], "extra": 1})),
+            "Unrecognized field \"extra\" (class \
+             org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets), not marked as \
+             ignorable (one known property: \"offsets\"]) (through reference chain: \
+             org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets[\"extra\"])"
+        );
+        assert_eq!(
+            msg(json!({"offsets": [{"partition": {}, "offsets": {}}]})),
+            "Unrecognized field \"offsets\" (class \
+             org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset), not marked as \
+             ignorable (2 known properties: \"partition\", \"offset\"]) (through reference \
+             chain: org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets[\"offsets\"]\
+             ->java.util.ArrayList[0]->org.apache.kafka.connect.runtime.rest.entities.\
+             ConnectorOffset[\"offsets\"])"
+        );
+        assert!(msg(json!({"offsets": {}})).starts_with(
+            "Cannot deserialize value of type `java.util.ArrayList<org.apache.kafka.connect.\
+             runtime.rest.entities.ConnectorOffset>` from Object value"
+        ));
+        assert!(msg(json!({"offsets": [{"partition": "p"}]})).starts_with(
+            "Cannot construct instance of `java.util.LinkedHashMap` (although at least one \
+             Creator exists): no String-argument constructor/factory method to deserialize from \
+             String value ('p')"
+        ));
+        assert!(msg(json!({"offsets": [{"offset": [1]}]}))
+            .starts_with("Cannot deserialize value of type `java.util.LinkedHashMap<"));
+        assert!(msg(json!([])).starts_with(
+            "Cannot deserialize value of type \
+             `org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets` from Array value"
+        ));
+        assert!(msg(json!(5)).contains("no int/Int-argument constructor"));
     }
 
     #[test]

@@ -263,7 +263,12 @@ fn router(state: AppState) -> Router {
         .route("/connectors/{connector}/pause", put(h::pause_connector))
         .route("/connectors/{connector}/resume", put(h::resume_connector))
         .route("/connectors/{connector}/stop", put(h::stop_connector))
-        .route("/connectors/{connector}/offsets", get(h::connector_offsets))
+        .route(
+            "/connectors/{connector}/offsets",
+            get(h::connector_offsets)
+                .patch(h::alter_connector_offsets)
+                .delete(h::reset_connector_offsets),
+        )
         .route("/connectors/{connector}/topics", get(h::connector_topics))
         .route(
             "/connectors/{connector}/topics/reset",

@@ -542,8 +542,12 @@ fn plugins() {
     assert_eq!(r.json()[0]["order"], json!(-1));
     s.get("/connector-plugins/Nope/config")
         .assert_error(404, "Unknown plugin Nope.");
-    s.get("/connector-plugins/StringConverter/config")
-        .assert_error_prefix(400, "Invalid plugin class StringConverter.");
+    s.get("/connector-plugins/AllConnectorClientConfigOverridePolicy/config")
+        .assert_error(
+            400,
+            "Invalid plugin class AllConnectorClientConfigOverridePolicy. Valid types are \
+             sink, source, converter, header_converter, transformation, predicate.",
+        );
 }
 
 #[test]
@@ -691,4 +695,103 @@ async fn bind_errors_and_addresses() {
         "Unable to bind REST listener http://127.0.0.1:{}: ",
         addrs[0].port()
     )));
+}
+
+#[test]
+fn offsets_alter_and_reset() {
+    let s = TestServer::start();
+    s.create("src", json!({}));
+    s.create(
+        "snk",
+        json!({"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "topics": "t"}),
+    );
+    let body = r#"{"offsets":[{"partition":{"filename":"/tmp/in"},"offset":{"position":3}}]}"#;
+    let not_stopped = |name: &str| {
+        format!(
+            "Connectors must be in the STOPPED state before their offsets can be modified. This \
+             can be done for the specified connector by issuing a 'PUT' request to the \
+             '/connectors/{name}/stop' endpoint"
+        )
+    };
+    s.send_json("PATCH", "/connectors/src/offsets", body)
+        .assert_error(400, &not_stopped("src"));
+    s.send_empty("DELETE", "/connectors/src/offsets")
+        .assert_error(400, &not_stopped("src"));
+    s.send_json("PATCH", "/connectors/nope/offsets", body)
+        .assert_error(404, "Connector nope not found");
+    s.send_empty("DELETE", "/connectors/nope/offsets")
+        .assert_error(404, "Connector nope not found");
+
+    // The body is checked before the connector.
+    let no_offsets = "Partitions / offsets need to be provided for an alter offsets request";
+    for empty in [r#"{}"#, r#"{"offsets":null}"#, r#"{"offsets":[]}"#] {
+        s.send_json("PATCH", "/connectors/nope/offsets", empty)
+            .assert_error(400, no_offsets);
+    }
+    s.send_json("PATCH", "/connectors/src/offsets", "")
+        .assert_error_prefix(500, "Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets.offsets()\"");
+    s.send_json("PATCH", "/connectors/src/offsets", r#"{"offsets":[null]}"#)
+        .assert_error_prefix(500, "Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset.partition()\"");
+    s.send_json(
+        "PATCH",
+        "/connectors/src/offsets",
+        r#"{"offsets":[],"x":1}"#,
+    )
+    .assert_error_prefix(500, "Unrecognized field \"x\"");
+    s.send_json("PATCH", "/connectors/src/offsets", r#"{"offsets":"#)
+        .assert_error_prefix(500, "Unexpected end-of-input");
+    let r = s.request(
+        "PATCH",
+        "/connectors/src/offsets",
+        Some((Some("text/plain"), body)),
+        &[],
+    );
+    r.assert_error(415, "HTTP 415 Unsupported Media Type");
+
+    assert_eq!(s.send_empty("PUT", "/connectors/src/stop").status, 204);
+    let r = s.send_json("PATCH", "/connectors/src/offsets/", body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        r#"{"message":"The offsets for this connector have been altered successfully"}"#
+    );
+    let r = s.send_empty("DELETE", "/connectors/src/offsets");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!({"message": "The offsets for this connector have been reset successfully"})
+    );
+
+    // Sink partitions are Kafka partitions.
+    assert_eq!(s.send_empty("PUT", "/connectors/snk/stop").status, 204);
+    s.send_json("PATCH", "/connectors/snk/offsets", body)
+        .assert_error(
+            400,
+            "The partition for a sink connector offset must contain the keys 'kafka_topic' and \
+         'kafka_partition'",
+        );
+    s.send_json(
+        "PATCH",
+        "/connectors/snk/offsets",
+        r#"{"offsets":[{"offset":{"kafka_offset":1}}]}"#,
+    )
+    .assert_error(
+        400,
+        "The partition for a sink connector offset cannot be null or missing",
+    );
+    s.send_json(
+        "PATCH",
+        "/connectors/snk/offsets",
+        r#"{"offsets":[{"partition":{"kafka_topic":"t","kafka_partition":"x"},"offset":null}]}"#,
+    )
+    .assert_error_prefix(
+        400,
+        "Failed to parse the following Kafka partition value in the provided offsets: 'x'.",
+    );
+    let r = s.send_json(
+        "PATCH",
+        "/connectors/snk/offsets",
+        r#"{"offsets":[{"partition":{"kafka_topic":"t","kafka_partition":"0"},"offset":{"kafka_offset":"10"}}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
 }

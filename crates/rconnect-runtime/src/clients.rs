@@ -82,6 +82,41 @@ pub trait ConsumerClient: Send {
     async fn close(&mut self);
 }
 
+/// Why a consumer-group offsets operation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GroupOffsetsError {
+    /// The group still has members (the broker's `UNKNOWN_MEMBER_ID`,
+    /// `GROUP_SUBSCRIBED_TO_TOPIC` or `NON_EMPTY_GROUP`), e.g. sink tasks not stopped yet.
+    #[error("the consumer group has active members: {0}")]
+    ActiveMembers(String),
+    /// Anything else (unreachable broker, timeout, unsupported request, ...).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A sink connector's consumer-group offsets, as Java's `Admin` reads and changes them for
+/// the offsets REST API. Offsets are next offsets to consume.
+#[async_trait]
+pub trait GroupOffsetsClient: Send + Sync {
+    /// Every committed offset of `group`.
+    async fn list(&self, group: &str) -> Result<Vec<(TopicPartition, i64)>, GroupOffsetsError>;
+    /// Commits `offsets` for `group`; refused while the group has members.
+    async fn alter(
+        &self,
+        group: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), GroupOffsetsError>;
+    /// Deletes the committed offsets of `partitions`. This may rewrite the group's other
+    /// offsets, so it must not run concurrently with [`GroupOffsetsClient::alter`].
+    async fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<(), GroupOffsetsError>;
+    /// Deletes the group with all its offsets; a group that does not exist is no error.
+    async fn delete_group(&self, group: &str) -> Result<(), GroupOffsetsError>;
+}
+
 /// Makes clients from Java-style client configs (already layered by the worker).
 pub trait KafkaClients: Send + Sync {
     fn producer(
@@ -94,4 +129,6 @@ pub trait KafkaClients: Send + Sync {
         topics: &[String],
         topics_regex: Option<&str>,
     ) -> Result<Box<dyn ConsumerClient>, String>;
+    /// A client for consumer-group offsets, made from an admin client config.
+    fn group_offsets(&self, admin_config: &Props) -> Result<Box<dyn GroupOffsetsClient>, String>;
 }

@@ -192,6 +192,20 @@ pub struct ConnectorOffsets {
     pub offsets: Vec<ConnectorOffset>,
 }
 
+/// One element of a `PATCH /connectors/{c}/offsets` body: a partition and its new offset,
+/// either of which may be JSON `null` (a `null` offset removes the partition's offset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OffsetChange {
+    pub partition: Option<serde_json::Map<String, serde_json::Value>>,
+    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `{"message": ...}` (Java `Message`), the answer to offset changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message: String,
+}
+
 /// A created-or-updated result: `created` decides 201 versus 200.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created<T> {
@@ -295,6 +309,16 @@ pub trait Herder: Send + Sync + 'static {
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos>;
     /// `GET /connectors/{c}/offsets`.
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets>;
+    /// `PATCH /connectors/{c}/offsets` (KIP-875): writes `offsets`, a non-empty list with
+    /// one entry per partition. The connector must be STOPPED (400 otherwise).
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: Vec<OffsetChange>,
+    ) -> HerderResult<Message>;
+    /// `DELETE /connectors/{c}/offsets` (KIP-875): forgets every offset of a STOPPED
+    /// connector.
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message>;
     /// `GET /connectors/{c}/topics` (KIP-558): the topics the connector's tasks used.
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>>;
     /// `PUT /connectors/{c}/topics/reset`.

@@ -4,7 +4,7 @@
 use rconnect_sdk::Props;
 
 use crate::herder::*;
-use crate::offsets::connector_offsets;
+use crate::offset_admin;
 use crate::standalone::KAFKA_VERSION;
 use crate::validation;
 use crate::worker::Worker;
@@ -141,18 +141,7 @@ pub async fn offsets(
     name: &str,
     config: &Props,
 ) -> HerderResult<ConnectorOffsets> {
-    if worker.connector_type(config) == ConnectorType::Sink {
-        return Err(HerderError::Internal(
-            "Reading sink connector offsets is not supported yet by rconnect".into(),
-        ));
-    }
-    let offsets = connector_offsets(worker.offsets.as_ref(), name).await;
-    Ok(ConnectorOffsets {
-        offsets: offsets
-            .into_iter()
-            .map(|(partition, offset)| ConnectorOffset { partition, offset })
-            .collect(),
-    })
+    offset_admin::offsets(worker, name, config).await
 }
 
 /// The active topics of `connector`, sorted (Java: no existence check, an unknown connector

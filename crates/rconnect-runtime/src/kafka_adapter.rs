@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rconnect_config::WorkerConfig;
-use rconnect_kafka::{Admin, Consumer, ConsumerEvent, KafkaConfig, Producer, SendError};
+use rconnect_kafka::rdkafka::types::RDKafkaErrorCode;
+use rconnect_kafka::{
+    Admin, Consumer, ConsumerEvent, KafkaConfig, KafkaError, Producer, SendError,
+};
 use rconnect_sdk::record::{TimestampType, TopicPartition};
 use rconnect_sdk::Props;
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::clients::{
-    Ack, ConsumerClient, InRecord, KafkaClients, OutRecord, ProducerClient, Rebalance, SendFailure,
+    Ack, ConsumerClient, GroupOffsetsClient, GroupOffsetsError, InRecord, KafkaClients, OutRecord,
+    ProducerClient, Rebalance, SendFailure,
 };
 
 /// Makes librdkafka clients.
@@ -136,6 +140,82 @@ impl KafkaClients for RdKafkaClients {
             events,
             pending: Vec::new(),
         }))
+    }
+
+    fn group_offsets(&self, admin_config: &Props) -> Result<Box<dyn GroupOffsetsClient>, String> {
+        // Like Java's, the config holds every un-prefixed worker key; most mean nothing to
+        // librdkafka, and warning about them on every offsets request would only be noise.
+        let (map, unsupported) = rconnect_config::to_librdkafka(admin_config);
+        if !unsupported.is_empty() {
+            debug!(
+                "offsets admin client settings with no librdkafka equivalent are ignored: {}",
+                unsupported.join(", ")
+            );
+        }
+        let admin = Admin::new(&KafkaConfig::from_map(map)).map_err(|e| e.to_string())?;
+        Ok(Box::new(RdGroupOffsets(admin)))
+    }
+}
+
+/// How long one consumer-group admin request may take: less than the REST request timeout
+/// (90 s), so that a slow broker is reported as such rather than as a REST timeout.
+const GROUP_ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct RdGroupOffsets(Admin);
+
+fn group_error(e: KafkaError) -> GroupOffsetsError {
+    match e.code() {
+        Some(
+            RDKafkaErrorCode::UnknownMemberId
+            | RDKafkaErrorCode::GroupSubscribedToTopic
+            | RDKafkaErrorCode::NonEmptyGroup,
+        ) => GroupOffsetsError::ActiveMembers(e.to_string()),
+        _ => GroupOffsetsError::Failed(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl GroupOffsetsClient for RdGroupOffsets {
+    async fn list(&self, group: &str) -> Result<Vec<(TopicPartition, i64)>, GroupOffsetsError> {
+        let offsets = self
+            .0
+            .list_group_offsets(group, GROUP_ADMIN_TIMEOUT)
+            .await
+            .map_err(group_error)?;
+        Ok(offsets.iter().map(|(tp, o)| (to_sdk(tp), *o)).collect())
+    }
+
+    async fn alter(
+        &self,
+        group: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), GroupOffsetsError> {
+        let list: Vec<(rconnect_kafka::TopicPartition, i64)> =
+            offsets.iter().map(|(tp, o)| (to_kafka(tp), *o)).collect();
+        self.0
+            .alter_group_offsets(group, &list, GROUP_ADMIN_TIMEOUT)
+            .await
+            .map_err(group_error)
+    }
+
+    async fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<(), GroupOffsetsError> {
+        let list: Vec<rconnect_kafka::TopicPartition> = partitions.iter().map(to_kafka).collect();
+        self.0
+            .delete_group_offsets(group, &list, GROUP_ADMIN_TIMEOUT)
+            .await
+            .map_err(group_error)
+    }
+
+    async fn delete_group(&self, group: &str) -> Result<(), GroupOffsetsError> {
+        self.0
+            .delete_group(group, GROUP_ADMIN_TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(group_error)
     }
 }
 

@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use crate::herder::*;
 use crate::herder_support;
+use crate::offset_admin;
 use crate::validation;
 use crate::worker::{ConnectorEvent, Worker};
 
@@ -475,6 +476,27 @@ impl Herder for StandaloneHerder {
         let configs = self.configs.lock().await;
         let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
         herder_support::offsets(&self.worker, name, &e.config).await
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: Vec<OffsetChange>,
+    ) -> HerderResult<Message> {
+        offset_admin::check_not_empty(&offsets)?;
+        // The lock is held throughout, as Java's synchronized herder does, so the connector
+        // cannot be resumed while its offsets change.
+        let configs = self.configs.lock().await;
+        let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
+        offset_admin::check_stopped(name, e.target, e.tasks.len())?;
+        offset_admin::modify(&self.worker, name, &e.config, Some(offsets)).await
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        let configs = self.configs.lock().await;
+        let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
+        offset_admin::check_stopped(name, e.target, e.tasks.len())?;
+        offset_admin::modify(&self.worker, name, &e.config, None).await
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {

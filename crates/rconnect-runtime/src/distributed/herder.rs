@@ -1287,6 +1287,71 @@ impl Herder for DistributedHerder {
         herder_support::offsets(&self.worker, name, &c.config).await
     }
 
+    /// On the leader (Java `DistributedHerder.modifyConnectorOffsets`): 409 while a
+    /// rebalance goes on, forwarded from other workers, then 404 and the STOPPED check.
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: Vec<OffsetChange>,
+    ) -> HerderResult<Message> {
+        use crate::offset_admin;
+        offset_admin::check_not_empty(&offsets)?;
+        if let Some(leader) = self.leader_or_forward().await? {
+            return self
+                .forward_json::<Message>(
+                    "PATCH",
+                    &leader,
+                    &format!("connectors/{name}/offsets?forward=true"),
+                    Some(json!({ "offsets": offsets })),
+                )
+                .await?
+                .1
+                .ok_or_else(|| HerderError::Internal("empty response from the leader".into()));
+        }
+        self.configs.read_to_end().await.map_err(|e| {
+            warn!("cannot read the config topic to its end: {e}");
+            HerderError::Internal(
+                "Failed to read to end of config topic before modifying connector offsets".into(),
+            )
+        })?;
+        let snap = self.configs.snapshot();
+        let c = snap
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
+        offset_admin::check_stopped(name, c.target_state, c.tasks.len())?;
+        offset_admin::modify(&self.worker, name, &c.config, Some(offsets)).await
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        use crate::offset_admin;
+        if let Some(leader) = self.leader_or_forward().await? {
+            return self
+                .forward_json::<Message>(
+                    "DELETE",
+                    &leader,
+                    &format!("connectors/{name}/offsets?forward=true"),
+                    None,
+                )
+                .await?
+                .1
+                .ok_or_else(|| HerderError::Internal("empty response from the leader".into()));
+        }
+        self.configs.read_to_end().await.map_err(|e| {
+            warn!("cannot read the config topic to its end: {e}");
+            HerderError::Internal(
+                "Failed to read to end of config topic before modifying connector offsets".into(),
+            )
+        })?;
+        let snap = self.configs.snapshot();
+        let c = snap
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
+        offset_admin::check_stopped(name, c.target_state, c.tasks.len())?;
+        offset_admin::modify(&self.worker, name, &c.config, None).await
+    }
+
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
         herder_support::active_topics(&self.worker, name)
     }
