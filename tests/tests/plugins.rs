@@ -289,6 +289,34 @@ fn datagen_source_with_transform_plugin_writes_transformed_records() {
     assert_eq!(rate["type"], "INT");
     assert_eq!(rate["default_value"], "10");
 
+    // A transformation's own definition (KIP-769), by alias and by class name, crossing the
+    // plugin boundary with CONFIG_DEF.
+    let transform_def = json!([
+        {"name": "field", "type": "STRING", "required": true, "default_value": null,
+         "importance": "HIGH", "documentation": "The string field to upper-case.",
+         "group": null, "order": -1, "width": "NONE", "display_name": "field",
+         "dependents": []},
+        {"name": "topic.suffix", "type": "STRING", "required": false, "default_value": "",
+         "importance": "LOW", "documentation": "Appended to the topic of every record.",
+         "group": null, "order": -1, "width": "NONE", "display_name": "topic.suffix",
+         "dependents": []}
+    ]);
+    for p in ["UppercaseField", TRANSFORM_CLASS] {
+        let (code, def) = http.get_json(&s.url(&format!("/connector-plugins/{p}/config")));
+        assert_eq!((code, &def), (200, &transform_def), "{p}");
+    }
+    // Java's answers for a class that is no plugin, and for one of another plugin type.
+    let (code, body) = http.get_json(&s.url("/connector-plugins/Uppercase/config"));
+    assert_eq!(code, 404, "{body}");
+    assert_eq!(body["message"], "Unknown plugin Uppercase.");
+    let (code, body) = http.get_json(&s.url("/connector-plugins/None/config"));
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "Invalid plugin class None. Valid types are sink, source, converter, \
+         header_converter, transformation, predicate."
+    );
+
     // Validation runs the plugin's own validator and reports in Java's shape.
     let mut bad = datagen_config("orders", 10, false);
     bad.as_object_mut().unwrap().remove("topic");
@@ -595,9 +623,22 @@ fn converter_plugin_converts_source_and_sink_records() {
         !connectors.to_string().contains(UPPER_CLASS),
         "{connectors}"
     );
-    let (code, def) = http.get_json(&s.url("/connector-plugins/UpperString/config"));
-    assert_eq!(code, 200, "{def}");
-    assert_eq!(def[0]["name"], "prefix", "{def}");
+    // The converter's own definition (the class is also a header converter, whose
+    // definition Java would show only for a header-converter-only class).
+    let converter_def = json!([
+        {"name": "prefix", "type": "STRING", "required": false, "default_value": "",
+         "importance": "LOW",
+         "documentation": "Written before every value, and removed from values read back that start with it.",
+         "group": null, "order": -1, "width": "NONE", "display_name": "prefix",
+         "dependents": []}
+    ]);
+    for p in ["UpperString", "UpperStringConverter", UPPER_CLASS] {
+        let (code, def) = http.get_json(&s.url(&format!("/connector-plugins/{p}/config")));
+        assert_eq!((code, &def), (200, &converter_def), "{p}");
+    }
+    // A built-in header converter: SimpleHeaderConverter.config() is empty.
+    let (code, def) = http.get_json(&s.url("/connector-plugins/SimpleHeaderConverter/config"));
+    assert_eq!((code, def), (200, json!([])));
 
     let input = s.file("in.txt");
     fs::write(&input, "hello world\nMixed Case 42\n").unwrap();

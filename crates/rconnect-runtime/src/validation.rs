@@ -11,7 +11,7 @@ use rconnect_sdk::Props;
 use crate::herder::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorType, HerderError,
 };
-use crate::plugins::{ConnectorFactory, PluginRegistry};
+use crate::plugins::{ConnectorFactory, PluginClass, PluginRegistry};
 
 /// The groups Java lists in every validation response.
 const GROUPS: [&str; 7] = [
@@ -60,46 +60,59 @@ fn kind_of(t: ConnectorType) -> ConnectorKind {
     }
 }
 
-/// The config definition `GET /connector-plugins/{p}/config` shows: for a connector its
-/// own keys followed by the framework keys it does not define; for a transformation,
-/// predicate or converter its own keys.
+/// The config definition `GET /connector-plugins/{p}/config` shows (Java's
+/// `AbstractHerder.connectorPluginConfig`): for a connector its own keys followed by the
+/// framework keys it does not define; for a converter, header converter, transformation or
+/// predicate its own keys. A class that is both a converter and a header converter shows
+/// its converter definition, as Java checks `Converter` first.
+///
+/// `{p}` is resolved among every plugin type at once ([`PluginRegistry::plugin_class`]):
+/// 404 `Unknown plugin P.` when nothing matches, 400 for a class of another plugin type.
 pub fn plugin_config_def(
     plugins: &PluginRegistry,
     class: &str,
 ) -> Result<(ConnectorType, ConfigDef), HerderError> {
-    if let Ok(plugin) = plugins.connector(class) {
-        let own = match &plugin.factory {
-            ConnectorFactory::Source { connector, .. } => connector().config_def(),
-            ConnectorFactory::Sink { connector, .. } => connector().config_def(),
-        };
-        let t = plugin.connector_type();
-        return Ok((
-            t,
-            own.merge_missing(&framework_config_def(
-                kind_of(t),
-                &rconnect_sdk::Props::new(),
-            )),
-        ));
-    }
-    if let Ok(p) = plugins.transformation(class) {
-        return Ok((
+    let invalid = || {
+        HerderError::BadRequest(format!(
+            "Invalid plugin class {class}. Valid types are sink, source, converter, \
+             header_converter, transformation, predicate."
+        ))
+    };
+    match plugins.plugin_class(class) {
+        None => Err(HerderError::NotFound(format!("Unknown plugin {class}."))),
+        Some(PluginClass::Connector(plugin)) => {
+            let own = match &plugin.factory {
+                ConnectorFactory::Source { connector, .. } => connector().config_def(),
+                ConnectorFactory::Sink { connector, .. } => connector().config_def(),
+            };
+            let t = plugin.connector_type();
+            Ok((
+                t,
+                own.merge_missing(&framework_config_def(
+                    kind_of(t),
+                    &rconnect_sdk::Props::new(),
+                )),
+            ))
+        }
+        Some(PluginClass::Converter(p)) => {
+            let def = match (&p.converter, &p.header_converter) {
+                (Some(c), _) => c().config_def(),
+                (None, Some(h)) => h().config_def(),
+                // A registration with neither kind offers no plugin of a valid type.
+                (None, None) => return Err(invalid()),
+            };
+            Ok((ConnectorType::Unknown, def))
+        }
+        Some(PluginClass::Transformation(p)) => Ok((
             ConnectorType::Unknown,
             rconnect_sdk::transform::Transformation::config_def((p.for_source)().as_ref()),
-        ));
-    }
-    if let Ok(p) = plugins.predicate(class) {
-        return Ok((
+        )),
+        Some(PluginClass::Predicate(p)) => Ok((
             ConnectorType::Unknown,
             rconnect_sdk::transform::Predicate::config_def((p.for_source)().as_ref()),
-        ));
+        )),
+        Some(PluginClass::Other(_)) => Err(invalid()),
     }
-    if let Ok(c) = plugins.converter(class) {
-        return Ok((ConnectorType::Unknown, c().config_def()));
-    }
-    if let Ok(c) = plugins.header_converter(class) {
-        return Ok((ConnectorType::Unknown, c().config_def()));
-    }
-    Err(HerderError::NotFound(format!("Unknown plugin {class}.")))
 }
 
 /// Validates `props` as Java's `validateConnectorConfig` does; errors are reported in
@@ -182,4 +195,102 @@ pub fn invalid_message(infos: &ConfigInfos) -> Option<String> {
 pub fn java_map(props: &Props) -> String {
     let body: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{{{}}}", body.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::fixtures::{self, *};
+
+    fn names(def: &ConfigDef) -> Vec<String> {
+        def.keys().iter().map(|k| k.name.clone()).collect()
+    }
+
+    fn shown(plugins: &PluginRegistry, p: &str) -> Vec<String> {
+        match plugin_config_def(plugins, p) {
+            Ok((_, def)) => names(&def),
+            Err(e) => panic!("{p}: {e}"),
+        }
+    }
+
+    #[test]
+    fn connectors_show_their_keys_then_the_framework_keys_they_lack() {
+        let r = fixtures::registry();
+        for (p, own, kind, t) in [
+            (
+                "HelloSource",
+                "topic",
+                ConnectorKind::Source,
+                ConnectorType::Source,
+            ),
+            (SINK, "file", ConnectorKind::Sink, ConnectorType::Sink),
+        ] {
+            let (got_type, def) = plugin_config_def(&r, p).unwrap();
+            assert_eq!(got_type, t, "{p}");
+            let framework = names(&framework_config_def(kind, &Props::new()));
+            assert!(!framework.contains(&own.to_string()));
+            let mut expected = vec![own.to_string()];
+            expected.extend(framework);
+            assert_eq!(names(&def), expected, "{p}");
+        }
+    }
+
+    #[test]
+    fn other_types_show_only_their_own_keys() {
+        let r = fixtures::registry();
+        for (p, keys) in [
+            // Both a converter and a header converter: the converter's, as Java checks
+            // `instanceof Converter` first.
+            (BOTH, vec!["prefix"]),
+            ("Upper", vec!["prefix"]),
+            ("UpperConverter", vec!["prefix"]),
+            (HEADER_ONLY, vec!["tag"]),
+            ("Tag", vec!["tag"]),
+            (TRANSFORMATION, vec!["fields"]),
+            ("MaskField", vec!["fields"]),
+            (PREDICATE, vec!["topic.name"]),
+            ("TopicIs", vec!["topic.name"]),
+        ] {
+            assert_eq!(shown(&r, p), keys, "{p}");
+        }
+        let (t, def) = plugin_config_def(&r, "MaskField").unwrap();
+        assert_eq!(t, ConnectorType::Unknown);
+        let info = key_info(&def.keys()[0]);
+        assert_eq!(
+            serde_json::to_value(&info).unwrap(),
+            serde_json::json!({
+                "name": "fields", "type": "STRING", "required": false, "default_value": "",
+                "importance": "MEDIUM", "documentation": "The fields.", "group": null,
+                "order": -1, "width": "NONE", "display_name": "fields", "dependents": []
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_and_non_plugin_classes_answer_as_java() {
+        let mut r = fixtures::registry();
+        r.register_transformation(fixtures::transformation("a.Shared"));
+        r.register_predicate(fixtures::predicate("b.Shared"));
+        for p in ["Nope", "com.example.Nope", "Shared"] {
+            let e = plugin_config_def(&r, p).err().unwrap();
+            assert_eq!(e.status(), 404, "{p}");
+            assert_eq!(e.to_string(), format!("Unknown plugin {p}."));
+        }
+        for p in [
+            "All",
+            "NoneConnectorClientConfigOverridePolicy",
+            "org.apache.kafka.connect.connector.policy.PrincipalConnectorClientConfigOverridePolicy",
+            "FileConfigProvider",
+        ] {
+            let e = plugin_config_def(&r, p).err().unwrap();
+            assert_eq!(e.status(), 400, "{p}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "Invalid plugin class {p}. Valid types are sink, source, converter, \
+                     header_converter, transformation, predicate."
+                )
+            );
+        }
+    }
 }

@@ -50,3 +50,41 @@ pub fn registry() -> PluginRegistry {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use rconnect_runtime::validation::plugin_config_def;
+
+    /// The key names `GET /connector-plugins/{p}/config` shows for built-in plugin `p`.
+    fn shown(p: &str) -> Vec<String> {
+        let (_, def) =
+            plugin_config_def(&super::registry(), p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        def.keys().iter().map(|k| k.name.clone()).collect()
+    }
+
+    #[test]
+    fn built_in_converters_show_their_own_config_as_java() {
+        // JsonConverterConfig and StringConverterConfig start from ConverterConfig.
+        assert_eq!(
+            shown("JsonConverter"),
+            [
+                "converter.type",
+                "schemas.enable",
+                "schemas.cache.size",
+                "decimal.format",
+                "replace.null.with.default"
+            ]
+        );
+        assert_eq!(
+            shown("org.apache.kafka.connect.storage.StringConverter"),
+            ["converter.type", "converter.encoding"]
+        );
+        assert_eq!(shown("LongConverter"), ["converter.type"]);
+        // SimpleHeaderConverter.config() is an empty ConfigDef; its alias is pruned at
+        // `HeaderConverter`.
+        assert!(shown("Simple").is_empty());
+        // A connector: its own key, then the framework's.
+        let sink = shown("FileStreamSink");
+        assert_eq!(&sink[..3], ["file", "name", "connector.class"], "{sink:?}");
+    }
+}
