@@ -124,7 +124,7 @@ impl Cluster {
             for c in connectors {
                 let st = &body[*c]["status"];
                 if st["connector"]["state"] != "RUNNING"
-                    || st["tasks"].as_array().map_or(true, |t| t.is_empty())
+                    || st["tasks"].as_array().is_none_or(|t| t.is_empty())
                 {
                     ok = false;
                     continue;

@@ -121,7 +121,7 @@ fn line(i: usize) -> (String, &'static str) {
         3 => format!("emoji {i} 🚀✨"),
         _ => format!("{i}"),
     };
-    (text, if i % 7 == 0 { "\r\n" } else { "\n" })
+    (text, if i.is_multiple_of(7) { "\r\n" } else { "\n" })
 }
 
 fn append_lines(path: &Path, range: std::ops::Range<usize>) -> Vec<String> {
@@ -486,8 +486,11 @@ fn topic_tracking_endpoints_answer_403_when_disabled() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let http = Http::new();
-    let (mut w, base) =
-        bare_worker_with(&broker, dir.path(), &[("topic.tracking.allow.reset", "false")]);
+    let (mut w, base) = bare_worker_with(
+        &broker,
+        dir.path(),
+        &[("topic.tracking.allow.reset", "false")],
+    );
     let url = format!("{base}/connectors/c/topics");
     assert_eq!(http.get_json(&url), (200, json!({"c": {"topics": []}})));
     let (code, body) = http.put_empty(&format!("{url}/reset"));
@@ -556,7 +559,11 @@ fn config_providers_resolve_worker_and_connector_values() {
     let (code, body) = http.post_json(&format!("{base}/connectors"), &req);
     assert_eq!(code, 201, "{body}");
     let records = broker.consume_all("cp-test", 3, Duration::from_secs(30));
-    assert_eq!(records.len(), 3, "the task read the file the reference names");
+    assert_eq!(
+        records.len(),
+        3,
+        "the task read the file the reference names"
+    );
     // Stored and shown unresolved, task configs included.
     let (_, config) = http.get_json(&format!("{base}/connectors/cp/config"));
     assert_eq!(config["file"], json!(reference));

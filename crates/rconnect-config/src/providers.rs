@@ -25,7 +25,9 @@ pub enum ProviderError {
     MissingClass { alias: String },
     #[error("Invalid value {class} for configuration config.providers.{alias}.class: unknown config provider class (built in: FileConfigProvider, DirectoryConfigProvider, EnvVarConfigProvider)")]
     UnknownClass { alias: String, class: String },
-    #[error("Invalid value {value} for configuration config.providers.{alias}.param.{param}: {reason}")]
+    #[error(
+        "Invalid value {value} for configuration config.providers.{alias}.param.{param}: {reason}"
+    )]
     BadParam {
         alias: String,
         param: String,
@@ -169,14 +171,16 @@ impl ConfigProviders {
             })?;
             let param = |p: &str| props.get(&format!("config.providers.{alias}.param.{p}"));
             let allowlist = match (kind, param("allowlist.pattern")) {
-                (Kind::EnvVar, Some(p)) => Some(Regex::new(&format!("^(?:{p})$")).map_err(
-                    |e| ProviderError::BadParam {
-                        alias: alias.clone(),
-                        param: "allowlist.pattern".into(),
-                        value: p.clone(),
-                        reason: e.to_string(),
-                    },
-                )?),
+                (Kind::EnvVar, Some(p)) => {
+                    Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+                        ProviderError::BadParam {
+                            alias: alias.clone(),
+                            param: "allowlist.pattern".into(),
+                            value: p.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?)
+                }
                 _ => None,
             };
             providers.insert(alias, Provider { kind, allowlist });
@@ -299,7 +303,11 @@ mod tests {
         assert_eq!(out["a"], "alice/s3cr:et");
         assert_eq!(out["b"], "key=k-123");
         assert_eq!(out["c"], "from-env");
-        assert_eq!(out["d"], format!("${{file:{s}:missing}}"), "unknown key stays");
+        assert_eq!(
+            out["d"],
+            format!("${{file:{s}:missing}}"),
+            "unknown key stays"
+        );
         assert_eq!(out["e"], "${vault:x:y}", "undeclared provider stays");
         assert_eq!(out["f"], "plain");
     }
@@ -310,7 +318,10 @@ mod tests {
         let providers = ConfigProviders::from_worker_props(&props(&[
             ("config.providers", "env"),
             ("config.providers.env.class", "EnvVarConfigProvider"),
-            ("config.providers.env.param.allowlist.pattern", "RCONNECT_OK_.*"),
+            (
+                "config.providers.env.param.allowlist.pattern",
+                "RCONNECT_OK_.*",
+            ),
         ]))
         .unwrap();
         let out = providers

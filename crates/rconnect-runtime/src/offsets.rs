@@ -338,7 +338,7 @@ mod tests {
         let store = FileOffsetStore::open(&path).unwrap();
         let reordered = br#"["c",{"table":"t","protocol":"1"}]"#.to_vec();
         assert_eq!(
-            store.get(&[reordered.clone()]).await.unwrap(),
+            store.get(std::slice::from_ref(&reordered)).await.unwrap(),
             vec![Some(br#"{"position":7}"#.to_vec())]
         );
         store.set(vec![(reordered.clone(), None)]).await.unwrap();

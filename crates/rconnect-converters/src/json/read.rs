@@ -128,7 +128,8 @@ fn plain_ascii_prefix(b: &[u8]) -> usize {
             break;
         }
         let control = w.wrapping_sub(ONES * 0x20) & HIGH;
-        let special = zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        let special =
+            zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
         if control | special != 0 {
             break;
         }
@@ -332,14 +333,14 @@ impl<'a> Reader<'a> {
                 let text = &b[start..i];
                 if ascii {
                     // SAFETY: every byte of `text` was checked to be ASCII (< 0x80).
-                    return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(text) }));
+                    return Ok(Cow::Borrowed(unsafe {
+                        std::str::from_utf8_unchecked(text)
+                    }));
                 }
-                return std::str::from_utf8(text)
-                    .map(Cow::Borrowed)
-                    .map_err(|_| {
-                        self.pos = start;
-                        self.syntax("Invalid UTF-8 in string value")
-                    });
+                return std::str::from_utf8(text).map(Cow::Borrowed).map_err(|_| {
+                    self.pos = start;
+                    self.syntax("Invalid UTF-8 in string value")
+                });
             }
             if c == b'\\' || c < 0x20 {
                 break;
@@ -1285,7 +1286,11 @@ mod tests {
             for at in 0..16 {
                 let mut b = *b"abcdefghijklmnop";
                 b[at] = special;
-                assert_eq!(plain_ascii_prefix(&b), at / 8 * 8, "byte {special:#x} at {at}");
+                assert_eq!(
+                    plain_ascii_prefix(&b),
+                    at / 8 * 8,
+                    "byte {special:#x} at {at}"
+                );
             }
         }
         // 0x20 (space) and 0x7f are plain.
@@ -1302,12 +1307,22 @@ mod tests {
         ] {
             let json = format!("\"{}\"", text.replace('\t', "\\t"));
             let mut r = Reader::new(json.as_bytes());
-            assert_eq!(r.read_any().unwrap(), Value::String(text.to_string()), "{json}");
+            assert_eq!(
+                r.read_any().unwrap(),
+                Value::String(text.to_string()),
+                "{json}"
+            );
         }
         let raw = b"\"0123456789\x01\"";
-        assert!(Reader::new(raw).read_any().is_err(), "an unescaped control character");
+        assert!(
+            Reader::new(raw).read_any().is_err(),
+            "an unescaped control character"
+        );
         let bad_utf8 = b"\"0123456789\xff\"";
-        assert!(Reader::new(bad_utf8).read_any().is_err(), "invalid UTF-8 after the scan");
+        assert!(
+            Reader::new(bad_utf8).read_any().is_err(),
+            "invalid UTF-8 after the scan"
+        );
     }
 
     #[test]

@@ -443,12 +443,28 @@ impl Worker {
             };
             match plugin.factory {
                 ConnectorFactory::Source { task, .. } => {
-                    source::run(w, tid, connector_config, task_config, task(), signal, target_rx)
-                        .await
+                    source::run(
+                        w,
+                        tid,
+                        connector_config,
+                        task_config,
+                        task(),
+                        signal,
+                        target_rx,
+                    )
+                    .await
                 }
                 ConnectorFactory::Sink { task, .. } => {
-                    sink::run(w, tid, connector_config, task_config, task(), signal, target_rx)
-                        .await
+                    sink::run(
+                        w,
+                        tid,
+                        connector_config,
+                        task_config,
+                        task(),
+                        signal,
+                        target_rx,
+                    )
+                    .await
                 }
             }
         });
