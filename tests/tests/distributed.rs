@@ -107,6 +107,29 @@ impl Cluster {
         }
     }
 
+    /// `(leader, follower)` once workers `a` and `b` both logged the same leader: the
+    /// "leader" read from one log may otherwise be a worker that has not met the other yet.
+    fn agreed_leader(&self, a: u16, b: u16) -> (u16, u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let leader = self.leader();
+            let both = [a, b].iter().all(|p| {
+                self.workers[p]
+                    .log()
+                    .lines()
+                    .any(|l| l.contains(&format!("leaderUrl=http://127.0.0.1:{leader}/")))
+            });
+            if both {
+                return (leader, if leader == a { b } else { a });
+            }
+            assert!(
+                Instant::now() < deadline,
+                "workers {a} and {b} never agreed on a leader"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// `connector -> {"connector": worker, "task-N": worker}` once everything is RUNNING.
     fn wait_all_running(
         &self,
@@ -465,25 +488,7 @@ fn create_through_a_follower_while_the_leader_is_down() {
     // may be a worker that has not met the other yet.
     let (code, body) = cluster.http.get_json(&Cluster::url(a, "/connectors"));
     assert_eq!(code, 200, "{body}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let leader = loop {
-        let leader = cluster.leader();
-        let both = [a, b].iter().all(|p| {
-            cluster.workers[p]
-                .log()
-                .lines()
-                .any(|l| l.contains(&format!("leaderUrl=http://127.0.0.1:{leader}/")))
-        });
-        if both {
-            break leader;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the two workers never agreed on a leader"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let follower = if leader == a { b } else { a };
+    let (leader, follower) = cluster.agreed_leader(a, b);
 
     cluster.workers.get_mut(&leader).unwrap().kill9();
     let input = cluster.dir.path().join("in.txt");
@@ -544,25 +549,7 @@ fn offsets_changed_through_a_follower_are_forwarded_to_the_leader() {
         .post_json(&Cluster::url(a, "/connectors"), &req);
     assert_eq!(code, 201, "{body}");
     // Both workers in one generation, so one of them is a follower of the other.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let leader = loop {
-        let leader = cluster.leader();
-        let both = [a, b].iter().all(|p| {
-            cluster.workers[p]
-                .log()
-                .lines()
-                .any(|l| l.contains(&format!("leaderUrl=http://127.0.0.1:{leader}/")))
-        });
-        if both {
-            break leader;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the workers never agreed on a leader"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let follower = if leader == a { b } else { a };
+    let (leader, follower) = cluster.agreed_leader(a, b);
 
     let offsets =
         json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 42}}]});

@@ -187,6 +187,45 @@ impl DistributedHerder {
         }
     }
 
+    /// Alters (`Some`) or resets (`None`) a connector's offsets on the leader (Java
+    /// `DistributedHerder.modifyConnectorOffsets`): 409 while a rebalance goes on,
+    /// forwarded from other workers, then 404 and the STOPPED check.
+    async fn modify_offsets(
+        &self,
+        name: &str,
+        offsets: Option<Vec<OffsetChange>>,
+    ) -> HerderResult<Message> {
+        if let Some(leader) = self.leader_or_forward().await? {
+            let (method, body) = match &offsets {
+                Some(o) => ("PATCH", Some(json!({ "offsets": o }))),
+                None => ("DELETE", None),
+            };
+            return self
+                .forward_json::<Message>(
+                    method,
+                    &leader,
+                    &format!("connectors/{name}/offsets?forward=true"),
+                    body,
+                )
+                .await?
+                .1
+                .ok_or_else(|| HerderError::Internal("empty response from the leader".into()));
+        }
+        self.configs.read_to_end().await.map_err(|e| {
+            warn!("cannot read the config topic to its end: {e}");
+            HerderError::Internal(
+                "Failed to read to end of config topic before modifying connector offsets".into(),
+            )
+        })?;
+        let snap = self.configs.snapshot();
+        let c = snap
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
+        crate::offset_admin::check_stopped(name, c.target_state, c.tasks.len())?;
+        crate::offset_admin::modify(&self.worker, name, &c.config, offsets).await
+    }
+
     /// The leader URL if this worker is not the leader; `None` when it is.
     async fn leader_or_forward(&self) -> HerderResult<Option<String>> {
         let m = self.stable().await?;
@@ -1287,69 +1326,17 @@ impl Herder for DistributedHerder {
         herder_support::offsets(&self.worker, name, &c.config).await
     }
 
-    /// On the leader (Java `DistributedHerder.modifyConnectorOffsets`): 409 while a
-    /// rebalance goes on, forwarded from other workers, then 404 and the STOPPED check.
     async fn alter_connector_offsets(
         &self,
         name: &str,
         offsets: Vec<OffsetChange>,
     ) -> HerderResult<Message> {
-        use crate::offset_admin;
-        offset_admin::check_not_empty(&offsets)?;
-        if let Some(leader) = self.leader_or_forward().await? {
-            return self
-                .forward_json::<Message>(
-                    "PATCH",
-                    &leader,
-                    &format!("connectors/{name}/offsets?forward=true"),
-                    Some(json!({ "offsets": offsets })),
-                )
-                .await?
-                .1
-                .ok_or_else(|| HerderError::Internal("empty response from the leader".into()));
-        }
-        self.configs.read_to_end().await.map_err(|e| {
-            warn!("cannot read the config topic to its end: {e}");
-            HerderError::Internal(
-                "Failed to read to end of config topic before modifying connector offsets".into(),
-            )
-        })?;
-        let snap = self.configs.snapshot();
-        let c = snap
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
-        offset_admin::check_stopped(name, c.target_state, c.tasks.len())?;
-        offset_admin::modify(&self.worker, name, &c.config, Some(offsets)).await
+        crate::offset_admin::check_not_empty(&offsets)?;
+        self.modify_offsets(name, Some(offsets)).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
-        use crate::offset_admin;
-        if let Some(leader) = self.leader_or_forward().await? {
-            return self
-                .forward_json::<Message>(
-                    "DELETE",
-                    &leader,
-                    &format!("connectors/{name}/offsets?forward=true"),
-                    None,
-                )
-                .await?
-                .1
-                .ok_or_else(|| HerderError::Internal("empty response from the leader".into()));
-        }
-        self.configs.read_to_end().await.map_err(|e| {
-            warn!("cannot read the config topic to its end: {e}");
-            HerderError::Internal(
-                "Failed to read to end of config topic before modifying connector offsets".into(),
-            )
-        })?;
-        let snap = self.configs.snapshot();
-        let c = snap
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
-        offset_admin::check_stopped(name, c.target_state, c.tasks.len())?;
-        offset_admin::modify(&self.worker, name, &c.config, None).await
+        self.modify_offsets(name, None).await
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
