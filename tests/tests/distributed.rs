@@ -153,7 +153,7 @@ impl Cluster {
                     continue;
                 }
                 placement.insert(
-                    format!("{c}"),
+                    c.to_string(),
                     st["connector"]["worker_id"]
                         .as_str()
                         .unwrap_or("")
