@@ -409,16 +409,7 @@ impl Consumer {
         if offsets.is_empty() {
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::with_capacity(offsets.len());
-        for (tp, offset) in offsets {
-            if *offset < 0 {
-                return Err(KafkaError::InvalidArgument(format!(
-                    "cannot commit negative offset {offset} for {tp}"
-                )));
-            }
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
-                .map_err(|source| KafkaError::op(format!("commit of {tp}"), source))?;
-        }
+        let tpl = crate::commit_list(offsets, "cannot commit")?;
         if sync {
             let inner = self.inner.clone();
             tokio::task::spawn_blocking(move || inner.commit(&tpl, CommitMode::Sync))

@@ -59,6 +59,25 @@ pub struct TopicPartition {
     pub partition: i32,
 }
 
+/// The librdkafka list of `offsets` (each the next offset to read) for a commit; a negative
+/// offset is refused before anything is sent, with `what` saying which operation refused it.
+pub(crate) fn commit_list(
+    offsets: &[(TopicPartition, i64)],
+    what: &str,
+) -> Result<rdkafka::TopicPartitionList, KafkaError> {
+    let mut tpl = rdkafka::TopicPartitionList::with_capacity(offsets.len());
+    for (tp, offset) in offsets {
+        if *offset < 0 {
+            return Err(KafkaError::InvalidArgument(format!(
+                "{what} negative offset {offset} for {tp}"
+            )));
+        }
+        tpl.add_partition_offset(&tp.topic, tp.partition, rdkafka::Offset::Offset(*offset))
+            .map_err(|source| KafkaError::op(format!("commit of {tp}"), source))?;
+    }
+    Ok(tpl)
+}
+
 impl TopicPartition {
     /// Builds a topic partition.
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {

@@ -136,16 +136,7 @@ impl Admin {
         if offsets.is_empty() {
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::with_capacity(offsets.len());
-        for (tp, offset) in offsets {
-            if *offset < 0 {
-                return Err(KafkaError::InvalidArgument(format!(
-                    "invalid negative offset {offset} for {tp}"
-                )));
-            }
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
-                .map_err(|source| KafkaError::op(format!("commit of {tp}"), source))?;
-        }
+        let tpl = crate::commit_list(offsets, "invalid")?;
         let consumer = self.group_client(group)?;
         // librdkafka's synchronous commit has no timeout of its own.
         let commit = tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync));
