@@ -25,6 +25,7 @@ const TRANSFORM: &str = "rconnect_example_transform";
 const PANICKING: &str = "rconnect_test_plugin_panicking";
 const WRONG_ABI: &str = "rconnect_test_plugin_wrong_abi";
 const NOT_A_PLUGIN: &str = "rconnect_test_plugin_not_a_plugin";
+const LINES_SINK: &str = "rconnect_test_plugin_lines_sink";
 
 /// Builds the plugin crates once, with the cargo and target directory this test binary
 /// was built with, and returns the directory holding the libraries.
@@ -48,6 +49,7 @@ fn plugin_libs() -> &'static Path {
             "rconnect-test-plugin-panicking",
             "rconnect-test-plugin-wrong-abi",
             "rconnect-test-plugin-not-a-plugin",
+            "rconnect-test-plugin-lines-sink",
         ] {
             cmd.args(["-p", p]);
         }
@@ -749,4 +751,47 @@ fn a_panic_in_a_plugin_converter_fails_only_that_task() {
     assert_eq!(worker.try_exit_status(), None);
     let (code, _) = http.get(&s.url("/connectors"));
     assert_eq!(code, 200);
+}
+
+#[test]
+fn plugin_sink_task_with_a_plugin_predicate_in_its_chain() {
+    let broker = Broker::start();
+    broker.create_topic("lines", 1, &[]);
+    // tansu answers a group join after half the session timeout (docs/tansu.md).
+    let s = Setup::with_worker_props(&broker, &[("consumer.session.timeout.ms", "6000")]);
+    install(&s.plugin_path, "sink", LINES_SINK);
+    let mut worker = s.start();
+    let http = Http::new();
+    let out = s.file("lines.txt");
+    // The plugin's Drop applies only where its ValueContains predicate matches.
+    create(
+        &http,
+        &s,
+        "lines",
+        json!({
+            "connector.class": "LinesSink",
+            "topics": "lines",
+            "file": out.to_str().unwrap(),
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "transforms": "skip",
+            "transforms.skip.type": "io.rconnect.tests.Drop",
+            "transforms.skip.predicate": "marked",
+            "predicates": "marked",
+            "predicates.marked.type": "ValueContains",
+            "predicates.marked.substring": "drop-me",
+        }),
+    );
+    broker.produce(
+        "lines",
+        &[
+            (None, Some(b"keep 1")),
+            (None, Some(b"drop-me 2")),
+            (None, Some(b"keep 3")),
+        ],
+    );
+    // open, then put and flush (at the offset commit): the lines cross in order.
+    wait_for_lines(&out, &["# open lines-0", "keep 1", "keep 3"]);
+    let (_, status) = http.get_json(&s.url("/connectors/lines/status"));
+    assert_eq!(task_state(&status), "RUNNING", "{status}");
+    assert!(worker.stop().success());
 }
