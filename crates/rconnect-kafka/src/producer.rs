@@ -49,7 +49,7 @@ tracing_client_context!(DeliveryContext, "producer");
 
 impl ProducerContext for DeliveryContext {
     // The token travels as the message's opaque pointer value itself: boxing it would cost
-    // an allocation and a free per record. (Tokens are u64; see the assertion below.)
+    // an allocation and a free per record (64-bit targets only: see the assertion above).
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, token: usize) {

@@ -192,12 +192,11 @@ impl StatusStore for MemoryStatusStore {
 }
 
 /// What one task remembers of the topics it recorded as active, so that a record costs a
-/// comparison with the previous record's topic, not a store lookup.
+/// set lookup and an atomic load, not a store lookup under its lock.
 pub struct TopicTracker {
     store: Option<std::sync::Arc<dyn StatusStore>>,
     id: ConnectorTaskId,
     recorded: std::collections::HashSet<String>,
-    last: Option<String>,
     removals: u64,
 }
 
@@ -209,7 +208,6 @@ impl TopicTracker {
             store,
             id,
             recorded: Default::default(),
-            last: None,
             removals,
         }
     }
@@ -222,9 +220,8 @@ impl TopicTracker {
         if removals != self.removals {
             self.removals = removals;
             self.recorded.clear();
-            self.last = None;
         }
-        if self.last.as_deref() == Some(topic) || self.recorded.contains(topic) {
+        if self.recorded.contains(topic) {
             return;
         }
         if store.topic(&self.id.connector, topic).is_none() {
@@ -236,7 +233,6 @@ impl TopicTracker {
             });
         }
         self.recorded.insert(topic.to_string());
-        self.last = Some(topic.to_string());
     }
 }
 

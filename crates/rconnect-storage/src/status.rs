@@ -2,6 +2,7 @@
 //! `KafkaStatusBackingStore`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,8 +54,9 @@ pub(crate) struct StatusCache {
     last_sequence: u64,
     /// Active topics (KIP-558) by connector, then topic.
     topics: HashMap<String, BTreeMap<String, TopicStatus>>,
-    /// Bumped when an active topic is removed (see `StatusStore::topic_removals`).
-    topic_removals: u64,
+    /// Bumped when an active topic is removed (see `StatusStore::topic_removals`). Shared
+    /// with the store, which every task reads for every record: an atomic, not the lock.
+    topic_removals: Arc<AtomicU64>,
 }
 
 impl StatusCache {
@@ -135,7 +137,7 @@ impl StatusCache {
                 if let Some(topics) = self.topics.get_mut(connector) {
                     topics.remove(topic);
                 }
-                self.topic_removals += 1;
+                self.topic_removals.fetch_add(1, Ordering::Relaxed);
                 return;
             };
             match parse_topic_status_value(value) {
@@ -179,6 +181,8 @@ enum Job {
 pub struct KafkaStatusStore {
     log: Arc<KafkaBasedLog>,
     cache: Arc<Mutex<StatusCache>>,
+    /// The cache's removal counter, readable without its lock.
+    topic_removals: Arc<AtomicU64>,
     jobs: mpsc::UnboundedSender<Job>,
     writer: Mutex<Option<JoinHandle<()>>>,
     timeout: Duration,
@@ -195,6 +199,11 @@ impl KafkaStatusStore {
     /// Starts the store over an explicitly configured log.
     pub async fn start_with(config: LogConfig) -> Result<KafkaStatusStore, StorageError> {
         let cache: Arc<Mutex<StatusCache>> = Arc::default();
+        let topic_removals = cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .topic_removals
+            .clone();
         let sink = cache.clone();
         let log = Arc::new(
             KafkaBasedLog::start(
@@ -212,6 +221,7 @@ impl KafkaStatusStore {
         Ok(KafkaStatusStore {
             log,
             cache,
+            topic_removals,
             jobs,
             writer: Mutex::new(Some(writer)),
             timeout: Duration::from_secs(30),
@@ -486,10 +496,7 @@ impl StatusStore for KafkaStatusStore {
     }
 
     fn topic_removals(&self) -> u64 {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .topic_removals
+        self.topic_removals.load(Ordering::Relaxed)
     }
 }
 

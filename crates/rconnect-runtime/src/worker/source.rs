@@ -89,12 +89,9 @@ impl InFlight {
             let s = self.queue.pop_front().expect("front exists");
             self.base += 1;
             if let Some(p) = s.partition {
-                // Tasks usually share one Arc per partition: compare pointers first.
-                match self
-                    .committable
-                    .iter_mut()
-                    .find(|(q, _)| Arc::ptr_eq(q, &p) || *q == p)
-                {
+                // `Arc<T: Eq>` equality tries the pointer first, so shared partition maps
+                // compare without reading them.
+                match self.committable.iter_mut().find(|(q, _)| *q == p) {
                     Some(slot) => slot.1 = s.offset,
                     None => self.committable.push((p, s.offset)),
                 }
@@ -425,10 +422,7 @@ impl Loop {
     async fn commit_offsets(&mut self) -> bool {
         let mut pending = std::mem::take(&mut self.unflushed);
         for (p, o) in std::mem::take(&mut self.inflight.committable) {
-            match pending
-                .iter_mut()
-                .find(|(q, _)| Arc::ptr_eq(q, &p) || *q == p)
-            {
+            match pending.iter_mut().find(|(q, _)| *q == p) {
                 Some(slot) => slot.1 = o,
                 None => pending.push((p, o)),
             }
