@@ -263,7 +263,6 @@ pub struct WorkerConfig {
     pub offset_flush_timeout_ms: i64,
     /// `plugin.path`; `None` when unset.
     pub plugin_path: Option<Vec<String>>,
-    pub config_providers: Vec<String>,
     pub listeners: Vec<Listener>,
     /// `admin.listeners`: `None` = admin endpoints on the main listeners; `Some([])` =
     /// admin endpoints disabled.
@@ -551,20 +550,9 @@ impl WorkerConfig {
         // with the providers the same file declares.
         let providers =
             ConfigProviders::from_worker_props(&props).map_err(|e| invalid(e.to_string()))?;
-        let props = if providers.is_empty() {
-            props
-        } else {
-            let declarations: Props = props
-                .iter()
-                .filter(|(k, _)| k.starts_with(crate::providers::CONFIG_PROVIDERS_CONFIG))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let mut resolved = providers
-                .transform(&props)
-                .map_err(|e| invalid(e.to_string()))?;
-            resolved.extend(declarations);
-            resolved
-        };
+        let props = providers
+            .transform(&props)
+            .map_err(|e| invalid(e.to_string()))?;
         let def = Self::config_def(mode);
         let parsed = def.parse(&props).map_err(|e| invalid(e.to_string()))?;
 
@@ -631,7 +619,6 @@ impl WorkerConfig {
                 .unwrap_or(60000),
             offset_flush_timeout_ms: parsed.long(OFFSET_COMMIT_TIMEOUT_MS_CONFIG).unwrap_or(5000),
             plugin_path: list(PLUGIN_PATH_CONFIG),
-            config_providers: list("config.providers").unwrap_or_default(),
             listeners,
             admin_listeners,
             rest_advertised_host_name: string(REST_ADVERTISED_HOST_NAME_CONFIG)

@@ -4,7 +4,6 @@
 use rconnect_sdk::Props;
 
 use crate::herder::*;
-use crate::offset_admin;
 use crate::standalone::KAFKA_VERSION;
 use crate::validation;
 use crate::worker::Worker;
@@ -135,21 +134,19 @@ pub async fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInf
     )
 }
 
-/// `GET /connectors/{c}/offsets` for the connector configured with `config`.
-pub async fn offsets(
-    worker: &Worker,
-    name: &str,
-    config: &Props,
-) -> HerderResult<ConnectorOffsets> {
-    offset_admin::offsets(worker, name, config).await
+/// Java's 403 for the topic-tracking endpoints when `topic.tracking.enable=false`.
+fn topic_tracking_enabled(worker: &Worker) -> HerderResult<()> {
+    if worker.settings.config.topic_tracking_enable {
+        Ok(())
+    } else {
+        Err(HerderError::Forbidden("Topic tracking is disabled.".into()))
+    }
 }
 
 /// The active topics of `connector`, sorted (Java: no existence check, an unknown connector
 /// has none; 403 when `topic.tracking.enable=false`).
 pub fn active_topics(worker: &Worker, connector: &str) -> HerderResult<Vec<String>> {
-    if !worker.settings.config.topic_tracking_enable {
-        return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-    }
+    topic_tracking_enabled(worker)?;
     let mut topics: Vec<String> = worker
         .status
         .topics(connector)
@@ -163,9 +160,7 @@ pub fn active_topics(worker: &Worker, connector: &str) -> HerderResult<Vec<Strin
 /// Forgets the active topics of `connector`: any worker may write the tombstones, so
 /// nothing is forwarded (as Java).
 pub fn reset_active_topics(worker: &Worker, connector: &str) -> HerderResult<()> {
-    if !worker.settings.config.topic_tracking_enable {
-        return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
-    }
+    topic_tracking_enabled(worker)?;
     if !worker.settings.config.topic_tracking_allow_reset {
         return Err(HerderError::Forbidden(
             "Topic tracking reset is disabled.".into(),

@@ -157,6 +157,20 @@ impl StandaloneHerder {
         }
     }
 
+    /// Alters (`Some`) or resets (`None`) a stopped connector's offsets. The lock is held
+    /// throughout, as Java's synchronized herder does, so the connector cannot be resumed
+    /// while its offsets change.
+    async fn modify_offsets(
+        &self,
+        name: &str,
+        offsets: Option<Vec<OffsetChange>>,
+    ) -> HerderResult<Message> {
+        let configs = self.configs.lock().await;
+        let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
+        offset_admin::check_stopped(name, e.target, e.tasks.len())?;
+        offset_admin::modify(&self.worker, name, &e.config, offsets).await
+    }
+
     fn not_found(name: &str) -> HerderError {
         HerderError::NotFound(format!("Connector {name} not found"))
     }
@@ -475,7 +489,7 @@ impl Herder for StandaloneHerder {
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let configs = self.configs.lock().await;
         let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
-        herder_support::offsets(&self.worker, name, &e.config).await
+        offset_admin::offsets(&self.worker, name, &e.config).await
     }
 
     async fn alter_connector_offsets(
@@ -484,19 +498,11 @@ impl Herder for StandaloneHerder {
         offsets: Vec<OffsetChange>,
     ) -> HerderResult<Message> {
         offset_admin::check_not_empty(&offsets)?;
-        // The lock is held throughout, as Java's synchronized herder does, so the connector
-        // cannot be resumed while its offsets change.
-        let configs = self.configs.lock().await;
-        let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
-        offset_admin::check_stopped(name, e.target, e.tasks.len())?;
-        offset_admin::modify(&self.worker, name, &e.config, Some(offsets)).await
+        self.modify_offsets(name, Some(offsets)).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
-        let configs = self.configs.lock().await;
-        let e = configs.get(name).ok_or_else(|| Self::not_found(name))?;
-        offset_admin::check_stopped(name, e.target, e.tasks.len())?;
-        offset_admin::modify(&self.worker, name, &e.config, None).await
+        self.modify_offsets(name, None).await
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<Vec<String>> {

@@ -418,11 +418,9 @@ struct TickLoop {
     assignor: IncrementalCooperativeAssignor,
     owned: WorkSet,
     last_completed_generation: i32,
-    /// Connector names of the last snapshot acted on, to tell new and removed connectors.
-    known: Vec<String>,
-    /// Task counts per connector as of the last completed join (for the leader: the counts it
-    /// assigned): a task-config commit that keeps a connector's count needs no rebalance, as
-    /// the tasks' owners restart them in place.
+    /// The connectors and their task counts as of the last completed join (for the leader:
+    /// those it assigned), to tell new and removed connectors, and task-config commits that
+    /// keep a connector's count (no rebalance: the tasks' owners restart them in place).
     task_counts: HashMap<String, usize>,
     /// The connector and task config each local task was started with: a task-config
     /// commit restarts only the tasks whose pair changed (Java restarts unchanged tasks
@@ -455,7 +453,6 @@ impl TickLoop {
             assignor: IncrementalCooperativeAssignor::new(delay),
             owned: WorkSet::default(),
             last_completed_generation: -1,
-            known: Vec::new(),
             task_counts: HashMap::new(),
             started: HashMap::new(),
         }
@@ -718,11 +715,11 @@ impl TickLoop {
         self.last_completed_generation = joined.generation;
         let is_leader = joined.is_leader;
         let view = std::mem::take(&mut *view.lock().unwrap_or_else(|p| p.into_inner()));
-        let snap = h.configs.snapshot();
-        self.known = snap.connectors.keys().cloned().collect();
         self.task_counts = match view.task_counts {
             Some(counts) if is_leader => counts,
-            _ => snap
+            _ => h
+                .configs
+                .snapshot()
                 .connectors
                 .iter()
                 .map(|(n, c)| (n.clone(), c.tasks.len()))
@@ -861,7 +858,7 @@ impl TickLoop {
         match update {
             ConfigUpdate::ConnectorConfig(name) => {
                 let exists = snap.connectors.contains_key(&name);
-                let was_known = self.known.contains(&name);
+                let was_known = self.task_counts.contains_key(&name);
                 if exists && was_known && self.owned.connectors.contains(&name) {
                     // A reconfigured connector restarts on its owner, which regenerates tasks.
                     let c = &snap.connectors[&name];
@@ -1323,7 +1320,7 @@ impl Herder for DistributedHerder {
             .connectors
             .get(name)
             .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
-        herder_support::offsets(&self.worker, name, &c.config).await
+        crate::offset_admin::offsets(&self.worker, name, &c.config).await
     }
 
     async fn alter_connector_offsets(
