@@ -73,13 +73,20 @@ fn is_worker_prefixed(key: &str) -> bool {
 
 /// Java client keys → librdkafka, warning once per client about keys without an equivalent.
 fn translate(client: &str, java: &Props) -> KafkaConfig {
+    translate_at(client, java, tracing::Level::WARN)
+}
+
+/// [`translate`], reporting the ignored keys at `level`.
+fn translate_at(client: &str, java: &Props, level: tracing::Level) -> KafkaConfig {
     let (map, unsupported): (BTreeMap<String, String>, Vec<String>) =
         rconnect_config::to_librdkafka(java);
     if !unsupported.is_empty() {
-        warn!(
-            "{client} settings with no librdkafka equivalent are ignored: {}",
-            unsupported.join(", ")
-        );
+        let keys = unsupported.join(", ");
+        if level == tracing::Level::WARN {
+            warn!("{client} settings with no librdkafka equivalent are ignored: {keys}");
+        } else {
+            debug!("{client} settings with no librdkafka equivalent are ignored: {keys}");
+        }
     }
     KafkaConfig::from_map(map)
 }
@@ -145,14 +152,8 @@ impl KafkaClients for RdKafkaClients {
     fn group_offsets(&self, admin_config: &Props) -> Result<Box<dyn GroupOffsetsClient>, String> {
         // Like Java's, the config holds every un-prefixed worker key; most mean nothing to
         // librdkafka, and warning about them on every offsets request would only be noise.
-        let (map, unsupported) = rconnect_config::to_librdkafka(admin_config);
-        if !unsupported.is_empty() {
-            debug!(
-                "offsets admin client settings with no librdkafka equivalent are ignored: {}",
-                unsupported.join(", ")
-            );
-        }
-        let admin = Admin::new(&KafkaConfig::from_map(map)).map_err(|e| e.to_string())?;
+        let config = translate_at("offsets admin client", admin_config, tracing::Level::DEBUG);
+        let admin = Admin::new(&config).map_err(|e| e.to_string())?;
         Ok(Box::new(RdGroupOffsets(admin)))
     }
 }
