@@ -26,7 +26,7 @@ impl MemOffsets {
         let m = MemOffsets::default();
         m.stored.lock().unwrap().insert(
             partition.to_string(),
-            offset.as_object().expect("offset is an object").clone(),
+            OffsetMap::try_from(offset).expect("offset is an object"),
         );
         Arc::new(m)
     }
@@ -39,11 +39,7 @@ impl OffsetStorageReader for MemOffsets {
         let stored = self.stored.lock().unwrap();
         Ok(partitions
             .iter()
-            .map(|p| {
-                stored
-                    .get(&serde_json::Value::Object(p.clone()).to_string())
-                    .cloned()
-            })
+            .map(|p| stored.get(&p.to_json().to_string()).cloned())
             .collect())
     }
 }
@@ -96,7 +92,12 @@ fn append(path: &Path, bytes: &[u8]) {
 }
 
 fn position(r: &SourceRecord) -> u64 {
-    r.meta.source_offset.as_ref().unwrap()["position"]
+    r.meta
+        .source_offset
+        .as_ref()
+        .unwrap()
+        .get("position")
+        .unwrap()
         .as_u64()
         .unwrap()
 }
@@ -138,14 +139,11 @@ async fn upstream_vector_with_byte_positions() {
     assert_eq!(r.value, Value::from("partial line finished"));
     let partition = json!({"filename": path.to_str().unwrap()});
     assert_eq!(
-        r.meta
-            .source_partition
-            .clone()
-            .map(|p| serde_json::Value::Object((*p).clone())),
+        r.meta.source_partition.clone().map(|p| p.to_json()),
         Some(partition)
     );
     assert_eq!(
-        r.meta.source_offset.clone().map(serde_json::Value::Object),
+        r.meta.source_offset.as_ref().map(OffsetMap::to_json),
         Some(json!({"position": 22}))
     );
     let now = now_millis();
@@ -392,10 +390,7 @@ async fn stdin_mode_uses_null_partition_and_trims_config() {
     let task = start_with(p, Arc::default(), StopSignal::never(), FAST).await;
     let run = task.running.as_ref().unwrap();
     assert_eq!(run.file, None);
-    assert_eq!(
-        serde_json::Value::Object((*run.partition).clone()),
-        json!({"filename": null})
-    );
+    assert_eq!(run.partition.to_json(), json!({"filename": null}));
     assert_eq!(run.batch_size, 2000);
 }
 
@@ -478,7 +473,7 @@ async fn read_errors_are_retriable_and_name_the_file() {
 #[test]
 fn alter_offsets_follows_java_rules() {
     let c = FileStreamSourceConnector::new();
-    let obj = |v: serde_json::Value| Some(v.as_object().unwrap().clone());
+    let obj = |v: serde_json::Value| Some(OffsetMap::try_from(v).unwrap());
     let mut config = Props::new();
     config.insert("topic".into(), "t".into());
     let good = [(obj(json!({"filename": "/a"})), obj(json!({"position": 5})))];

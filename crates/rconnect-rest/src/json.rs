@@ -282,8 +282,8 @@ fn connector_offset(v: &Value, chain: &str) -> Result<Option<OffsetChange>, ApiE
     for (key, value) in obj {
         let chain = format!("{chain}->{OFFSET_CLASS}[\"{key}\"]");
         match key.as_str() {
-            "partition" => change.partition = object_map(value, &chain)?,
-            "offset" => change.offset = object_map(value, &chain)?,
+            "partition" => change.partition = object_map(value, &chain)?.map(Into::into),
+            "offset" => change.offset = object_map(value, &chain)?.map(Into::into),
             _ => {
                 return Err(ApiError::internal(format!(
                     "Unrecognized field \"{key}\" (class {OFFSET_CLASS}), not marked as ignorable \

@@ -182,8 +182,8 @@ pub struct ConfigInfos {
 /// `{"partition": {...}, "offset": {...}|null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorOffset {
-    pub partition: serde_json::Map<String, serde_json::Value>,
-    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+    pub partition: rconnect_sdk::offset::OffsetMap,
+    pub offset: Option<rconnect_sdk::offset::OffsetMap>,
 }
 
 /// `GET /connectors/{c}/offsets`.
@@ -196,8 +196,8 @@ pub struct ConnectorOffsets {
 /// either of which may be JSON `null` (a `null` offset removes the partition's offset).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OffsetChange {
-    pub partition: Option<serde_json::Map<String, serde_json::Value>>,
-    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+    pub partition: Option<rconnect_sdk::offset::OffsetMap>,
+    pub offset: Option<rconnect_sdk::offset::OffsetMap>,
 }
 
 /// `{"message": ...}` (Java `Message`), the answer to offset changes.

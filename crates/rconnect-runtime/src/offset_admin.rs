@@ -122,10 +122,9 @@ async fn sink_offsets(
             .into_iter()
             .map(|(tp, offset)| {
                 let mut partition = OffsetMap::new();
-                partition.insert(KAFKA_TOPIC_KEY.into(), Json::from(tp.topic));
-                partition.insert(KAFKA_PARTITION_KEY.into(), Json::from(tp.partition));
-                let mut position = OffsetMap::new();
-                position.insert(KAFKA_OFFSET_KEY.into(), Json::from(offset));
+                partition.insert(KAFKA_TOPIC_KEY, tp.topic);
+                partition.insert(KAFKA_PARTITION_KEY, tp.partition);
+                let position = OffsetMap::with_entry(KAFKA_OFFSET_KEY, offset);
                 ConnectorOffset {
                     partition,
                     offset: Some(position),

@@ -273,8 +273,8 @@ pub async fn connector_offsets(
         }
         let offset = serde_json::from_slice::<Json>(&v)
             .ok()
-            .and_then(|v| v.as_object().cloned());
-        out.push((partition.clone(), offset));
+            .and_then(|v| OffsetMap::try_from(v).ok());
+        out.push((OffsetMap::from(partition.clone()), offset));
     }
     out.sort_by(|a, b| {
         serde_json::to_string(&a.0)
@@ -303,7 +303,7 @@ impl OffsetStorageReader for ConnectorOffsetReader {
             .into_iter()
             .map(|v| {
                 v.and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok())
-                    .and_then(|j| j.as_object().cloned())
+                    .and_then(|j| OffsetMap::try_from(j).ok())
             })
             .collect())
     }
@@ -315,7 +315,7 @@ mod tests {
     use serde_json::json;
 
     fn map(v: Json) -> OffsetMap {
-        v.as_object().unwrap().clone()
+        OffsetMap::try_from(v).unwrap()
     }
 
     #[test]

@@ -64,13 +64,13 @@ pub struct ConnectRecord<M> {
 ///
 /// ```
 /// use std::sync::Arc;
+/// use rconnect_sdk::offset::OffsetMap;
 /// use rconnect_sdk::record::SourceMeta;
-/// use serde_json::json;
-/// let partition = Arc::new(json!({"filename": "/tmp/in.txt"}).as_object().unwrap().clone());
+/// let partition = Arc::new(OffsetMap::with_entry("filename", "/tmp/in.txt"));
 /// let metas: Vec<SourceMeta> = (0..3)
 ///     .map(|i| SourceMeta {
 ///         source_partition: Some(partition.clone()),
-///         source_offset: Some(json!({"position": i}).as_object().unwrap().clone()),
+///         source_offset: Some(OffsetMap::with_entry("position", i)),
 ///     })
 ///     .collect();
 /// assert_eq!(Arc::strong_count(&partition), 4);
@@ -98,9 +98,9 @@ pub struct SinkMeta {
 /// ```
 /// use rconnect_sdk::record::SourceRecord;
 /// use rconnect_sdk::data::{Schema, Value};
-/// use serde_json::json;
-/// let partition = json!({"filename": "/tmp/in.txt"}).as_object().unwrap().clone();
-/// let offset = json!({"position": 42}).as_object().unwrap().clone();
+/// use rconnect_sdk::offset::OffsetMap;
+/// let partition = OffsetMap::with_entry("filename", "/tmp/in.txt");
+/// let offset = OffsetMap::with_entry("position", 42);
 /// let r = SourceRecord::new(Some(partition), Some(offset), "lines", Some(Schema::string()), Value::from("hello"));
 /// assert_eq!(r.topic, "lines");
 /// assert_eq!(r.kafka_partition, None);

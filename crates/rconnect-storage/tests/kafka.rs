@@ -400,7 +400,7 @@ async fn offsets_shared_by_two_workers() {
         .as_object()
         .unwrap()
         .clone();
-    let key = offset_key("src", &partition);
+    let key = offset_key("src", &partition.clone().into());
     a.set(vec![
         (key.clone(), Some(br#"{"position":7}"#.to_vec())),
         (b"[\"src\",{\"x\":1}]".to_vec(), Some(b"{\"p\":1}".to_vec())),
@@ -564,7 +564,7 @@ async fn topic_contents_match_the_spec() {
         .clone();
     offsets
         .set(vec![(
-            offset_key("local-file-source", &partition),
+            offset_key("local-file-source", &partition.clone().into()),
             Some(br#"{"position":1234}"#.to_vec()),
         )])
         .await

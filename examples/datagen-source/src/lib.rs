@@ -17,7 +17,6 @@ use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::SourceRecord;
 use rconnect_sdk::stop::StopSignal;
 use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
-use serde_json::json;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const TOPIC: &str = "topic";
@@ -131,8 +130,9 @@ impl SourceTask for DataGenTask {
     async fn start(&mut self, ctx: SourceTaskContext, props: Props) -> ConnectResult<()> {
         let parsed = config_def().parse(&props)?;
         let task = props.get("task.id").cloned().unwrap_or_else(|| "0".into());
-        let partition = json!({"generator": "datagen", "task": task});
-        let partition = partition.as_object().cloned().unwrap_or_default();
+        let partition: OffsetMap = [("generator", "datagen".to_string()), ("task", task)]
+            .into_iter()
+            .collect();
         // Resume after the last committed record, if any.
         let next_id = ctx
             .offset_reader
@@ -191,10 +191,7 @@ fn make_record(r: &mut Running) -> ConnectResult<SourceRecord> {
     order.put("customer", Value::from(CUSTOMERS[(id % 4) as usize]))?;
     order.put("amount", Value::Decimal(Decimal::new(1000 + id * 25, 2)))?;
     order.put("created", Value::Timestamp(1_700_000_000_000 + id * 1000))?;
-    let offset = json!({"next": id + 1})
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    let offset = OffsetMap::with_entry("next", id + 1);
     let mut record = SourceRecord::new(
         Some(r.partition.clone()),
         Some(offset),
@@ -253,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             got[4].meta.source_offset.as_ref().unwrap()["next"],
-            json!(5)
+            serde_json::json!(5)
         );
         // max.records reached: nothing more.
         assert!(t.poll().await.unwrap().is_none());

@@ -317,7 +317,12 @@ fn host_op(state: &HostState, op: u32, bytes: &[u8]) -> ConnectResult<Json> {
                 .as_array()
                 .ok_or_else(|| ConnectError::connect("offsets request: not an array"))?
                 .iter()
-                .map(|p| p.as_object().cloned().unwrap_or_default())
+                .map(|p| {
+                    p.as_object()
+                        .cloned()
+                        .map(OffsetMap::from)
+                        .unwrap_or_default()
+                })
                 .collect();
             // Plugin calls that may read offsets (a task's start and poll) run on the
             // runtime's blocking threads, where block_on is allowed.
@@ -329,7 +334,7 @@ fn host_op(state: &HostState, op: u32, bytes: &[u8]) -> ConnectResult<Json> {
             Ok(Json::Array(
                 offsets
                     .into_iter()
-                    .map(|o| o.map(Json::Object).unwrap_or(Json::Null))
+                    .map(|o| o.map(Json::from).unwrap_or(Json::Null))
                     .collect(),
             ))
         }

@@ -522,7 +522,7 @@ pub trait MetaCodec: RecordMeta {
 fn offset_map(j: Option<&Json>, what: &str) -> ConnectResult<Option<OffsetMap>> {
     match j {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Object(o)) => Ok(Some(o.clone())),
+        Some(Json::Object(o)) => Ok(Some(o.clone().into())),
         Some(_) => Err(bad(what)),
     }
 }
@@ -530,7 +530,7 @@ fn offset_map(j: Option<&Json>, what: &str) -> ConnectResult<Option<OffsetMap>> 
 impl MetaCodec for SourceMeta {
     const KIND: &'static str = "source";
     fn write(&self, o: &mut Map<String, Json>) {
-        let obj = |m: Option<&OffsetMap>| m.cloned().map(Json::Object).unwrap_or(Json::Null);
+        let obj = |m: Option<&OffsetMap>| m.map(OffsetMap::to_json).unwrap_or(Json::Null);
         o.insert(
             "source_partition".into(),
             obj(self.source_partition.as_deref()),
@@ -1223,8 +1223,8 @@ mod tests {
     #[test]
     fn records_and_configs_round_trip() {
         let mut r = crate::record::SourceRecord::new(
-            Some(json!({"f": "a"}).as_object().unwrap().clone()),
-            Some(json!({"pos": 3}).as_object().unwrap().clone()),
+            Some(crate::offset::OffsetMap::try_from(json!({"f": "a"})).unwrap()),
+            Some(crate::offset::OffsetMap::try_from(json!({"pos": 3})).unwrap()),
             "t",
             Some(Schema::string()),
             Value::from("v"),

@@ -213,12 +213,15 @@ impl OffsetStorageReader for HostOffsets {
         let Some(host) = host else {
             return Ok(vec![None; partitions.len()]);
         };
-        let input = Json::Array(partitions.iter().cloned().map(Json::Object).collect());
+        let input = Json::Array(partitions.iter().map(OffsetMap::to_json).collect());
         let out = host.call(host_op::OFFSETS, &input)?;
         let arr = out
             .as_array()
             .ok_or_else(|| ConnectError::connect("host offsets: not an array"))?;
-        Ok(arr.iter().map(|o| o.as_object().cloned()).collect())
+        Ok(arr
+            .iter()
+            .map(|o| o.as_object().cloned().map(OffsetMap::from))
+            .collect())
     }
 }
 

@@ -3,9 +3,9 @@
 use crate::error::ConnectResult;
 use async_trait::async_trait;
 
-/// A source partition or offset: string keys, primitive values, insertion order kept (the
-/// stored JSON follows it, and Java readers compare bytes).
-pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
+mod map;
+
+pub use map::{NotAnObject, OffsetKey, OffsetMap};
 
 /// Reads committed source offsets (Java `OffsetStorageReader`).
 ///
@@ -21,7 +21,7 @@ pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
 ///     }
 /// }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let p = serde_json::json!({"filename": "a"}).as_object().unwrap().clone();
+/// let p = OffsetMap::with_entry("filename", "a");
 /// assert_eq!(Empty.offset(&p).await.unwrap(), None);
 /// # });
 /// ```
