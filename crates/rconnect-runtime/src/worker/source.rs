@@ -21,14 +21,14 @@ use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
 use crate::status::TopicTracker;
 use crate::transform_chain::TransformChain;
 
-/// A record handed to the producer and not yet acknowledged.
+/// A record handed to the producer and not yet acknowledged. Kept small (the record
+/// itself is boxed, and only kept when needed): one is queued and dequeued per record.
 struct Submitted {
     partition: Option<Arc<OffsetMap>>,
     offset: Option<OffsetMap>,
     acked: bool,
-    /// Kept only when the task wants `commit_record`.
-    record: Option<SourceRecord>,
-    metadata: Option<RecordMetadata>,
+    /// Kept only when the task wants `commit_record`, with its metadata once acknowledged.
+    record: Option<Box<(SourceRecord, Option<RecordMetadata>)>>,
 }
 
 /// Submitted records in send order. Offsets become committable once every record sent
@@ -64,12 +64,12 @@ impl InFlight {
         match ack.result {
             Ok((partition, offset)) => {
                 s.acked = true;
-                if let Some(r) = &s.record {
-                    s.metadata = Some(RecordMetadata {
-                        topic: r.topic.clone(),
+                if let Some(kept) = &mut s.record {
+                    kept.1 = Some(RecordMetadata {
+                        topic: kept.0.topic.clone(),
                         partition,
                         offset,
-                        timestamp: r.timestamp,
+                        timestamp: kept.0.timestamp,
                     });
                 }
             }
@@ -84,22 +84,28 @@ impl InFlight {
     /// Moves the acknowledged prefix into `committable`, returning records for
     /// `commit_record`.
     fn drain_acked(&mut self) -> Vec<(SourceRecord, Option<RecordMetadata>)> {
+        let acked = self.queue.iter().take_while(|s| s.acked).count();
+        if acked == 0 {
+            return Vec::new();
+        }
         let mut done = Vec::new();
-        while self.queue.front().is_some_and(|s| s.acked) {
-            let s = self.queue.pop_front().expect("front exists");
-            self.base += 1;
-            if let Some(p) = s.partition {
+        // Taken in place, then dropped in place: moving each entry out costs more than
+        // the bookkeeping itself.
+        for s in self.queue.range_mut(..acked) {
+            if let Some(p) = s.partition.take() {
                 // `Arc<T: Eq>` equality tries the pointer first, so shared partition maps
                 // compare without reading them.
                 match self.committable.iter_mut().find(|(q, _)| *q == p) {
-                    Some(slot) => slot.1 = s.offset,
-                    None => self.committable.push((p, s.offset)),
+                    Some(slot) => slot.1 = s.offset.take(),
+                    None => self.committable.push((p, s.offset.take())),
                 }
             }
-            if let Some(r) = s.record {
-                done.push((r, s.metadata));
+            if let Some(kept) = s.record.take() {
+                done.push(*kept);
             }
         }
+        self.queue.drain(..acked);
+        self.base += acked as u64;
         done
     }
 
@@ -403,7 +409,7 @@ impl Loop {
         let partition = record.meta.source_partition.take();
         let offset = record.meta.source_offset.take();
         let kept = if self.wants_commit_record {
-            Some(record)
+            Some(Box::new((record, None)))
         } else {
             None
         };
@@ -412,7 +418,6 @@ impl Loop {
             offset,
             acked: false,
             record: kept,
-            metadata: None,
         });
         debug_assert_eq!(pushed, token);
         Ok(())
