@@ -55,6 +55,25 @@ macro_rules! impl_converter_traits {
             ) -> rconnect_sdk::ConnectResult<rconnect_sdk::data::SchemaAndValue> {
                 crate::adapters::Decoded::into_result(self.deserialize(bytes))
             }
+            fn from_connect_sync(
+                &self,
+                _topic: &str,
+                _headers: &mut rconnect_sdk::data::Headers,
+                schema: Option<&rconnect_sdk::data::SchemaRef>,
+                value: &rconnect_sdk::data::Value,
+            ) -> Option<rconnect_sdk::ConnectResult<Option<Vec<u8>>>> {
+                Some(self.serialize(schema, value))
+            }
+            fn to_connect_sync(
+                &self,
+                _topic: &str,
+                _headers: &rconnect_sdk::data::Headers,
+                bytes: Option<&[u8]>,
+            ) -> Option<rconnect_sdk::ConnectResult<rconnect_sdk::data::SchemaAndValue>> {
+                Some(crate::adapters::Decoded::into_result(
+                    self.deserialize(bytes),
+                ))
+            }
         }
 
         impl rconnect_sdk::converter::HeaderConverter for $name {

@@ -53,6 +53,92 @@ pub trait Converter: Send + Sync {
         headers: &Headers,
         bytes: Option<&[u8]>,
     ) -> ConnectResult<SchemaAndValue>;
+
+    /// [`from_connect`](Self::from_connect) for converters that never wait: `Some` holds
+    /// the result, `None` (the default) sends the worker to the async method.
+    ///
+    /// The worker tries this first for every record. An `async fn` in a trait object costs
+    /// a boxed future per call, which for a converter that only computes (String, JSON) is
+    /// a noticeable share of its cost. When implemented, it must give what `from_connect`
+    /// gives.
+    ///
+    /// ```
+    /// use rconnect_sdk::converter::Converter;
+    /// use rconnect_sdk::data::{Headers, SchemaAndValue, SchemaRef, Schema, Value};
+    /// use rconnect_sdk::{async_trait, ConnectResult, Props};
+    ///
+    /// struct Utf8;
+    /// impl Utf8 {
+    ///     fn encode(value: &Value) -> Option<Vec<u8>> {
+    ///         match value { Value::Null => None, v => Some(v.to_string().into_bytes()) }
+    ///     }
+    /// }
+    /// #[async_trait]
+    /// impl Converter for Utf8 {
+    ///     fn configure(&mut self, _props: &Props, _is_key: bool) -> ConnectResult<()> { Ok(()) }
+    ///     async fn from_connect(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+    ///         Ok(Utf8::encode(value))
+    ///     }
+    ///     async fn to_connect(&self, _topic: &str, _headers: &Headers, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+    ///         Ok(SchemaAndValue::new(Some(Schema::optional_string()),
+    ///             bytes.map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
+    ///     }
+    ///     fn from_connect_sync(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &Value) -> Option<ConnectResult<Option<Vec<u8>>>> {
+    ///         Some(Ok(Utf8::encode(value)))
+    ///     }
+    /// }
+    /// let out = Utf8.from_connect_sync("t", &mut Headers::new(), None, &Value::from("x"));
+    /// assert_eq!(out.unwrap().unwrap(), Some(b"x".to_vec()));
+    /// ```
+    fn from_connect_sync(
+        &self,
+        topic: &str,
+        headers: &mut Headers,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Option<ConnectResult<Option<Vec<u8>>>> {
+        let _ = (topic, headers, schema, value);
+        None
+    }
+
+    /// [`to_connect`](Self::to_connect) for converters that never wait; see
+    /// [`from_connect_sync`](Self::from_connect_sync).
+    fn to_connect_sync(
+        &self,
+        topic: &str,
+        headers: &Headers,
+        bytes: Option<&[u8]>,
+    ) -> Option<ConnectResult<SchemaAndValue>> {
+        let _ = (topic, headers, bytes);
+        None
+    }
+}
+
+/// Converts with `converter`, without awaiting when it supports that.
+pub async fn from_connect(
+    converter: &dyn Converter,
+    topic: &str,
+    headers: &mut Headers,
+    schema: Option<&SchemaRef>,
+    value: &Value,
+) -> ConnectResult<Option<Vec<u8>>> {
+    match converter.from_connect_sync(topic, headers, schema, value) {
+        Some(result) => result,
+        None => converter.from_connect(topic, headers, schema, value).await,
+    }
+}
+
+/// Converts with `converter`, without awaiting when it supports that.
+pub async fn to_connect(
+    converter: &dyn Converter,
+    topic: &str,
+    headers: &Headers,
+    bytes: Option<&[u8]>,
+) -> ConnectResult<SchemaAndValue> {
+    match converter.to_connect_sync(topic, headers, bytes) {
+        Some(result) => result,
+        None => converter.to_connect(topic, headers, bytes).await,
+    }
 }
 
 /// Turns header values into bytes and back.

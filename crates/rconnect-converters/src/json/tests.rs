@@ -1021,6 +1021,33 @@ async fn converter_and_header_converter_traits() {
         back,
         SchemaAndValue::new(Some(Schema::string()), Value::from("v"))
     );
+    // The worker's no-await path gives the same answers, errors included.
+    let sync = c
+        .from_connect_sync(
+            "t",
+            &mut headers,
+            Some(&Schema::string()),
+            &Value::from("v"),
+        )
+        .expect("JSON converts without awaiting")
+        .unwrap();
+    assert_eq!(sync, bytes);
+    let sync_back = c
+        .to_connect_sync("t", &headers, bytes.as_deref())
+        .expect("JSON converts without awaiting")
+        .unwrap();
+    assert_eq!(sync_back, back);
+    let bad = c
+        .to_connect_sync("t", &headers, Some(b"{not json"))
+        .expect("JSON converts without awaiting")
+        .unwrap_err()
+        .to_string();
+    let bad_async = c
+        .to_connect("t", &headers, Some(b"{not json"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(bad, bad_async);
 
     let mut h = JsonConverter::new();
     HeaderConverter::configure(&mut h, &props(&[("schemas.enable", "false")])).unwrap();

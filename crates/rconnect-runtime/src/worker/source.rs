@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
+use rconnect_sdk::converter;
 use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::{RecordMetadata, SourceMeta, SourceRecord};
 use rconnect_sdk::stop::StopSignal;
@@ -332,26 +333,22 @@ impl Loop {
                 }
             }
         };
-        let key = self
-            .converters
-            .key
-            .from_connect(
-                &record.topic,
-                &mut record.headers,
-                record.key_schema.as_ref(),
-                &record.key,
-            )
-            .await?;
-        let value = self
-            .converters
-            .value
-            .from_connect(
-                &record.topic,
-                &mut record.headers,
-                record.value_schema.as_ref(),
-                &record.value,
-            )
-            .await?;
+        let key = converter::from_connect(
+            self.converters.key.as_ref(),
+            &record.topic,
+            &mut record.headers,
+            record.key_schema.as_ref(),
+            &record.key,
+        )
+        .await?;
+        let value = converter::from_connect(
+            self.converters.value.as_ref(),
+            &record.topic,
+            &mut record.headers,
+            record.value_schema.as_ref(),
+            &record.value,
+        )
+        .await?;
         // After the key and value converters, which may add headers (Java passes them the
         // record's headers to add to).
         let mut headers = Vec::with_capacity(record.headers.len());

@@ -458,7 +458,8 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
             op::FROM_CONNECT => {
                 let mut req = codec::from_connect_request_from_json(input)?;
                 let before = req.headers.clone();
-                let data = inst.block_on(c.from_connect(
+                let data = inst.block_on(crate::converter::from_connect(
+                    c.as_ref(),
                     &req.topic,
                     &mut req.headers,
                     req.schema.as_ref(),
@@ -469,8 +470,12 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
             }
             op::TO_CONNECT => {
                 let req = codec::to_connect_request_from_json(input)?;
-                let sv =
-                    inst.block_on(c.to_connect(&req.topic, &req.headers, req.data.as_deref()))??;
+                let sv = inst.block_on(crate::converter::to_connect(
+                    c.as_ref(),
+                    &req.topic,
+                    &req.headers,
+                    req.data.as_deref(),
+                ))??;
                 codec::envelope(sv.schema.as_ref(), &sv.value)
             }
             _ => Err(bad_op(op)),

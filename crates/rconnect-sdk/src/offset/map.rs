@@ -124,11 +124,10 @@ impl OffsetMap {
     }
 
     /// The fields in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.first
-            .iter()
-            .chain(self.rest.iter())
-            .map(|(k, v)| (k.as_ref(), v))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            inner: self.first.iter().chain(self.rest.iter()),
+        }
     }
 
     /// The field names in insertion order.
@@ -220,12 +219,33 @@ impl TryFrom<Value> for OffsetMap {
     }
 }
 
+/// The fields of an [`OffsetMap`] in insertion order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    inner: std::iter::Chain<
+        std::option::Iter<'a, (OffsetKey, Value)>,
+        std::slice::Iter<'a, (OffsetKey, Value)>,
+    >,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
 impl<'a> IntoIterator for &'a OffsetMap {
     type Item = (&'a str, &'a Value);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a Value)> + 'a>;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 

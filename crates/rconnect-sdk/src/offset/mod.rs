@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 mod map;
 
-pub use map::{NotAnObject, OffsetKey, OffsetMap};
+pub use map::{Iter, NotAnObject, OffsetKey, OffsetMap};
 
 /// Reads committed source offsets (Java `OffsetStorageReader`).
 ///
