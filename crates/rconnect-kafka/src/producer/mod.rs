@@ -1,10 +1,14 @@
 //! Producer with asynchronous delivery reports.
 
+mod native;
+
 use std::time::Duration;
 
-use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
+use std::sync::Arc;
+
+use rdkafka::message::{Message, Timestamp};
 use rdkafka::producer::ThreadedProducer;
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext};
+use rdkafka::producer::{DeliveryResult, Producer as _, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::mpsc;
 
@@ -82,6 +86,9 @@ impl ProducerContext for DeliveryContext {
 /// arrive in send order. Cloning is cheap and shares the same client.
 #[derive(Clone)]
 pub struct Producer {
+    // Declared before `inner` so that the last clone releases its topic handles before
+    // the client they belong to is destroyed.
+    topics: Arc<native::TopicHandles>,
     inner: ThreadedProducer<DeliveryContext>,
 }
 
@@ -114,7 +121,10 @@ impl Producer {
                 client: "producer",
                 source,
             })?;
-        Ok(Producer { inner })
+        Ok(Producer {
+            topics: Arc::default(),
+            inner,
+        })
     }
 
     /// Queues one record. `partition: None` lets librdkafka's partitioner choose (the default
@@ -143,35 +153,33 @@ impl Producer {
                 ),
             });
         }
-        let mut record: BaseRecord<'_, [u8], [u8], usize> =
-            BaseRecord::with_opaque_to(topic, token as usize);
-        record.key = key;
-        record.payload = value;
-        record.partition = partition;
-        record.timestamp = timestamp;
-        if !headers.is_empty() {
-            let mut owned = OwnedHeaders::new_with_capacity(headers.len());
-            for (name, value) in headers {
-                owned = owned.insert(Header {
-                    key: name,
-                    value: value.as_deref(),
-                });
-            }
-            record.headers = Some(owned);
+        let rkt = self
+            .topics
+            .handle(self.inner.client().native_ptr(), topic)?;
+        let code = native::produce(
+            self.inner.client().native_ptr(),
+            rkt.as_ptr(),
+            native::Record {
+                partition,
+                key,
+                value,
+                timestamp,
+                headers,
+                opaque: token as usize,
+            },
+        );
+        match code {
+            RDKafkaErrorCode::NoError => Ok(()),
+            RDKafkaErrorCode::QueueFull => Err(SendError::QueueFull),
+            code if is_retriable_code(code) => Err(SendError::Retriable {
+                topic: topic.to_string(),
+                source: rdkafka::error::KafkaError::MessageProduction(code),
+            }),
+            code => Err(SendError::Fatal {
+                topic: topic.to_string(),
+                reason: rdkafka::error::KafkaError::MessageProduction(code).to_string(),
+            }),
         }
-        self.inner
-            .send(record)
-            .map_err(|(error, _)| match error.rdkafka_error_code() {
-                Some(RDKafkaErrorCode::QueueFull) => SendError::QueueFull,
-                Some(code) if is_retriable_code(code) => SendError::Retriable {
-                    topic: topic.to_string(),
-                    source: error,
-                },
-                _ => SendError::Fatal {
-                    topic: topic.to_string(),
-                    reason: error.to_string(),
-                },
-            })
     }
 
     /// Records queued or in flight whose delivery report has not been produced yet.
