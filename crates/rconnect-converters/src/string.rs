@@ -1,8 +1,12 @@
 //! `org.apache.kafka.connect.storage.StringConverter`.
 
+use std::borrow::Cow;
+
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance, Width};
 use rconnect_sdk::data::{Schema, SchemaAndValue, SchemaRef, Value};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
+
+use crate::adapters::SerializeCow;
 
 pub(crate) const CLASS_NAME: &str = "org.apache.kafka.connect.storage.StringConverter";
 /// `StringConverterConfig.ENCODING_CONFIG`.
@@ -182,14 +186,10 @@ impl StringConverter {
     /// Connect value → bytes: `None` for null, otherwise the Java string form encoded.
     pub fn serialize(
         &self,
-        _schema: Option<&SchemaRef>,
+        schema: Option<&SchemaRef>,
         value: &Value,
     ) -> ConnectResult<Option<Vec<u8>>> {
-        Ok(match value {
-            Value::Null => None,
-            Value::String(s) => Some(self.charset.encode(s)),
-            other => Some(self.charset.encode(&other.to_string())),
-        })
+        Ok(self.serialize_cow(schema, value)?.map(Cow::into_owned))
     }
 
     /// Bytes → `(OPTIONAL_STRING, text)`; null stays null.
@@ -201,12 +201,29 @@ impl StringConverter {
     }
 }
 
-impl_converter_traits!(StringConverter, apply);
+impl SerializeCow for StringConverter {
+    /// A UTF-8 string is already its own bytes: no copy.
+    fn serialize_cow<'v>(
+        &self,
+        _schema: Option<&SchemaRef>,
+        value: &'v Value,
+    ) -> ConnectResult<Option<Cow<'v, [u8]>>> {
+        Ok(match value {
+            Value::Null => None,
+            Value::String(s) if self.charset == Charset::Utf8 => Some(Cow::Borrowed(s.as_bytes())),
+            Value::String(s) => Some(Cow::Owned(self.charset.encode(s))),
+            other => Some(Cow::Owned(self.charset.encode(&other.to_string()))),
+        })
+    }
+}
+
+impl_converter_traits!(StringConverter, apply, borrowing);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rconnect_sdk::converter::Converter;
+    use rconnect_sdk::data::Headers;
     use rconnect_sdk::data::SchemaBuilder;
     use rconnect_sdk::data::Struct;
 
@@ -216,6 +233,31 @@ mod tests {
         p.insert("converter.encoding".into(), encoding.into());
         Converter::configure(&mut c, &p, false)?;
         Ok(c)
+    }
+
+    #[tokio::test]
+    async fn the_no_await_path_borrows_utf8_strings_and_agrees_with_from_connect() {
+        let values = [
+            Value::from("héllo"),
+            Value::Null,
+            Value::Int32(7),
+            Value::from("Ωmega"),
+        ];
+        for encoding in ["UTF-8", "ISO-8859-1", "UTF-16"] {
+            let c = configured(encoding).unwrap();
+            for v in &values {
+                let mut headers = Headers::new();
+                let sync = c
+                    .from_connect_sync("t", &mut headers, None, v)
+                    .expect("String converts without awaiting")
+                    .unwrap();
+                let awaited = c.from_connect("t", &mut headers, None, v).await.unwrap();
+                assert_eq!(sync.as_deref(), awaited.as_deref(), "{encoding} {v:?}");
+                let borrowed = matches!(sync, Some(Cow::Borrowed(_)));
+                let expect_borrowed = encoding == "UTF-8" && matches!(v, Value::String(_));
+                assert_eq!(borrowed, expect_borrowed, "{encoding} {v:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Converters between Connect data and Kafka bytes (Java `Converter`, `HeaderConverter`).
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 
 use crate::config::ConfigDef;
@@ -55,14 +57,16 @@ pub trait Converter: Send + Sync {
     ) -> ConnectResult<SchemaAndValue>;
 
     /// [`from_connect`](Self::from_connect) for converters that never wait: `Some` holds
-    /// the result, `None` (the default) sends the worker to the async method.
+    /// the result, `None` (the default) sends the worker to the async method. The bytes
+    /// may borrow from `value` (a string converter can hand back the string's own bytes).
     ///
     /// The worker tries this first for every record. An `async fn` in a trait object costs
-    /// a boxed future per call, which for a converter that only computes (String, JSON) is
-    /// a noticeable share of its cost. When implemented, it must give what `from_connect`
-    /// gives.
+    /// a boxed future per call, and a copy of the value costs an allocation; for a
+    /// converter that only computes (String, JSON) both are a noticeable share of its
+    /// cost. When implemented, it must give what `from_connect` gives.
     ///
     /// ```
+    /// use std::borrow::Cow;
     /// use rconnect_sdk::converter::Converter;
     /// use rconnect_sdk::data::{Headers, SchemaAndValue, SchemaRef, Schema, Value};
     /// use rconnect_sdk::{async_trait, ConnectResult, Props};
@@ -83,20 +87,24 @@ pub trait Converter: Send + Sync {
     ///         Ok(SchemaAndValue::new(Some(Schema::optional_string()),
     ///             bytes.map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
     ///     }
-    ///     fn from_connect_sync(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &Value) -> Option<ConnectResult<Option<Vec<u8>>>> {
-    ///         Some(Ok(Utf8::encode(value)))
+    ///     fn from_connect_sync<'v>(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &'v Value) -> Option<ConnectResult<Option<Cow<'v, [u8]>>>> {
+    ///         Some(Ok(match value {
+    ///             Value::String(s) => Some(Cow::Borrowed(s.as_bytes())),
+    ///             other => Utf8::encode(other).map(Cow::Owned),
+    ///         }))
     ///     }
     /// }
-    /// let out = Utf8.from_connect_sync("t", &mut Headers::new(), None, &Value::from("x"));
-    /// assert_eq!(out.unwrap().unwrap(), Some(b"x".to_vec()));
+    /// let value = Value::from("x");
+    /// let out = Utf8.from_connect_sync("t", &mut Headers::new(), None, &value);
+    /// assert_eq!(out.unwrap().unwrap().as_deref(), Some(&b"x"[..]));
     /// ```
-    fn from_connect_sync(
+    fn from_connect_sync<'v>(
         &self,
         topic: &str,
         headers: &mut Headers,
         schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Option<ConnectResult<Option<Vec<u8>>>> {
+        value: &'v Value,
+    ) -> Option<ConnectResult<Option<Cow<'v, [u8]>>>> {
         let _ = (topic, headers, schema, value);
         None
     }
@@ -114,17 +122,21 @@ pub trait Converter: Send + Sync {
     }
 }
 
-/// Converts with `converter`, without awaiting when it supports that.
-pub async fn from_connect(
+/// Converts with `converter`, without awaiting (nor copying, where the converter can
+/// borrow) when it supports that.
+pub async fn from_connect<'v>(
     converter: &dyn Converter,
     topic: &str,
     headers: &mut Headers,
     schema: Option<&SchemaRef>,
-    value: &Value,
-) -> ConnectResult<Option<Vec<u8>>> {
+    value: &'v Value,
+) -> ConnectResult<Option<Cow<'v, [u8]>>> {
     match converter.from_connect_sync(topic, headers, schema, value) {
         Some(result) => result,
-        None => converter.from_connect(topic, headers, schema, value).await,
+        None => Ok(converter
+            .from_connect(topic, headers, schema, value)
+            .await?
+            .map(Cow::Owned)),
     }
 }
 
