@@ -46,7 +46,7 @@ use rconnect_sdk::connector::{
 };
 use rconnect_sdk::data::{Headers, Schema, SchemaRef, Value};
 use rconnect_sdk::offset::OffsetMap;
-use rconnect_sdk::record::{ConnectRecord, SourceMeta, SourceRecord};
+use rconnect_sdk::record::{ConnectRecord, SourceMeta, SourceRecord, Topic};
 use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -233,7 +233,7 @@ enum Input {
 /// What the task was started with.
 struct Running {
     ctx: SourceTaskContext,
-    topic: String,
+    topic: Topic,
     batch_size: usize,
     /// `None` reads stdin.
     file: Option<String>,
@@ -513,7 +513,7 @@ impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, ctx: SourceTaskContext, props: Props) -> ConnectResult<()> {
         let parsed = source_config_def().parse(&props)?;
         let file = configured_file(parsed.string(FILE_CONFIG));
-        let topic = parsed.string(TOPIC_CONFIG).unwrap_or_default().to_string();
+        let topic = Topic::from(parsed.string(TOPIC_CONFIG).unwrap_or_default());
         let batch_size = parsed
             .int(TASK_BATCH_SIZE_CONFIG)
             .unwrap_or(DEFAULT_TASK_BATCH_SIZE);

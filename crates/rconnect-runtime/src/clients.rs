@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rconnect_sdk::record::{TimestampType, TopicPartition};
+use rconnect_sdk::record::{TimestampType, Topic, TopicPartition};
 use rconnect_sdk::Props;
 use tokio::sync::mpsc;
 
@@ -46,7 +46,7 @@ pub trait ProducerClient: Send + Sync {
 /// A consumed record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InRecord {
-    pub topic: String,
+    pub topic: Topic,
     pub partition: i32,
     pub offset: i64,
     pub key: Option<Vec<u8>>,

@@ -10,7 +10,7 @@ use rconnect_kafka::rdkafka::types::RDKafkaErrorCode;
 use rconnect_kafka::{
     Admin, Consumer, ConsumerEvent, KafkaConfig, KafkaError, Producer, SendError,
 };
-use rconnect_sdk::record::{TimestampType, TopicPartition};
+use rconnect_sdk::record::{TimestampType, Topic, TopicPartition};
 use rconnect_sdk::Props;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -146,6 +146,7 @@ impl KafkaClients for RdKafkaClients {
             consumer: Some(consumer),
             events,
             pending: Vec::new(),
+            last_topic: None,
         }))
     }
 
@@ -247,6 +248,8 @@ struct RdConsumer {
     consumer: Option<Consumer>,
     events: mpsc::UnboundedReceiver<ConsumerEvent>,
     pending: Vec<Rebalance>,
+    /// The topic of the last record handed out, shared by the next records of that topic.
+    last_topic: Option<Topic>,
 }
 
 fn to_sdk(tp: &rconnect_kafka::TopicPartition) -> TopicPartition {
@@ -296,10 +299,14 @@ impl ConsumerClient for RdConsumer {
             .await
             .map_err(|e| e.to_string())?;
         self.drain_events();
+        let last_topic = &mut self.last_topic;
         Ok(records
             .into_iter()
             .map(|r| InRecord {
-                topic: r.topic,
+                topic: match last_topic {
+                    Some(t) if *t == r.topic => t.clone(),
+                    _ => last_topic.insert(Topic::from(r.topic)).clone(),
+                },
                 partition: r.partition,
                 offset: r.offset,
                 key: r.key,

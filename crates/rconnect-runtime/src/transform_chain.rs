@@ -177,7 +177,7 @@ mod tests {
             ConfigDef::new()
         }
         fn apply(&self, mut r: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
-            r.topic.push_str(&self.0);
+            r.topic = format!("{}{}", r.topic, self.0).into();
             Ok(Some(r))
         }
     }

@@ -19,7 +19,7 @@ use crate::Props;
 ///     fn configure(&mut self, _props: &Props) -> ConnectResult<()> { Ok(()) }
 ///     fn config_def(&self) -> ConfigDef { ConfigDef::new() }
 ///     fn apply(&self, mut r: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
-///         r.topic = r.topic.to_uppercase();
+///         r.topic = r.topic.to_uppercase().into();
 ///         Ok(Some(r))
 ///     }
 /// }

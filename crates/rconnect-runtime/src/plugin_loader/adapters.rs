@@ -236,7 +236,7 @@ impl SourceTask for FfiSourceTask {
         metadata: Option<&RecordMetadata>,
     ) -> ConnectResult<()> {
         let metadata = metadata
-            .map(|m| json!({"topic": m.topic, "partition": m.partition, "offset": m.offset, "timestamp": m.timestamp}))
+            .map(|m| json!({"topic": m.topic.as_str(), "partition": m.partition, "offset": m.offset, "timestamp": m.timestamp}))
             .unwrap_or(Json::Null);
         let input = json!({"record": codec::record_to_json(record)?, "metadata": metadata});
         self.handle.call_blocking(op::COMMIT_RECORD, input).await?;

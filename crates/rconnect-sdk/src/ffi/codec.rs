@@ -556,7 +556,7 @@ impl MetaCodec for SinkMeta {
         };
         o.insert("kafka_offset".into(), self.kafka_offset.into());
         o.insert("timestamp_type".into(), tt.into());
-        o.insert("original_topic".into(), self.original_topic.clone().into());
+        o.insert("original_topic".into(), self.original_topic.as_str().into());
         o.insert(
             "original_kafka_partition".into(),
             self.original_kafka_partition.into(),
@@ -579,7 +579,7 @@ impl MetaCodec for SinkMeta {
                 .get("original_topic")
                 .and_then(Json::as_str)
                 .ok_or_else(|| bad("original_topic"))?
-                .to_string(),
+                .into(),
             original_kafka_partition: int("original_kafka_partition")? as i32,
             original_kafka_offset: int("original_kafka_offset")?,
         })
@@ -589,7 +589,7 @@ impl MetaCodec for SinkMeta {
 /// One record as a JSON object.
 pub fn record_to_json<M: MetaCodec>(r: &ConnectRecord<M>) -> ConnectResult<Json> {
     let mut o = Map::new();
-    o.insert("topic".into(), r.topic.clone().into());
+    o.insert("topic".into(), r.topic.as_str().into());
     o.insert(
         "kafka_partition".into(),
         r.kafka_partition.map(Json::from).unwrap_or(Json::Null),
@@ -619,7 +619,7 @@ pub fn record_from_json<M: MetaCodec>(j: &Json) -> ConnectResult<ConnectRecord<M
             .get("topic")
             .and_then(Json::as_str)
             .ok_or_else(|| bad("record topic"))?
-            .to_string(),
+            .into(),
         kafka_partition: o
             .get("kafka_partition")
             .and_then(Json::as_i64)

@@ -318,7 +318,7 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
                     .get("metadata")
                     .filter(|m| !m.is_null())
                     .map(|m| RecordMetadata {
-                        topic: m["topic"].as_str().unwrap_or_default().to_string(),
+                        topic: m["topic"].as_str().unwrap_or_default().into(),
                         partition: m["partition"].as_i64().unwrap_or(-1) as i32,
                         offset: m["offset"].as_i64().unwrap_or(-1),
                         timestamp: m["timestamp"].as_i64(),
