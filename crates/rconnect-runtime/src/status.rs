@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use rconnect_sdk::record::Topic;
+
 use crate::herder::{ConnectorTaskId, State};
 
 /// One status record.
@@ -191,12 +193,15 @@ impl StatusStore for MemoryStatusStore {
     }
 }
 
-/// What one task remembers of the topics it recorded as active, so that a record costs a
-/// set lookup and an atomic load, not a store lookup under its lock.
+/// What one task remembers of the topics it recorded as active, so that a record costs an
+/// atomic load and, for the topic of the previous record (the common case), a pointer
+/// comparison: not a store lookup under its lock, nor a hash of the name.
 pub struct TopicTracker {
     store: Option<std::sync::Arc<dyn StatusStore>>,
     id: ConnectorTaskId,
     recorded: std::collections::HashSet<String>,
+    /// The last topic recorded; records of one topic share its `Arc`.
+    last: Option<Topic>,
     removals: u64,
 }
 
@@ -208,31 +213,36 @@ impl TopicTracker {
             store,
             id,
             recorded: Default::default(),
+            last: None,
             removals,
         }
     }
 
     /// Records `topic` as active for the task's connector unless it already is (Java
     /// `recordActiveTopic`).
-    pub fn record(&mut self, topic: &str) {
+    pub fn record(&mut self, topic: &Topic) {
         let Some(store) = &self.store else { return };
         let removals = store.topic_removals();
         if removals != self.removals {
             self.removals = removals;
             self.recorded.clear();
+            self.last = None;
         }
-        if self.recorded.contains(topic) {
+        if self.last.as_ref() == Some(topic) {
             return;
         }
-        if store.topic(&self.id.connector, topic).is_none() {
-            store.put_topic(TopicStatus {
-                topic: topic.to_string(),
-                connector: self.id.connector.clone(),
-                task: self.id.task,
-                discover_timestamp: now_ms(),
-            });
+        if !self.recorded.contains(topic.as_str()) {
+            if store.topic(&self.id.connector, topic).is_none() {
+                store.put_topic(TopicStatus {
+                    topic: topic.to_string(),
+                    connector: self.id.connector.clone(),
+                    task: self.id.task,
+                    discover_timestamp: now_ms(),
+                });
+            }
+            self.recorded.insert(topic.to_string());
         }
-        self.recorded.insert(topic.to_string());
+        self.last = Some(topic.clone());
     }
 }
 
@@ -269,12 +279,12 @@ mod tests {
     fn a_topic_is_recorded_once_and_again_after_a_reset() {
         let store = Arc::new(MemoryStatusStore::default());
         let mut t = tracker(&store);
-        t.record("orders");
+        t.record(&"orders".into());
         let first = store.topic("c", "orders").expect("recorded");
         assert_eq!((first.task, first.connector.as_str()), (3, "c"));
-        t.record("orders");
-        t.record("refunds");
-        t.record("orders");
+        t.record(&"orders".into());
+        t.record(&"refunds".into());
+        t.record(&"orders".into());
         assert_eq!(
             store.topic("c", "orders"),
             Some(first.clone()),
@@ -284,7 +294,7 @@ mod tests {
 
         store.delete_topic("c", "orders");
         assert_eq!(store.topic("c", "orders"), None);
-        t.record("orders");
+        t.record(&"orders".into());
         assert!(
             store.topic("c", "orders").is_some(),
             "recorded again after the reset"
@@ -292,7 +302,7 @@ mod tests {
 
         store.delete_connector("c");
         assert!(store.topics("c").is_empty());
-        t.record("refunds");
+        t.record(&"refunds".into());
         assert!(store.topic("c", "refunds").is_some());
     }
 }
