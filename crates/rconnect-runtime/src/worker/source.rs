@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
 use rconnect_sdk::converter;
+use rconnect_sdk::data::{Headers, Value};
 use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::{RecordMetadata, SourceMeta, SourceRecord};
 use rconnect_sdk::stop::StopSignal;
@@ -270,8 +271,15 @@ impl Loop {
                 }
                 Err(e) => return Err(e),
             };
-            for record in batch {
-                self.send(record).await?;
+            for mut record in batch {
+                // Records are sent by reference where nothing needs them by value: a
+                // record is a few hundred bytes, and each move is a copy.
+                if self.chain.is_empty() {
+                    self.validate(&record)?;
+                    self.send(&mut record).await?;
+                } else {
+                    self.transform_and_send(record).await?;
+                }
             }
         }
     }
@@ -298,7 +306,8 @@ impl Loop {
         Ok(())
     }
 
-    async fn send(&mut self, record: SourceRecord) -> ConnectResult<()> {
+    /// Java's checks of a record's source partition and offset.
+    fn validate(&mut self, record: &SourceRecord) -> ConnectResult<()> {
         if let Some(p) = &record.meta.source_partition {
             if !self
                 .valid_partition
@@ -312,27 +321,33 @@ impl Loop {
         if let Some(o) = &record.meta.source_offset {
             validate_offset_map("Offset", o)?;
         }
-        let mut record = if self.chain.is_empty() {
-            record
+        Ok(())
+    }
+
+    async fn transform_and_send(&mut self, record: SourceRecord) -> ConnectResult<()> {
+        self.validate(&record)?;
+        let original = if self.wants_commit_record {
+            Some(record.clone())
         } else {
-            let original = if self.wants_commit_record {
-                Some(record.clone())
-            } else {
-                None
-            };
-            match self.chain.apply(record)? {
-                Some(r) => r,
-                None => {
-                    // Dropped: Java reports it with no metadata and commits no offset for it.
-                    if let Some(original) = original {
-                        if let Err(e) = self.task.commit_record(&original, None).await {
-                            warn!("commitRecord failed (ignored, as Java does): {e}");
-                        }
-                    }
-                    return Ok(());
-                }
-            }
+            None
         };
+        match self.chain.apply(record)? {
+            Some(mut r) => self.send(&mut r).await,
+            None => {
+                // Dropped: Java reports it with no metadata and commits no offset for it.
+                if let Some(original) = original {
+                    if let Err(e) = self.task.commit_record(&original, None).await {
+                        warn!("commitRecord failed (ignored, as Java does): {e}");
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Converts and produces a validated (and transformed) record; its offset is
+    /// committable once it and everything sent before it are acknowledged.
+    async fn send(&mut self, record: &mut SourceRecord) -> ConnectResult<()> {
         let key = converter::from_connect(
             self.converters.key.as_ref(),
             &record.topic,
@@ -406,7 +421,19 @@ impl Loop {
         let partition = record.meta.source_partition.take();
         let offset = record.meta.source_offset.take();
         let kept = if self.wants_commit_record {
-            Some(Box::new((record, None)))
+            // What is left in the caller's place is dropped unread.
+            let rest = SourceRecord {
+                topic: record.topic.clone(),
+                kafka_partition: None,
+                key_schema: None,
+                key: Value::Null,
+                value_schema: None,
+                value: Value::Null,
+                timestamp: None,
+                headers: Headers::new(),
+                meta: SourceMeta::default(),
+            };
+            Some(Box::new((std::mem::replace(record, rest), None)))
         } else {
             None
         };
