@@ -85,7 +85,12 @@ impl Charset {
     /// Java `new String(bytes, charset)`: malformed input becomes U+FFFD.
     pub fn decode(self, b: &[u8]) -> String {
         match self {
-            Charset::Utf8 => String::from_utf8_lossy(b).into_owned(),
+            // Valid input (the common case) is checked by the fast validator and copied;
+            // only invalid input takes the slower lossy scan.
+            Charset::Utf8 => match std::str::from_utf8(b) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(b).into_owned(),
+            },
             Charset::Latin1 => b.iter().map(|&x| x as char).collect(),
             Charset::Ascii => b
                 .iter()
