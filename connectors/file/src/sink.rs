@@ -243,14 +243,14 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         if records.is_empty() {
             return Ok(());
         }
         let mut buf = std::mem::take(&mut self.buf);
         let output = self.output()?;
         buf.clear();
-        for record in &records {
+        for record in records {
             render_line(&mut buf, &record.value);
         }
         tracing::trace!("Writing {} lines to {}", records.len(), output.name());
@@ -358,15 +358,15 @@ mod tests {
             .into_iter()
             .enumerate()
             .map(|(i, v)| record(i as i64, v))
-            .collect();
-        task.put(records).await.unwrap();
+            .collect::<Vec<_>>();
+        task.put(&records).await.unwrap();
         // Written through before any flush.
         let expected = "existing\nplain\ntwo\nlines\nnull\n-7\n1.0E10\ntrue\nStruct{a=1}\n\
                         {k=1, k2=null}\n[a, b]\n[104, 105, -1]\nünïcode\n";
         assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
 
-        task.put(Vec::new()).await.unwrap();
-        task.put(vec![record(20, Value::Null), record(21, Value::Null)])
+        task.put(&[]).await.unwrap();
+        task.put(&[record(20, Value::Null), record(21, Value::Null)])
             .await
             .unwrap();
         task.flush(&HashMap::new()).await.unwrap();
@@ -378,7 +378,7 @@ mod tests {
         let committed: HashMap<_, _> = [(TopicPartition::new("t", 0), 22)].into();
         assert_eq!(task.pre_commit(committed.clone()).await.unwrap(), committed);
         task.stop().await.unwrap();
-        assert!(task.put(vec![record(22, Value::Null)]).await.is_err());
+        assert!(task.put(&[record(22, Value::Null)]).await.is_err());
     }
 
     #[tokio::test]
@@ -386,7 +386,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.txt");
         let mut task = started(props(&path)).await.unwrap();
-        task.put(vec![record(0, Value::from("x"))]).await.unwrap();
+        task.put(&[record(0, Value::from("x"))]).await.unwrap();
         task.flush(&HashMap::new()).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "x\n");
     }

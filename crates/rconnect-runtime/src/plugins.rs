@@ -549,7 +549,7 @@ pub(crate) mod fixtures {
         async fn start(&mut self, _: SinkTaskContext, _: Props) -> ConnectResult<()> {
             Ok(())
         }
-        async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+        async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
             self.0 += records.len();
             Ok(())
         }

@@ -222,7 +222,11 @@ pub trait SinkTask: Send {
     }
     /// Delivers records; called on every loop iteration, possibly with none.
     /// [`ConnectError::Retriable`] makes the worker redeliver the same batch later.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    ///
+    /// The records are lent, as Java lends its collection: the worker keeps the batch for
+    /// a redelivery without copying it, and a task that buffers records clones what it
+    /// keeps.
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()>;
     /// Makes everything `put` so far durable.
     async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
         Ok(())

@@ -334,8 +334,8 @@ impl SinkTask for FfiSinkTask {
             .await?;
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
-        let batch = codec::records_to_json(&records)?;
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
+        let batch = codec::records_to_json(records)?;
         self.call_synced(op::PUT, batch).await?;
         Ok(())
     }

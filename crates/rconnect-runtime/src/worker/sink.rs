@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use rconnect_sdk::connector::{SinkContextState, SinkTask, SinkTaskContext};
+use rconnect_sdk::converter;
 use rconnect_sdk::data::Headers;
 use rconnect_sdk::record::{ConnectRecord, SinkMeta, SinkRecord, TopicPartition};
 use rconnect_sdk::stop::StopSignal;
@@ -195,7 +196,7 @@ impl Loop {
                 Some(pending) => pending,
                 None => self.convert(polled).await?,
             };
-            match self.task.put(batch.clone()).await {
+            match self.task.put(&batch).await {
                 Ok(()) => {
                     self.current.extend(consumed);
                 }
@@ -247,16 +248,20 @@ impl Loop {
                     .to_connect_header(&r.topic, k, v.as_deref())?;
                 headers.add(k.clone(), sv.schema, sv.value);
             }
-            let key = self
-                .converters
-                .key
-                .to_connect(&r.topic, &headers, r.key.as_deref())
-                .await?;
-            let value = self
-                .converters
-                .value
-                .to_connect(&r.topic, &headers, r.value.as_deref())
-                .await?;
+            let key = converter::to_connect(
+                self.converters.key.as_ref(),
+                &r.topic,
+                &headers,
+                r.key.as_deref(),
+            )
+            .await?;
+            let value = converter::to_connect(
+                self.converters.value.as_ref(),
+                &r.topic,
+                &headers,
+                r.value.as_deref(),
+            )
+            .await?;
             let timestamp = match r.timestamp {
                 None | Some(-1) => None,
                 Some(t) if t < 0 => {

@@ -358,7 +358,7 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
             }
             op::PUT => {
                 let batch = codec::records_from_json::<SinkMeta>(input)?;
-                inst.block_on(t.put(batch))?.map(|_| Json::Null)
+                inst.block_on(t.put(&batch))?.map(|_| Json::Null)
             }
             op::FLUSH => {
                 let offsets = codec::offsets_from_json(input)?;

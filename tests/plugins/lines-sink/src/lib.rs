@@ -88,7 +88,7 @@ impl SinkTask for LinesSinkTask {
         }
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let text = match &r.value {
                 Value::String(s) => s.clone(),
