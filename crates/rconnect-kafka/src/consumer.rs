@@ -33,8 +33,8 @@ pub enum TimestampType {
 /// A consumed record, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedRecord {
-    /// Topic.
-    pub topic: String,
+    /// Topic; the records of one poll share one allocation per topic.
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.
@@ -51,8 +51,22 @@ pub struct ConsumedRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
+/// The topic of the previous message of a poll: librdkafka's topic object (compared by
+/// address) and its name. Consecutive messages mostly share their topic, so the name is
+/// neither read nor allocated again for them.
+type LastTopic = Option<(usize, Arc<str>)>;
+
+fn topic_of(m: &BorrowedMessage<'_>, last: &mut LastTopic) -> Arc<str> {
+    // Safety: `m` is a live message; `rkt` is a field of librdkafka's public message struct.
+    let rkt = unsafe { (*m.ptr()).rkt } as usize;
+    match last {
+        Some((prev, name)) if *prev == rkt => name.clone(),
+        _ => last.insert((rkt, Arc::from(m.topic()))).1.clone(),
+    }
+}
+
 impl ConsumedRecord {
-    fn from_message(m: &BorrowedMessage<'_>) -> ConsumedRecord {
+    fn from_message(m: &BorrowedMessage<'_>, last_topic: &mut LastTopic) -> ConsumedRecord {
         let (timestamp, timestamp_type) = match m.timestamp() {
             Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
             Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
@@ -67,7 +81,7 @@ impl ConsumedRecord {
             })
             .unwrap_or_default();
         ConsumedRecord {
-            topic: m.topic().to_string(),
+            topic: topic_of(m, last_topic),
             partition: m.partition(),
             offset: m.offset(),
             key: m.key().map(<[u8]>::to_vec),
@@ -361,6 +375,7 @@ impl Consumer {
         let seq = &self.shared.rebalance_seq;
         let start_seq = seq.load(Ordering::SeqCst);
         let mut stream = self.inner.stream();
+        let mut last_topic: LastTopic = None;
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let first = poll_fn(|cx| {
@@ -377,7 +392,7 @@ impl Consumer {
             match tokio::time::timeout_at(deadline, first).await {
                 Err(_) | Ok(None) => return Ok(out),
                 Ok(Some(Ok(message))) => {
-                    out.push(ConsumedRecord::from_message(&message));
+                    out.push(ConsumedRecord::from_message(&message, &mut last_topic));
                     break;
                 }
                 Ok(Some(Err(error))) => check_poll_error(error)?,
@@ -385,7 +400,9 @@ impl Consumer {
         }
         while out.len() < max && seq.load(Ordering::SeqCst) == start_seq {
             match stream.next().now_or_never() {
-                Some(Some(Ok(message))) => out.push(ConsumedRecord::from_message(&message)),
+                Some(Some(Ok(message))) => {
+                    out.push(ConsumedRecord::from_message(&message, &mut last_topic))
+                }
                 Some(Some(Err(error))) => check_poll_error(error)?,
                 Some(None) | None => break,
             }

@@ -96,7 +96,7 @@ async fn group_commit_then_second_consumer_resumes() {
     let offsets: Vec<i64> = first.iter().map(|r| r.offset).collect();
     assert_eq!(offsets[..10], (0..10).collect::<Vec<i64>>()[..]);
     let r = &first[3];
-    assert_eq!(r.topic, "orders");
+    assert_eq!(&*r.topic, "orders");
     assert_eq!(r.key.as_deref(), Some(b"k".as_slice()));
     assert_eq!(r.value.as_deref(), Some(b"3".as_slice()));
     assert_eq!(r.timestamp_type, TimestampType::CreateTime);
@@ -261,7 +261,7 @@ async fn pause_resume_seek_and_regex_subscription() {
     consumer.subscribe_regex("logs-.*").expect("subscribe");
     let mut seen = Vec::new();
     let records = poll_n(&consumer, &mut events, 10, &mut seen).await;
-    let mut topics: Vec<&str> = records.iter().map(|r| r.topic.as_str()).collect();
+    let mut topics: Vec<&str> = records.iter().map(|r| &*r.topic).collect();
     topics.dedup();
     topics.sort();
     topics.dedup();
@@ -282,7 +282,7 @@ async fn pause_resume_seek_and_regex_subscription() {
     produce_numbered(&broker, "logs-a", 0, 5..8);
     produce_numbered(&broker, "logs-b", 0, 5..8);
     let got = poll_n(&consumer, &mut events, 3, &mut seen).await;
-    assert!(got.iter().all(|r| r.topic == "logs-b"), "{got:?}");
+    assert!(got.iter().all(|r| &*r.topic == "logs-b"), "{got:?}");
     let extra = consumer
         .poll_batch(100, Duration::from_secs(2))
         .await
@@ -293,7 +293,10 @@ async fn pause_resume_seek_and_regex_subscription() {
     consumer.resume(std::slice::from_ref(&a)).unwrap();
     consumer.seek(&a, 2).unwrap();
     let again = poll_n(&consumer, &mut events, 6, &mut seen).await;
-    let offsets: Vec<(String, i64)> = again.iter().map(|r| (r.topic.clone(), r.offset)).collect();
+    let offsets: Vec<(String, i64)> = again
+        .iter()
+        .map(|r| (r.topic.to_string(), r.offset))
+        .collect();
     assert_eq!(
         offsets,
         (2..8)

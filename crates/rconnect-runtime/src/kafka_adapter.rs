@@ -146,7 +146,6 @@ impl KafkaClients for RdKafkaClients {
             consumer: Some(consumer),
             events,
             pending: Vec::new(),
-            last_topic: None,
         }))
     }
 
@@ -248,8 +247,6 @@ struct RdConsumer {
     consumer: Option<Consumer>,
     events: mpsc::UnboundedReceiver<ConsumerEvent>,
     pending: Vec<Rebalance>,
-    /// The topic of the last record handed out, shared by the next records of that topic.
-    last_topic: Option<Topic>,
 }
 
 fn to_sdk(tp: &rconnect_kafka::TopicPartition) -> TopicPartition {
@@ -299,14 +296,10 @@ impl ConsumerClient for RdConsumer {
             .await
             .map_err(|e| e.to_string())?;
         self.drain_events();
-        let last_topic = &mut self.last_topic;
         Ok(records
             .into_iter()
             .map(|r| InRecord {
-                topic: match last_topic {
-                    Some(t) if *t == r.topic => t.clone(),
-                    _ => last_topic.insert(Topic::from(r.topic)).clone(),
-                },
+                topic: Topic::from(r.topic),
                 partition: r.partition,
                 offset: r.offset,
                 key: r.key,

@@ -83,6 +83,12 @@ impl From<&str> for Topic {
     }
 }
 
+impl From<Arc<str>> for Topic {
+    fn from(s: Arc<str>) -> Self {
+        Topic(s)
+    }
+}
+
 impl From<&String> for Topic {
     fn from(s: &String) -> Self {
         Topic(s.as_str().into())
