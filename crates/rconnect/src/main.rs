@@ -6,6 +6,7 @@
 mod boot;
 mod builtins;
 mod distributed;
+mod malloc_tuning;
 mod plugins_cmd;
 mod standalone;
 
@@ -39,9 +40,15 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Some("standalone") => standalone::main(&args[1..]),
+        Some("standalone") => {
+            malloc_tuning::apply();
+            standalone::main(&args[1..])
+        }
         Some("plugins") => plugins_cmd::main(&args[1..]),
-        Some("distributed") => distributed::main(&args[1..]),
+        Some("distributed") => {
+            malloc_tuning::apply();
+            distributed::main(&args[1..])
+        }
         Some(other) => {
             eprintln!("Unknown command {other:?}.\n\n{USAGE}");
             ExitCode::from(1)
