@@ -51,6 +51,13 @@ pub struct ConsumedRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
+extern "C" {
+    /// `csrc/message_headers.c`: 0 when a consumed message certainly has no headers.
+    fn rconnect_message_may_have_headers(
+        message: *const rdkafka::bindings::rd_kafka_message_t,
+    ) -> std::os::raw::c_int;
+}
+
 /// The topic of the previous message of a poll: librdkafka's topic object (compared by
 /// address) and its name. Consecutive messages mostly share their topic, so the name is
 /// neither read nor allocated again for them.
@@ -72,14 +79,18 @@ impl ConsumedRecord {
             Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
             Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
         };
-        let headers = m
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Safety: `m` is a live message of this consumer.
+        let headers = if unsafe { rconnect_message_may_have_headers(m.ptr()) } != 0 {
+            m.headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         ConsumedRecord {
             topic: topic_of(m, last_topic),
             partition: m.partition(),
