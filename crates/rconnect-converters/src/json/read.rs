@@ -348,7 +348,10 @@ impl<'a> Reader<'a> {
             ascii &= c < 0x80;
             i += 1;
         }
-        let mut buf: Vec<u8> = b[start..i].to_vec();
+        // An escape was found: the rest is copied with its escapes decoded. Sized for the
+        // plain part plus some room, as growing from an exact-size copy reallocates at once.
+        let mut buf: Vec<u8> = Vec::with_capacity(i - start + 64);
+        buf.extend_from_slice(&b[start..i]);
         loop {
             let Some(&c) = b.get(i) else {
                 self.pos = i;
