@@ -528,3 +528,31 @@ fn alter_offsets_follows_java_rules() {
         assert_eq!(err.to_string(), expected);
     }
 }
+
+#[tokio::test]
+async fn a_big_file_arrives_whole_and_in_order_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.txt");
+    let text: String = (0..10_000).map(|i| format!("line-{i}\n")).collect();
+    std::fs::write(&path, &text).unwrap();
+    let mut task = started(&path, Some(700)).await;
+    let mut got = Vec::new();
+    while got.len() < 10_000 {
+        let batch = lines(task.poll().await.unwrap());
+        assert!(!batch.is_empty(), "a poll came back empty after {}", got.len());
+        assert!(batch.len() <= 700);
+        got.extend(batch);
+    }
+    let mut end = 0;
+    for (i, (line, position)) in got.iter().enumerate() {
+        assert_eq!(line, &format!("line-{i}"));
+        end += line.len() as u64 + 1;
+        assert_eq!(*position, end);
+    }
+    // Lines appended later are read on from there.
+    append(&path, b"more\n");
+    assert_eq!(lines(task.poll().await.unwrap()), owned(&[("more", end + 5)]));
+    assert_eq!(task.poll().await.unwrap(), None);
+    task.stop().await.unwrap();
+    assert_eq!(task.poll().await.unwrap(), None);
+}
