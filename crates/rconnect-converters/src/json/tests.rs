@@ -578,6 +578,28 @@ fn schemaless_decoding() {
             (Value::from("b"), Value::Int64(3))
         ])
     );
+    // Many keys: all distinct, or one repeated far apart (the last value wins at the first
+    // place), on both sides of the 32-key limit of the fingerprint check.
+    for n in [12usize, 31, 40] {
+        let keys: Vec<String> = (0..n).map(|i| format!("field_{i:02}")).collect();
+        let distinct: String = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!(r#""{k}":{i}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let got = read(&c, &format!("{{{distinct}}}")).unwrap().value;
+        let Value::Map(entries) = got else {
+            panic!("not a map")
+        };
+        assert_eq!(entries.len(), n);
+        let repeated = format!(r#"{{{distinct},"field_01":"last"}}"#);
+        let Value::Map(entries) = read(&c, &repeated).unwrap().value else {
+            panic!("not a map")
+        };
+        assert_eq!(entries.len(), n, "{n} keys");
+        assert_eq!(entries[1], (Value::from("field_01"), Value::from("last")));
+    }
     assert_eq!(read(&c, "0.1").unwrap().value, Value::Float64(0.1));
     assert!(read(&c, "12abc").is_err());
     assert!(read(&c, "[1,]").is_err());
