@@ -12,6 +12,7 @@
 mod lines;
 pub mod sink;
 pub mod source;
+mod writer;
 
 use rconnect_sdk::connector::{SinkConnector, SinkTask, SourceConnector, SourceTask};
 

@@ -9,9 +9,11 @@
 //! `Arrays.toString(byte[])`: `[104, 105, -1]`. Keys, headers, topic and partition are
 //! not written.
 //!
-//! Each `put` renders the whole batch and hands it to the OS in one write before
-//! returning, as Java writes through its unbuffered stream; `flush` flushes the handle
-//! and never fsyncs, as in Java. Several tasks of one connector append to the same file.
+//! Each `put` renders the whole batch and hands it to the task's writer thread, which
+//! writes it to the OS at once in one write, as Java writes through its unbuffered stream;
+//! `put` does not wait for that write (see [`crate::writer`]). `flush`, and so every
+//! offset commit, waits until all lines handed over are written, and never fsyncs, as in
+//! Java. Several tasks of one connector append to the same file.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,6 +31,7 @@ use rconnect_sdk::record::{SinkRecord, TopicPartition};
 use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
 
 use crate::source::FILE_CONFIG;
+use crate::writer::{Target, Writer};
 use crate::VERSION;
 
 /// Java class name of the sink connector.
@@ -111,56 +114,11 @@ impl Connector for FileStreamSinkConnector {
 #[async_trait]
 impl SinkConnector for FileStreamSinkConnector {}
 
-/// Where lines go.
-enum Output {
-    File {
-        path: PathBuf,
-        file: Arc<std::fs::File>,
-    },
-    Stdout,
-}
-
-impl Output {
-    fn name(&self) -> String {
-        match self {
-            Output::File { path, .. } => path.display().to_string(),
-            Output::Stdout => "stdout".to_string(),
-        }
-    }
-
-    /// Writes `bytes` fully on a blocking thread; the buffer comes back for reuse.
-    async fn write_all(&self, bytes: Vec<u8>) -> (Vec<u8>, std::io::Result<()>) {
-        let target = match self {
-            Output::File { file, .. } => Some(file.clone()),
-            Output::Stdout => None,
-        };
-        let joined = tokio::task::spawn_blocking(move || {
-            let result = match &target {
-                Some(file) => (&**file).write_all(&bytes),
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(&bytes).and_then(|()| out.flush())
-                }
-            };
-            (bytes, result)
-        })
-        .await;
-        match joined {
-            Ok(done) => done,
-            Err(e) => (Vec::new(), Err(std::io::Error::other(e.to_string()))),
-        }
-    }
-
-    /// Flushes the handle: a file has no user-space buffer (writes go straight to the
-    /// OS), stdout may.
-    async fn flush(&self) -> std::io::Result<()> {
-        match self {
-            Output::File { .. } => Ok(()),
-            Output::Stdout => tokio::task::spawn_blocking(|| std::io::stdout().lock().flush())
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))?,
-        }
-    }
+/// Where lines go, and the thread writing them.
+struct Output {
+    /// The file's path, or `stdout`, for messages.
+    name: String,
+    writer: Writer,
 }
 
 /// `org.apache.kafka.connect.file.FileStreamSinkTask`: see the module docs for the
@@ -168,14 +126,12 @@ impl Output {
 #[derive(Default)]
 pub struct FileStreamSinkTask {
     output: Option<Output>,
-    /// Reused between batches so rendering does not reallocate each time.
-    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for FileStreamSinkTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileStreamSinkTask")
-            .field("output", &self.output.as_ref().map(Output::name))
+            .field("output", &self.output.as_ref().map(|o| &o.name))
             .finish_non_exhaustive()
     }
 }
@@ -213,8 +169,8 @@ impl SinkTask for FileStreamSinkTask {
 
     async fn start(&mut self, _ctx: SinkTaskContext, props: Props) -> ConnectResult<()> {
         let parsed = sink_config_def().parse(&props)?;
-        let output = match parsed.string(FILE_CONFIG).filter(|f| !f.is_empty()) {
-            None => Output::Stdout,
+        let (target, name) = match parsed.string(FILE_CONFIG).filter(|f| !f.is_empty()) {
+            None => (Target::Stdout, "stdout".to_string()),
             Some(path) => {
                 let path = PathBuf::from(path);
                 let open_path = path.clone();
@@ -233,12 +189,13 @@ impl SinkTask for FileStreamSinkTask {
                         path.display()
                     ))
                 })?;
-                Output::File {
-                    path,
-                    file: Arc::new(file),
-                }
+                (Target::File(Arc::new(file)), path.display().to_string())
             }
         };
+        let writer = Writer::spawn(target, &name).map_err(|e| {
+            ConnectError::connect(format!("Couldn't start the writer thread for {name}: {e}"))
+        })?;
+        let output = Output { name, writer };
         self.output = Some(output);
         Ok(())
     }
@@ -247,33 +204,41 @@ impl SinkTask for FileStreamSinkTask {
         if records.is_empty() {
             return Ok(());
         }
-        let mut buf = std::mem::take(&mut self.buf);
         let output = self.output()?;
-        buf.clear();
+        let mut buf = output.writer.buffer();
         for record in records {
             render_line(&mut buf, &record.value);
         }
-        tracing::trace!("Writing {} lines to {}", records.len(), output.name());
-        let (buf, result) = output.write_all(buf).await;
-        let name = output.name();
-        self.buf = buf;
-        result.map_err(|e| ConnectError::connect(format!("Error writing to {name}: {e}")))
+        tracing::trace!("Writing {} lines to {}", records.len(), output.name);
+        output
+            .writer
+            .write(buf)
+            .await
+            .map_err(|e| ConnectError::connect(format!("Error writing to {}: {e}", output.name)))
     }
 
     async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
         let output = self.output()?;
-        tracing::trace!("Flushing output stream for {}", output.name());
-        // No fsync: Java never syncs either, and `put` already handed every byte to the OS.
+        tracing::trace!("Flushing output stream for {}", output.name);
+        // Waits for the writer thread; no fsync, as Java never syncs either.
         output
+            .writer
             .flush()
             .await
-            .map_err(|e| ConnectError::connect(format!("Error flushing {}: {e}", output.name())))
+            .map_err(|e| ConnectError::connect(format!("Error writing to {}: {e}", output.name)))
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {
-        // Dropping the handle closes the file; stdout is never closed.
-        self.output = None;
-        Ok(())
+        // Lines handed over are written before the task reports stopped; dropping the
+        // writer then ends its thread, which closes the file (stdout is never closed).
+        let Some(output) = self.output.take() else {
+            return Ok(());
+        };
+        output
+            .writer
+            .flush()
+            .await
+            .map_err(|e| ConnectError::connect(format!("Error writing to {}: {e}", output.name)))
     }
 }
 
@@ -360,10 +325,18 @@ mod tests {
             .map(|(i, v)| record(i as i64, v))
             .collect::<Vec<_>>();
         task.put(&records).await.unwrap();
-        // Written through before any flush.
         let expected = "existing\nplain\ntwo\nlines\nnull\n-7\n1.0E10\ntrue\nStruct{a=1}\n\
                         {k=1, k2=null}\n[a, b]\n[104, 105, -1]\nünïcode\n";
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+        // Written through by the writer thread without any flush.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_to_string(&path).unwrap() != expected {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not written without a flush: {:?}",
+                std::fs::read_to_string(&path).unwrap()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
 
         task.put(&[]).await.unwrap();
         task.put(&[record(20, Value::Null), record(21, Value::Null)])
@@ -379,6 +352,43 @@ mod tests {
         assert_eq!(task.pre_commit(committed.clone()).await.unwrap(), committed);
         task.stop().await.unwrap();
         assert!(task.put(&[record(22, Value::Null)]).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_fails_flush_and_later_puts() {
+        // Every write to /dev/full fails with ENOSPC.
+        let path = std::path::Path::new("/dev/full");
+        let mut task = started(props(path)).await.unwrap();
+        // Handed over: the write itself fails on the writer thread.
+        task.put(&[record(0, Value::from("x"))]).await.unwrap();
+        let err = task.flush(&HashMap::new()).await.unwrap_err().to_string();
+        assert!(err.starts_with("Error writing to /dev/full: "), "{err}");
+        let err = task
+            .put(&[record(1, Value::from("y"))])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Error writing to /dev/full: "), "{err}");
+        assert!(task.stop().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn stop_waits_for_lines_handed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let mut task = started(props(&path)).await.unwrap();
+        let records: Vec<_> = (0..2000)
+            .map(|i| record(i, Value::from(format!("line {i}"))))
+            .collect();
+        for chunk in records.chunks(100) {
+            task.put(chunk).await.unwrap();
+        }
+        task.stop().await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2000);
+        assert_eq!(lines[0], "line 0");
+        assert_eq!(lines[1999], "line 1999");
     }
 
     #[tokio::test]
@@ -415,9 +425,9 @@ mod tests {
         let mut p = Props::new();
         p.insert("file".into(), String::new());
         let task = started(p).await.unwrap();
-        assert!(matches!(task.output, Some(Output::Stdout)));
+        assert_eq!(task.output.as_ref().unwrap().name, "stdout");
         let task = started(Props::new()).await.unwrap();
-        assert!(matches!(task.output, Some(Output::Stdout)));
+        assert_eq!(task.output.as_ref().unwrap().name, "stdout");
     }
 
     #[tokio::test]

@@ -539,7 +539,11 @@ async fn a_big_file_arrives_whole_and_in_order_across_batches() {
     let mut got = Vec::new();
     while got.len() < 10_000 {
         let batch = lines(task.poll().await.unwrap());
-        assert!(!batch.is_empty(), "a poll came back empty after {}", got.len());
+        assert!(
+            !batch.is_empty(),
+            "a poll came back empty after {}",
+            got.len()
+        );
         assert!(batch.len() <= 700);
         got.extend(batch);
     }
@@ -551,7 +555,10 @@ async fn a_big_file_arrives_whole_and_in_order_across_batches() {
     }
     // Lines appended later are read on from there.
     append(&path, b"more\n");
-    assert_eq!(lines(task.poll().await.unwrap()), owned(&[("more", end + 5)]));
+    assert_eq!(
+        lines(task.poll().await.unwrap()),
+        owned(&[("more", end + 5)])
+    );
     assert_eq!(task.poll().await.unwrap(), None);
     task.stop().await.unwrap();
     assert_eq!(task.poll().await.unwrap(), None);

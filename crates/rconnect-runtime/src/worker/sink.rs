@@ -290,7 +290,10 @@ impl Loop {
                     original_kafka_offset: r.offset,
                 },
             };
-            if let Some(record) = self.chain.apply(record)? {
+            if self.chain.is_empty() {
+                // Skips moving the record through `apply` and back.
+                batch.push(record);
+            } else if let Some(record) = self.chain.apply(record)? {
                 batch.push(record);
             }
         }
@@ -357,6 +360,11 @@ impl Loop {
     /// Brings the consumer's paused set in line with what the task and target ask for.
     fn apply_pauses(&mut self, connector_paused: bool) -> ConnectResult<()> {
         if self.redeliver.is_some() {
+            return Ok(());
+        }
+        // The usual case, checked first because reading the assignment is a round trip to
+        // librdkafka's main thread: nothing paused and nothing to pause.
+        if !connector_paused && self.paused_by_us.is_empty() && self.ctx(|s| s.paused.is_empty()) {
             return Ok(());
         }
         let assignment: BTreeSet<TopicPartition> = self.consumer.assignment().into_iter().collect();
