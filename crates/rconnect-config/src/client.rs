@@ -45,6 +45,11 @@ const SAME: &[&str] = &[
     "metadata.max.age.ms",
     "socket.connection.setup.timeout.ms",
     "connections.max.idle.ms",
+    // librdkafka-only keys with no Java counterpart, passed through because the runtime
+    // sets its own defaults for them and the docs tell users how to change them
+    // (`producer.queue.buffering.max.messages`, `consumer.fetch.queue.backoff.ms`).
+    "queue.buffering.max.messages",
+    "fetch.queue.backoff.ms",
 ];
 
 /// Keys renamed in librdkafka, same meaning.
