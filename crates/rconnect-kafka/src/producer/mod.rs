@@ -182,7 +182,9 @@ impl Producer {
         }
     }
 
-    /// Records queued or in flight whose delivery report has not been produced yet.
+    /// Records queued or in flight, not yet released by librdkafka. A record is released just
+    /// after its delivery report (once its batch's callbacks ran), so the count can briefly
+    /// trail the reports already received.
     pub fn in_flight_count(&self) -> i32 {
         self.inner.in_flight_count()
     }
