@@ -82,7 +82,11 @@ async fn produce_1000_and_read_acks() {
     while producer.in_flight_count() != 0 && Instant::now() < released_by {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(producer.in_flight_count(), 0, "messages released after their acks");
+    assert_eq!(
+        producer.in_flight_count(),
+        0,
+        "messages released after their acks"
+    );
     producer.flush(Duration::from_secs(5)).await.expect("flush");
 
     let read = broker.consume_all("acks", 1000, Duration::from_secs(60));
