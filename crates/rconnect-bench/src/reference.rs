@@ -2,42 +2,48 @@
 //!
 //! They mirror what the rconnect runtime actually hands librdkafka for a task's clients
 //! (rconnect-config `WorkerConfig::task_producer_config` / `task_consumer_config`, translated
-//! to librdkafka keys, plus the runtime's `partitioner=murmur2_random`), with the worker
-//! config the benchmark uses (`consumer.session.timeout.ms=6000`). Everything else is left at
-//! librdkafka's defaults on both sides. If the runtime's forced settings change, change them
-//! here too, or the comparison is no longer like for like.
+//! to librdkafka keys), with the worker config the benchmark uses
+//! (`consumer.session.timeout.ms=6000`), plus the defaults the runtime forces, taken from the
+//! same lists it uses ([`TASK_PRODUCER_DEFAULTS`], [`TASK_CONSUMER_DEFAULTS`]). Everything
+//! else is left at librdkafka's defaults on both sides. If the translated settings change,
+//! change them here too, or the comparison is no longer like for like.
 
+use rconnect_config::{TASK_CONSUMER_DEFAULTS, TASK_PRODUCER_DEFAULTS};
 use rdkafka::config::ClientConfig;
 
 /// The producer settings as `(key, value)` pairs, without `bootstrap.servers`.
-pub const PRODUCER_SETTINGS: &[(&str, &str)] = &[
-    ("client.id", "bench-ref-producer"),
-    ("acks", "all"),
-    ("max.in.flight.requests.per.connection", "1"),
-    ("enable.idempotence", "false"),
-    ("delivery.timeout.ms", "2147483647"),
-    ("partitioner", "murmur2_random"),
-    // The runtime bounds each task producer's queue (see `RdKafkaClients::producer`);
-    // librdkafka's default of 100,000 lets the reference run ~20% faster on its own.
-    ("queue.buffering.max.messages", "20000"),
-];
+pub fn producer_settings() -> Vec<(&'static str, &'static str)> {
+    [
+        ("client.id", "bench-ref-producer"),
+        ("acks", "all"),
+        ("max.in.flight.requests.per.connection", "1"),
+        ("enable.idempotence", "false"),
+        ("delivery.timeout.ms", "2147483647"),
+    ]
+    .into_iter()
+    .chain(TASK_PRODUCER_DEFAULTS.iter().copied())
+    .collect()
+}
 
 /// The consumer settings as `(key, value)` pairs, without `bootstrap.servers` and `group.id`.
-pub const CONSUMER_SETTINGS: &[(&str, &str)] = &[
-    ("client.id", "bench-ref-consumer"),
-    ("enable.auto.commit", "false"),
-    ("auto.offset.reset", "earliest"),
-    ("session.timeout.ms", "6000"),
-    // Forced by the runtime for its task consumers (see `RdKafkaClients::consumer`).
-    ("fetch.queue.backoff.ms", "10"),
-];
+pub fn consumer_settings() -> Vec<(&'static str, &'static str)> {
+    [
+        ("client.id", "bench-ref-consumer"),
+        ("enable.auto.commit", "false"),
+        ("auto.offset.reset", "earliest"),
+        ("session.timeout.ms", "6000"),
+    ]
+    .into_iter()
+    .chain(TASK_CONSUMER_DEFAULTS.iter().copied())
+    .collect()
+}
 
 /// The reference producer's config for `bootstrap`.
 pub fn producer_config(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap);
-    for (k, v) in PRODUCER_SETTINGS {
-        config.set(*k, *v);
+    for (k, v) in producer_settings() {
+        config.set(k, v);
     }
     config
 }
@@ -48,8 +54,8 @@ pub fn consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
     config
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group);
-    for (k, v) in CONSUMER_SETTINGS {
-        config.set(*k, *v);
+    for (k, v) in consumer_settings() {
+        config.set(k, v);
     }
     config
 }

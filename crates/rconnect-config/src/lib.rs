@@ -18,7 +18,7 @@ pub mod providers;
 pub mod worker;
 
 pub use aliases::{plugin_aliases, resolve_class, ResolveError};
-pub use client::to_librdkafka;
+pub use client::{to_librdkafka, TASK_CONSUMER_DEFAULTS, TASK_PRODUCER_DEFAULTS};
 pub use connector::{
     aggregate_errors, framework_config_def, validate_framework, validate_framework_with,
     ConnectorKind, PluginCatalog, ValidationOptions,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rconnect_config::WorkerConfig;
+use rconnect_config::{WorkerConfig, TASK_CONSUMER_DEFAULTS, TASK_PRODUCER_DEFAULTS};
 use rconnect_kafka::rdkafka::types::RDKafkaErrorCode;
 use rconnect_kafka::{
     Admin, Consumer, ConsumerEvent, KafkaConfig, KafkaError, Producer, SendError,
@@ -71,6 +71,15 @@ fn is_worker_prefixed(key: &str) -> bool {
     .any(|p| key.starts_with(p))
 }
 
+/// Sets each of `defaults` the user's settings left unset.
+fn set_defaults(kc: &mut KafkaConfig, defaults: &[(&str, &str)]) {
+    for (k, v) in defaults {
+        if kc.get(k).is_none() {
+            kc.set(*k, *v);
+        }
+    }
+}
+
 /// Java client keys → librdkafka, warning once per client about keys without an equivalent.
 fn translate(client: &str, java: &Props) -> KafkaConfig {
     translate_at(client, java, tracing::Level::WARN)
@@ -97,16 +106,7 @@ impl KafkaClients for RdKafkaClients {
         config: &Props,
     ) -> Result<(Box<dyn ProducerClient>, mpsc::UnboundedReceiver<Ack>), String> {
         let mut kc = translate("producer", config);
-        // Java's default partitioner hashes keys with murmur2; librdkafka's default does not.
-        if kc.get("partitioner").is_none() {
-            kc.set("partitioner", "murmur2_random");
-        }
-        // Every queued record is also held by the source loop until acknowledged, so the
-        // producer queue bounds the worker's memory; 20,000 records keep a full batch in
-        // flight and the next one filling. (`producer.buffer.memory` still caps bytes.)
-        if kc.get("queue.buffering.max.messages").is_none() {
-            kc.set("queue.buffering.max.messages", "20000");
-        }
+        set_defaults(&mut kc, TASK_PRODUCER_DEFAULTS);
         let (tx, rx) = mpsc::unbounded_channel();
         // Reports go straight into the loop's channel, in its shape.
         let producer = Producer::with_delivery_callback(&kc, move |d| {
@@ -130,12 +130,7 @@ impl KafkaClients for RdKafkaClients {
         topics_regex: Option<&str>,
     ) -> Result<Box<dyn ConsumerClient>, String> {
         let mut kc = translate("consumer", config);
-        // librdkafka pauses fetching for this long whenever its local queue is full
-        // (default 1 s); a sink that drains the queue a little slower than the reference
-        // would otherwise stall in 1 s steps.
-        if kc.get("fetch.queue.backoff.ms").is_none() {
-            kc.set("fetch.queue.backoff.ms", "10");
-        }
+        set_defaults(&mut kc, TASK_CONSUMER_DEFAULTS);
         let (consumer, events) = Consumer::new(&kc).map_err(|e| e.to_string())?;
         match topics_regex {
             Some(re) => consumer.subscribe_regex(re),

@@ -169,8 +169,8 @@ fn run() -> Result<()> {
             report::method(
                 lines,
                 line_len,
-                &reference::describe(reference::PRODUCER_SETTINGS),
-                &reference::describe(reference::CONSUMER_SETTINGS)
+                &reference::describe(&reference::producer_settings()),
+                &reference::describe(&reference::consumer_settings())
             ),
         );
         report::write_document(&path, &doc)?;

@@ -262,7 +262,7 @@ impl Loop {
                 self.worker.task_status(&self.id, State::Running, None);
                 continue;
             }
-            let batch = match self.task.poll().await {
+            let mut batch = match self.task.poll().await {
                 Ok(Some(b)) => b,
                 Ok(None) => continue,
                 Err(ConnectError::Retriable(e)) => {
@@ -274,7 +274,6 @@ impl Loop {
             // Records are sent in place where nothing needs them by value: a record is a
             // few hundred bytes, and moving each one out of the batch is a copy.
             if self.chain.is_empty() {
-                let mut batch = batch;
                 for record in batch.iter_mut() {
                     self.validate(record)?;
                     self.send(record).await?;
