@@ -1,105 +1,11 @@
 //! Java-compatible number and date renderings, written straight into byte buffers.
 
 use rconnect_sdk::data::logical::{civil_from_days, MILLIS_PER_DAY};
-use std::io::Write as _;
 
-/// Appends Java's `Double.toString` (or `Float.toString` when `is_f32`) of a finite `x`:
-/// shortest round-trip digits, plain notation for 1e-3 ≤ |x| < 1e7 (always with a
-/// fractional digit), otherwise `d.dddE±n`.
-///
-/// Same rules as `rconnect_sdk::data::logical::java_float_string`, but without heap
-/// allocation, since the JSON writer calls it once per floating-point field.
-pub(crate) fn write_java_float(out: &mut Vec<u8>, x: f64, is_f32: bool) {
-    if x == 0.0 {
-        out.extend_from_slice(if x.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    let mut buf = [0u8; 48];
-    let len = {
-        let mut cur = std::io::Cursor::new(&mut buf[..]);
-        // 48 bytes hold any `{:e}` rendering of an f64 (at most 17 digits plus sign,
-        // point and a 4-character exponent), so this write cannot fail.
-        let _ = if is_f32 {
-            write!(cur, "{:e}", x as f32)
-        } else {
-            write!(cur, "{x:e}")
-        };
-        cur.position() as usize
-    };
-    let sci = &buf[..len];
-    let neg = sci[0] == b'-';
-    let e_pos = sci.iter().position(|&c| c == b'e').unwrap_or(len);
-    let mut digits = [0u8; 24];
-    let mut nd = 0;
-    for &c in &sci[..e_pos] {
-        if c.is_ascii_digit() && nd < digits.len() {
-            digits[nd] = c;
-            nd += 1;
-        }
-    }
-    let digits = &digits[..nd];
-    let exp: i32 = std::str::from_utf8(&sci[(e_pos + 1).min(len)..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    if neg {
-        out.push(b'-');
-    }
-    if (-3..7).contains(&exp) {
-        let point = exp + 1;
-        if point <= 0 {
-            out.extend_from_slice(b"0.");
-            for _ in 0..(-point) {
-                out.push(b'0');
-            }
-            out.extend_from_slice(digits);
-        } else if point as usize >= digits.len() {
-            out.extend_from_slice(digits);
-            for _ in 0..(point as usize - digits.len()) {
-                out.push(b'0');
-            }
-            out.extend_from_slice(b".0");
-        } else {
-            let (a, b) = digits.split_at(point as usize);
-            out.extend_from_slice(a);
-            out.push(b'.');
-            out.extend_from_slice(b);
-        }
-    } else {
-        out.push(digits[0]);
-        out.push(b'.');
-        if digits.len() > 1 {
-            out.extend_from_slice(&digits[1..]);
-        } else {
-            out.push(b'0');
-        }
-        out.push(b'E');
-        let mut ib = itoa::Buffer::new();
-        out.extend_from_slice(ib.format(exp).as_bytes());
-    }
-}
+pub(crate) use rconnect_sdk::data::java_float::write_java_float;
 
-/// Java `String.valueOf(double)` / `String.valueOf(float)` as a `String`, NaN and
-/// infinities included.
-pub(crate) fn java_float(x: f64, is_f32: bool) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let mut v = Vec::with_capacity(24);
-    write_java_float(&mut v, x, is_f32);
-    String::from_utf8(v).unwrap_or_default()
-}
+/// Java `String.valueOf(double)` / `String.valueOf(float)`, NaN and infinities included.
+pub(crate) use rconnect_sdk::data::logical::java_float_string as java_float;
 
 /// Splits epoch milliseconds into (year, month, day, hour, minute, second, millisecond) in UTC.
 fn fields(ms: i64) -> (i64, u32, u32, i64, i64, i64, i64) {
@@ -167,6 +73,13 @@ mod tests {
         assert_eq!(f(f64::NAN, false), "NaN");
         assert_eq!(f(f64::NEG_INFINITY, false), "-Infinity");
         assert_eq!(f(100.25, false), "100.25");
+        // One shortest digit: the closest two-digit decimal (JDK 19+).
+        assert_eq!(f(f64::from_bits(1), false), "4.9E-324");
+        assert_eq!(f(-f64::from_bits(1), false), "-4.9E-324");
+        assert_eq!(f(f32::from_bits(1) as f64, true), "1.4E-45");
+        assert_eq!(f(2e-3, false), "0.002");
+        assert_eq!(f(1e22, false), "1.0E22");
+        assert_eq!(f(3e10, false), "3.0E10");
     }
 
     #[test]

@@ -26,6 +26,7 @@
 mod adapters;
 mod bytearray;
 mod config;
+mod java_hash_order;
 mod javafmt;
 pub mod json;
 mod number;

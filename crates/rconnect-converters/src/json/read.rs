@@ -139,14 +139,17 @@ fn plain_ascii_prefix(b: &[u8]) -> usize {
 }
 
 /// Jackson `doubleValue()` / `floatValue()` of a number literal.
+// Java's JsonConverter reads fractional numbers as `BigDecimal` (Jackson's
+// `USE_BIG_DECIMAL_FOR_FLOATS`), which has no negative zero: `-0.0` reads as `0.0`. Adding
+// `0.0` does the same here (`-0.0 + 0.0 == +0.0`) and changes no other value.
 fn double_value(tok: &[u8], integral: bool) -> f64 {
     if integral && tok.len() <= 15 {
         return long_value(tok, true) as f64;
     }
     std::str::from_utf8(tok)
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.0)
+        .and_then(|s| s.parse::<f64>().ok())
+        .map_or(0.0, |x| x + 0.0)
 }
 
 fn float_value(tok: &[u8], integral: bool) -> f32 {
@@ -155,8 +158,8 @@ fn float_value(tok: &[u8], integral: bool) -> f32 {
     }
     std::str::from_utf8(tok)
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.0)
+        .and_then(|s| s.parse::<f32>().ok())
+        .map_or(0.0, |x| x + 0.0)
 }
 
 /// Jackson `isInt()`: an integral literal within `int` range.
@@ -699,7 +702,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 self.depth -= 1;
-                Value::Map(dedup_keys(entries))
+                Value::Map(java_hash_ordered(dedup_keys(entries)))
             }
             Some(b'[') => {
                 self.enter()?;
@@ -957,7 +960,7 @@ impl<'a> Reader<'a> {
                 }
             }
             self.depth -= 1;
-            return Ok(Value::Map(dedup_keys(entries)));
+            return Ok(Value::Map(java_hash_ordered(dedup_keys(entries))));
         }
         if self.peek() != Some(b'[') {
             return Err(ConnectError::data(format!(
@@ -1006,7 +1009,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Map(entries))
+        Ok(Value::Map(java_hash_ordered(entries)))
     }
 
     fn read_struct(&mut self, schema: &SchemaRef, opts: DecodeOptions) -> ConnectResult<Value> {
@@ -1120,6 +1123,13 @@ fn dedup_keys(mut entries: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
         put_dedup(&mut out, k, v);
     }
     out
+}
+
+/// Java reads every JSON object and map into a `new HashMap<>()`: its iteration order is
+/// what Java writes next.
+fn java_hash_ordered(mut entries: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
+    crate::java_hash_order::into_java_hash_order(&mut entries);
+    entries
 }
 
 /// `Map.put`: a repeated key takes the new value and keeps its position.

@@ -29,13 +29,29 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends `s` as a JSON string the way Jackson's UTF-8 generator does: `"` and `\`
 /// escaped, control characters as `\b \t \n \f \r` or `\u00XX` (upper-case hex),
-/// everything else (non-ASCII included) raw.
+/// characters outside the Basic Multilingual Plane as their UTF-16 surrogate pair
+/// (`\uD83D\uDE00`), everything else raw.
+///
+/// Java: `UTF8JsonGenerator#_outputMultiByteChar` escapes each surrogate half of a Java
+/// string (Jackson 2.16, before `COMBINE_UNICODE_SURROGATES_IN_UTF8` existed), so the bytes
+/// of a key with such a character, and so its partition, match Java's.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
         if c >= 0x80 {
+            // Only a 4-byte sequence's lead byte is >= 0xF0; continuation bytes fall through.
+            if c >= 0xF0 {
+                out.extend_from_slice(&b[start..i]);
+                let v = s[i..]
+                    .chars()
+                    .next()
+                    .map_or(0, |ch| u32::from(ch).saturating_sub(0x10000));
+                write_u_escape(out, 0xD800 + (v >> 10));
+                write_u_escape(out, 0xDC00 + (v & 0x3FF));
+                start = i + 4;
+            }
             continue;
         }
         let e = ESCAPES[c as usize];
@@ -55,6 +71,14 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&b[start..]);
     out.push(b'"');
+}
+
+/// `\uXXXX` with upper-case hex, as Jackson writes it.
+fn write_u_escape(out: &mut Vec<u8>, unit: u32) {
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[((unit >> shift) & 15) as usize]);
+    }
 }
 
 /// Appends `bytes` as a quoted standard Base64 string (Jackson's `MIME_NO_LINEFEEDS`).

@@ -124,8 +124,9 @@ pub fn is_logical(name: Option<&str>, t: Type) -> bool {
     )
 }
 
-/// Java's `Double.toString` / `Float.toString`: shortest digits that round-trip, plain
-/// notation for 1e-3 ≤ |x| < 1e7 (always with a fractional part), otherwise `d.dddE±n`.
+/// Java's `Double.toString` / `Float.toString`: shortest digits that round-trip (JDK 19+),
+/// plain notation for 1e-3 ≤ |x| < 1e7 (always with a fractional part), otherwise
+/// `d.dddE±n`; see [`crate::data::java_float::write_java_float`].
 pub fn java_float_string(x: f64, is_f32: bool) -> String {
     if x.is_nan() {
         return "NaN".into();
@@ -137,43 +138,9 @@ pub fn java_float_string(x: f64, is_f32: bool) -> String {
             "-Infinity".into()
         };
     }
-    if x == 0.0 {
-        return if x.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    // Shortest round-trip digits from Rust's formatter, in scientific form.
-    let sci = if is_f32 {
-        format!("{:e}", x as f32)
-    } else {
-        format!("{x:e}")
-    };
-    let (mant, exp) = sci.split_once('e').unwrap();
-    let exp: i32 = exp.parse().unwrap();
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if neg { "-" } else { "" };
-    if (-3..7).contains(&exp) {
-        // Plain notation.
-        let point = exp + 1; // digits before the decimal point
-        if point <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-        } else if (point as usize) >= digits.len() {
-            format!(
-                "{sign}{digits}{}.0",
-                "0".repeat(point as usize - digits.len())
-            )
-        } else {
-            let (a, b) = digits.split_at(point as usize);
-            format!("{sign}{a}.{b}")
-        }
-    } else {
-        let (a, b) = digits.split_at(1);
-        let b = if b.is_empty() { "0" } else { b };
-        format!("{sign}{a}.{b}E{exp}")
-    }
+    let mut out = Vec::with_capacity(24);
+    crate::data::java_float::write_java_float(&mut out, x, is_f32);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Civil date from days since 1970-01-01 (proleptic Gregorian).

@@ -2,6 +2,7 @@
 //! (Java's `org.apache.kafka.connect.data` and `header` packages).
 
 mod headers;
+pub mod java_float;
 pub mod logical;
 mod schema;
 mod value;

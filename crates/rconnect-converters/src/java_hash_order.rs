@@ -1,0 +1,251 @@
+//! The iteration order of a `java.util.HashMap`, for maps that Java builds as one.
+//!
+//! Java's `JsonConverter#toConnectData` puts every JSON object and every map it reads into a
+//! `new HashMap<>()`, so what Java writes next (JSON again, `toString` in a FileStreamSink, a
+//! transformation's output) follows the map's hash order, not the order of the input. Reading
+//! into that order makes rconnect's output byte-identical with Java's.
+
+use rconnect_sdk::data::Value;
+
+/// Java `HashMap`'s `DEFAULT_INITIAL_CAPACITY`.
+const INITIAL_CAPACITY: usize = 16;
+/// `TREEIFY_THRESHOLD`: a bin holding this many entries is resized (below
+/// `MIN_TREEIFY_CAPACITY`) or turned into a tree.
+const TREEIFY_THRESHOLD: usize = 8;
+/// `MIN_TREEIFY_CAPACITY`.
+const MIN_TREEIFY_CAPACITY: usize = 64;
+
+/// `Object#hashCode` of a key as Java's Connect data holds it, for the key types whose hash
+/// is defined by value. `None` for the rest (`byte[]` hashes by identity; structs, maps,
+/// arrays and decimals are not modelled), and then the order is left as it is.
+fn java_hash(v: &Value) -> Option<i32> {
+    let long_hash = |x: i64| (x ^ ((x as u64) >> 32) as i64) as i32;
+    Some(match v {
+        Value::Null => 0,
+        // `String#hashCode` runs over UTF-16 code units; ASCII bytes are those units.
+        Value::String(s) if s.is_ascii() => s
+            .bytes()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+        Value::String(s) => s
+            .encode_utf16()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+        Value::Int8(x) => i32::from(*x),
+        Value::Int16(x) => i32::from(*x),
+        Value::Int32(x) => *x,
+        // `Long#hashCode`, and `java.util.Date#hashCode` for the logical date types.
+        Value::Int64(x) | Value::Timestamp(x) => long_hash(*x),
+        Value::Boolean(b) => {
+            if *b {
+                1231
+            } else {
+                1237
+            }
+        }
+        // `floatToIntBits` / `doubleToLongBits`: every NaN hashes as the canonical one.
+        Value::Float32(x) => {
+            if x.is_nan() {
+                0x7fc0_0000
+            } else {
+                x.to_bits() as i32
+            }
+        }
+        Value::Float64(x) => {
+            if x.is_nan() {
+                long_hash(0x7ff8_0000_0000_0000)
+            } else {
+                long_hash(x.to_bits() as i64)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `HashMap#hash`: the high half folded into the low one.
+fn spread(h: i32) -> usize {
+    let h = h as u32;
+    (h ^ (h >> 16)) as usize
+}
+
+/// Maps up to this size are ordered without allocating (the record path reads many small
+/// objects).
+const SMALL: usize = 32;
+
+/// Reorders `entries` (distinct keys, in insertion order) into the order a Java `HashMap`
+/// built by inserting them one by one iterates them: by bucket, and within a bucket by
+/// insertion (a resize splits a bin keeping its order). Keys without a modelled hash leave
+/// the order as it is.
+pub(crate) fn into_java_hash_order(entries: &mut Vec<(Value, Value)>) {
+    let n = entries.len();
+    if n < 2 {
+        return;
+    }
+    if n <= SMALL {
+        let mut buckets = [0usize; SMALL];
+        if !spread_hashes(entries, &mut buckets[..n]) {
+            return;
+        }
+        let buckets = &mut buckets[..n];
+        let mask = table_capacity(buckets) - 1;
+        // A stable insertion sort of both slices by bucket.
+        for i in 1..n {
+            let mut j = i;
+            while j > 0 && buckets[j - 1] & mask > buckets[j] & mask {
+                buckets.swap(j - 1, j);
+                entries.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let mut buckets = vec![0usize; n];
+    if !spread_hashes(entries, &mut buckets) {
+        return;
+    }
+    let mask = table_capacity(&buckets) - 1;
+    let mut keyed: Vec<(usize, (Value, Value))> = buckets
+        .into_iter()
+        .map(|h| h & mask)
+        .zip(entries.drain(..))
+        .collect();
+    keyed.sort_by_key(|(bucket, _)| *bucket);
+    entries.extend(keyed.into_iter().map(|(_, e)| e));
+}
+
+/// Fills `out` with each key's spread hash; false when a key has no modelled hash.
+fn spread_hashes(entries: &[(Value, Value)], out: &mut [usize]) -> bool {
+    for ((k, _), slot) in entries.iter().zip(out.iter_mut()) {
+        match java_hash(k) {
+            Some(h) => *slot = spread(h),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The table size of a `HashMap` after inserting keys with these spread hashes.
+fn table_capacity(hashes: &[usize]) -> usize {
+    let mut capacity = INITIAL_CAPACITY;
+    // A map resizes when its size passes three quarters of the capacity.
+    while hashes.len() > capacity / 4 * 3 {
+        capacity *= 2;
+    }
+    // A bin that would hold more than 8 entries makes a small table resize instead of
+    // treeifying. (A treeified bin, at 64 buckets or more, iterates in an order not
+    // modelled here; it needs 9 keys in one bucket.)
+    while capacity < MIN_TREEIFY_CAPACITY && fullest_bin(hashes, capacity) > TREEIFY_THRESHOLD {
+        capacity *= 2;
+    }
+    capacity
+}
+
+fn fullest_bin(hashes: &[usize], capacity: usize) -> usize {
+    let mut counts = [0usize; MIN_TREEIFY_CAPACITY];
+    for h in hashes {
+        counts[h & (capacity - 1) & (MIN_TREEIFY_CAPACITY - 1)] += 1;
+    }
+    counts.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(entries: &[(Value, Value)]) -> Vec<String> {
+        entries.iter().map(|(k, _)| k.to_string()).collect()
+    }
+
+    fn strings(names: &[&str]) -> Vec<(Value, Value)> {
+        names
+            .iter()
+            .map(|n| (Value::from(*n), Value::Null))
+            .collect()
+    }
+
+    #[test]
+    fn string_keys_follow_java_hash_order() {
+        // new HashMap<>() with z, a, inner, nul put in that order iterates a, nul, z, inner.
+        // (Every expectation here was printed by Java 17's HashMap.)
+        let mut e = strings(&["z", "a", "inner", "nul"]);
+        into_java_hash_order(&mut e);
+        assert_eq!(keys(&e), ["a", "nul", "z", "inner"]);
+        // Keys whose hashes share a bucket keep their insertion order.
+        let mut e = strings(&["Aa", "BB"]); // both hash to 2112
+        into_java_hash_order(&mut e);
+        assert_eq!(keys(&e), ["Aa", "BB"]);
+        let mut e = strings(&["BB", "Aa"]);
+        into_java_hash_order(&mut e);
+        assert_eq!(keys(&e), ["BB", "Aa"]);
+    }
+
+    #[test]
+    fn hashes_match_java() {
+        assert_eq!(java_hash(&Value::from("hello")), Some(99_162_322));
+        assert_eq!(java_hash(&Value::from("😀")), Some(1_772_899));
+        assert_eq!(java_hash(&Value::Int64(-1)), Some(0));
+        assert_eq!(java_hash(&Value::Int64(1 << 32)), Some(1));
+        assert_eq!(java_hash(&Value::Boolean(true)), Some(1231));
+        assert_eq!(java_hash(&Value::Float64(1.5)), Some(1_073_217_536));
+        assert_eq!(java_hash(&Value::Float32(f32::NAN)), Some(0x7fc0_0000));
+        assert_eq!(java_hash(&Value::Bytes(vec![1])), None);
+    }
+
+    #[test]
+    fn the_table_grows_with_the_size() {
+        // 13 keys need 32 buckets: 16 and 32 (hash 16 and 32 of Integer) split apart.
+        let mut e: Vec<(Value, Value)> = [32, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+            .iter()
+            .map(|i| (Value::Int32(*i), Value::Null))
+            .collect();
+        into_java_hash_order(&mut e);
+        assert_eq!(
+            keys(&e),
+            ["32", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "16"]
+        );
+        // 12 keys fit 16 buckets: 16 and 32 share bucket 0 with 0, in insertion order.
+        let mut e: Vec<(Value, Value)> = [32, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+            .iter()
+            .map(|i| (Value::Int32(*i), Value::Null))
+            .collect();
+        into_java_hash_order(&mut e);
+        assert_eq!(
+            keys(&e),
+            ["32", "16", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+        );
+    }
+
+    #[test]
+    fn a_crowded_bin_resizes_a_small_table() {
+        // Nine keys in bucket 0 of 16 (multiples of 16) make Java resize to 32 buckets.
+        let mut e: Vec<(Value, Value)> = (0..9)
+            .map(|i| (Value::Int32(i * 16), Value::Null))
+            .collect();
+        into_java_hash_order(&mut e);
+        assert_eq!(
+            keys(&e),
+            ["0", "32", "64", "96", "128", "16", "48", "80", "112"]
+        );
+    }
+
+    #[test]
+    fn large_maps_sort_the_same_way() {
+        // 40 keys (past the in-place limit): Java's HashMap of 0..40 inserted backwards
+        // iterates 0..40 (64 buckets, one key each).
+        let mut e: Vec<(Value, Value)> = (0..40)
+            .rev()
+            .map(|i| (Value::Int32(i), Value::Null))
+            .collect();
+        into_java_hash_order(&mut e);
+        let expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        assert_eq!(keys(&e), expected);
+    }
+
+    #[test]
+    fn unmodelled_keys_leave_the_order() {
+        let mut e = vec![
+            (Value::Bytes(vec![2]), Value::Null),
+            (Value::Bytes(vec![1]), Value::Null),
+        ];
+        into_java_hash_order(&mut e);
+        assert_eq!(e[0].0, Value::Bytes(vec![2]));
+    }
+}
