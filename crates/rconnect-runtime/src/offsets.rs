@@ -160,7 +160,10 @@ impl FileOffsetStore {
     }
 }
 
-fn parse_file(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+/// Serialized key and value of one stored offset.
+type KeyValueBytes = (Vec<u8>, Vec<u8>);
+
+fn parse_file(bytes: &[u8]) -> Result<Vec<KeyValueBytes>, String> {
     let doc: Json = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let list = doc
         .get("entries")

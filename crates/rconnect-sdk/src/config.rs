@@ -127,8 +127,11 @@ pub enum Validator {
     /// `ConfigDef.NonEmptyString`.
     NonEmptyString,
     /// Anything else.
-    Custom(Arc<dyn Fn(&str, &ConfigValue) -> Result<(), String> + Send + Sync>),
+    Custom(CustomValidator),
 }
+
+/// A validator written in code: given the key and its parsed value, the reason it is invalid.
+pub type CustomValidator = Arc<dyn Fn(&str, &ConfigValue) -> Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

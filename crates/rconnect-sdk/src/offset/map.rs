@@ -222,11 +222,14 @@ impl TryFrom<Value> for OffsetMap {
 /// The fields of an [`OffsetMap`] in insertion order.
 #[derive(Debug, Clone)]
 pub struct Iter<'a> {
-    inner: std::iter::Chain<
-        std::option::Iter<'a, (OffsetKey, Value)>,
-        std::slice::Iter<'a, (OffsetKey, Value)>,
-    >,
+    inner: FieldsIter<'a>,
 }
+
+/// The inline first field, then the rest.
+type FieldsIter<'a> = std::iter::Chain<
+    std::option::Iter<'a, (OffsetKey, Value)>,
+    std::slice::Iter<'a, (OffsetKey, Value)>,
+>;
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a Value);
