@@ -1,5 +1,5 @@
 //! rconnect's JsonConverter against the bytes Apache Kafka Connect 3.9.0's JsonConverter wrote
-//! for the same data (`tests/golden/json-golden.jsonl`, made by `scripts/golden-json` from
+//! for the same data (`tests/golden/json-golden.jsonl`, made by `scripts/golden json` from
 //! `tests/golden/JsonGolden.java`).
 //!
 //! Each case's input is Java's schemas-enabled envelope; it is read, written back under each

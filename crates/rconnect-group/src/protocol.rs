@@ -333,6 +333,22 @@ impl ConnectAssignment {
         WorkSet::from_entries(&self.revoked)
     }
 
+    /// What a member embeds in its next JoinGroup metadata (V1+) after receiving `self`:
+    /// this whole assignment (error, leader, leader URL, offset, revocations, delay), as
+    /// Java's `WorkerCoordinator` keeps it in `assignmentSnapshot`, with the assigned entries
+    /// replaced by all the work the member now runs. Re-versioned to `version`.
+    ///
+    /// The delay and revocations matter beyond compatibility: a member that rejoins when a
+    /// scheduled rebalance is due sends metadata that differs from its previous join, which
+    /// some brokers (tansu) need to start a new generation.
+    pub fn as_member_allocation(&self, owned: &WorkSet, version: i16) -> ConnectAssignment {
+        ConnectAssignment {
+            version,
+            assigned: owned.to_entries(),
+            ..self.clone()
+        }
+    }
+
     /// True when the leader answered `CONFIG_MISMATCH`.
     pub fn is_config_mismatch(&self) -> bool {
         self.error == CONFIG_MISMATCH
@@ -774,6 +790,49 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn member_allocation_keeps_the_whole_last_assignment() {
+        let mut received = ConnectAssignment::empty(2, NO_ERROR, "m1", "http://w1:8083/", 7);
+        received.assigned = vec![ConnectorTasks {
+            connector: "new".into(),
+            tasks: vec![CONNECTOR_TASK],
+        }];
+        received.revoked = vec![ConnectorTasks {
+            connector: "gone".into(),
+            tasks: vec![0],
+        }];
+        received.delay = 5000;
+        let owned = WorkSet::from_entries(&[
+            ConnectorTasks {
+                connector: "new".into(),
+                tasks: vec![CONNECTOR_TASK],
+            },
+            ConnectorTasks {
+                connector: "old".into(),
+                tasks: vec![CONNECTOR_TASK, 0],
+            },
+        ]);
+        let a = received.as_member_allocation(&owned, 1);
+        assert_eq!(a.version, 1);
+        assert_eq!(a.assigned, owned.to_entries());
+        assert_eq!(
+            (a.leader.as_str(), a.leader_url.as_str()),
+            ("m1", "http://w1:8083/")
+        );
+        assert_eq!((a.config_offset, a.delay), (7, 5000));
+        assert_eq!(a.revoked, received.revoked);
+        // Two joins after assignments that differ only in their delay send different bytes.
+        let mut later = received.clone();
+        later.delay = 0;
+        let md = |a: ConnectAssignment| WorkerMetadata {
+            version: 2,
+            url: "http://w2:8083/".into(),
+            config_offset: 7,
+            allocation: Some(a.as_member_allocation(&owned, 2)),
+        };
+        assert_ne!(md(received).encode().unwrap(), md(later).encode().unwrap());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 // Generates the JsonConverter golden vectors (json-golden.jsonl) from Apache Kafka Connect's own
-// JsonConverter (3.9.0). Run through scripts/golden-json; the Rust test json_golden.rs compares
+// JsonConverter (3.9.0). Run through scripts/golden json; the Rust test json_golden.rs compares
 // rconnect's converter with the committed output, so CI needs no Java.
 //
 // Each line: a case name, the input as Java's schemas-enabled envelope (decimal.format=BASE64,

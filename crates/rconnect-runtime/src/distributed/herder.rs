@@ -417,6 +417,8 @@ struct TickLoop {
     member: GroupMember,
     assignor: IncrementalCooperativeAssignor,
     owned: WorkSet,
+    /// The assignment of the last completed rebalance (Java's `assignmentSnapshot`).
+    last_assignment: Option<ConnectAssignment>,
     last_completed_generation: i32,
     /// The connectors and their task counts as of the last completed join (for the leader:
     /// those it assigned), to tell new and removed connectors, and task-config commits that
@@ -452,6 +454,7 @@ impl TickLoop {
             member,
             assignor: IncrementalCooperativeAssignor::new(delay),
             owned: WorkSet::default(),
+            last_assignment: None,
             last_completed_generation: -1,
             task_counts: HashMap::new(),
             started: HashMap::new(),
@@ -577,20 +580,12 @@ impl TickLoop {
         }
     }
 
+    /// Java `WorkerCoordinator#metadata`: the last assignment received, with the work this
+    /// worker runs now; none before the first assignment.
     fn allocation(&self, version: i16) -> Option<ConnectAssignment> {
-        if self.owned.is_empty() && self.last_completed_generation < 0 {
-            return None;
-        }
-        let m = self.herder.membership();
-        let mut a = ConnectAssignment::empty(
-            version,
-            0,
-            "",
-            m.leader_url.as_deref().unwrap_or(""),
-            self.herder.configs.snapshot().offset,
-        );
-        a.assigned = self.owned.to_entries();
-        Some(a)
+        self.last_assignment
+            .as_ref()
+            .map(|last| last.as_member_allocation(&self.owned, version))
     }
 
     async fn rebalance(&mut self) -> Result<Outcome, String> {
@@ -682,6 +677,8 @@ impl TickLoop {
             joined.generation, joined.protocol_version, a.leader, a.leader_url, a.config_offset, a.assigned, a.revoked, a.delay
         );
         h.worker.set_generation(joined.generation);
+        // Java keeps every assignment it receives, a CONFIG_MISMATCH one included.
+        self.last_assignment = Some(a.clone());
         if a.error == CONFIG_MISMATCH {
             h.configs.read_to_end().await.map_err(|e| e.to_string())?;
             return Ok(Outcome {
