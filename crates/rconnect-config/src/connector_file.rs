@@ -312,9 +312,18 @@ mod tests {
                 )
             );
         }
-        assert_eq!(parse(&format!("name={}\n", "n".repeat(255))).unwrap().name.len(), 255);
+        assert_eq!(
+            parse(&format!("name={}\n", "n".repeat(255)))
+                .unwrap()
+                .name
+                .len(),
+            255
+        );
         let e = parse(r#"{"name":""}"#).unwrap_err().to_string();
-        assert!(e.ends_with("has an invalid 'name' (): String may not be empty"), "{e}");
+        assert!(
+            e.ends_with("has an invalid 'name' (): String may not be empty"),
+            "{e}"
+        );
         let e = parse(r#"{"name":"a\u0007b"}"#).unwrap_err().to_string();
         assert!(
             e.ends_with("(a\\u{7}b): String may not contain control sequences but had the following ASCII chars: 7"),

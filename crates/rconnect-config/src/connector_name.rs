@@ -155,6 +155,9 @@ mod tests {
         );
         // Cut at a character boundary: 21 three-byte characters fit in 64 bytes.
         let wide = "€".repeat(30);
-        assert_eq!(shorten_name(&wide), format!("{}...(90 bytes)", "€".repeat(21)));
+        assert_eq!(
+            shorten_name(&wide),
+            format!("{}...(90 bytes)", "€".repeat(21))
+        );
     }
 }

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use tracing::{debug, warn};
 
 use crate::protocol::{
-    is_encodable_string, ConnectAssignment, TaskId, WorkSet, WorkerMetadata, CONFIG_MISMATCH, CONNECT_PROTOCOL_V0,
-    CONNECT_PROTOCOL_V1, NO_ERROR,
+    is_encodable_string, ConnectAssignment, TaskId, WorkSet, WorkerMetadata, CONFIG_MISMATCH,
+    CONNECT_PROTOCOL_V0, CONNECT_PROTOCOL_V1, NO_ERROR,
 };
 
 /// Everything a leader needs to compute one round's assignments.
@@ -974,10 +974,7 @@ mod tests {
             assert!(a.encode().is_ok());
             assigned.extend(&a.assigned_set());
         }
-        assert_eq!(
-            assigned,
-            configured_set(&connectors(&[("a", 2), ("b", 1)]))
-        );
+        assert_eq!(assigned, configured_set(&connectors(&[("a", 2), ("b", 1)])));
         // A name of exactly 32767 bytes still fits.
         let edge = "e".repeat(32_767);
         assert!(configured_set(&[(edge.clone(), 1)].into())

@@ -74,7 +74,9 @@ pub enum ProtocolError {
     },
     /// A value does not fit its wire type (a string over [`MAX_STRING_BYTES`], an array over
     /// `i32::MAX` items). Nothing is truncated: the body is not written.
-    #[error("connect protocol {body}: field `{field}` is too long to encode ({length} bytes or items)")]
+    #[error(
+        "connect protocol {body}: field `{field}` is too long to encode ({length} bytes or items)"
+    )]
     TooLong {
         /// `metadata` or `assignment`.
         body: &'static str,

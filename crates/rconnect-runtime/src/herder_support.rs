@@ -30,7 +30,9 @@ pub fn max_tasks(config: &Props) -> (usize, bool) {
 /// aggregated 400 (`AbstractHerder.maybeAddConfigErrors`) with every other error of the config.
 pub fn check_name(name: &str) -> HerderResult<()> {
     match check_connector_name(name) {
-        Err(e @ InvalidConnectorName::TooLong { .. }) => Err(HerderError::BadRequest(e.to_string())),
+        Err(e @ InvalidConnectorName::TooLong { .. }) => {
+            Err(HerderError::BadRequest(e.to_string()))
+        }
         Err(InvalidConnectorName::Empty | InvalidConnectorName::ControlCharacters(_)) | Ok(()) => {
             Ok(())
         }

@@ -44,22 +44,28 @@ impl ApplicableConfigs {
         check_connector_name(name).is_err() && self.inner.snapshot().connectors.contains_key(name)
     }
 
-    /// True when an update concerns a connector that is left out (so nothing is to be done).
-    pub(crate) fn concerns_skipped(update: &ConfigUpdate) -> bool {
-        update
+    /// True when an update concerns a connector that is left out, so there is nothing to do;
+    /// a record read for the first time is warned about here, as it arrives.
+    pub(crate) fn concerns_skipped(&self, update: &ConfigUpdate) -> bool {
+        let skipped = update
             .connector()
-            .is_some_and(|name| check_connector_name(name).is_err())
+            .is_some_and(|name| check_connector_name(name).is_err());
+        if skipped {
+            self.filter(self.inner.snapshot());
+        }
+        skipped
     }
 
     fn filter(&self, mut snap: ClusterConfigState) -> ClusterConfigState {
         let mut skipped = Vec::new();
-        snap.connectors.retain(|name, _| match check_connector_name(name) {
-            Ok(()) => true,
-            Err(e) => {
-                skipped.push((name.clone(), e));
-                false
-            }
-        });
+        snap.connectors
+            .retain(|name, _| match check_connector_name(name) {
+                Ok(()) => true,
+                Err(e) => {
+                    skipped.push((name.clone(), e));
+                    false
+                }
+            });
         let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
         warned.retain(|name| skipped.iter().any(|(s, _)| s == name));
         for (name, e) in skipped {
@@ -218,7 +224,10 @@ mod tests {
         let store = ApplicableConfigs::new(inner.clone());
         let snap = store.snapshot();
         assert_eq!(names(&snap), vec!["ok", at_limit.as_str()]);
-        assert_eq!(snap.offset, 7, "the offset is the topic's, skipped records included");
+        assert_eq!(
+            snap.offset, 7,
+            "the offset is the topic's, skipped records included"
+        );
         // Asking again gives the same view (and warns no more: each name is logged once).
         assert_eq!(store.snapshot(), snap);
         assert_eq!(store.warned.lock().unwrap().len(), 4);
@@ -248,6 +257,8 @@ mod tests {
     #[test]
     fn updates_about_skipped_connectors_are_recognised() {
         let long = "x".repeat(40_000);
+        let inner = FakeStore::with(&["ok", &long]);
+        let store = ApplicableConfigs::new(inner);
         for update in [
             ConfigUpdate::ConnectorConfig(long.clone()),
             ConfigUpdate::TaskConfigs(long.clone()),
@@ -258,13 +269,11 @@ mod tests {
                 only_failed: false,
             }),
         ] {
-            assert!(ApplicableConfigs::concerns_skipped(&update), "{update:?}");
+            assert!(store.concerns_skipped(&update), "{update:?}");
         }
-        assert!(!ApplicableConfigs::concerns_skipped(
-            &ConfigUpdate::ConnectorConfig("ok".into())
-        ));
-        assert!(!ApplicableConfigs::concerns_skipped(
-            &ConfigUpdate::SessionKey
-        ));
+        // The record was warned about as its update arrived.
+        assert_eq!(*store.warned.lock().unwrap(), [long].into());
+        assert!(!store.concerns_skipped(&ConfigUpdate::ConnectorConfig("ok".into())));
+        assert!(!store.concerns_skipped(&ConfigUpdate::SessionKey));
     }
 }

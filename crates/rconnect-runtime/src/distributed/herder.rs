@@ -855,7 +855,7 @@ impl TickLoop {
 
     /// Reacts to a config-topic record read while running; true when a rebalance is needed.
     async fn on_config_update(&mut self, update: ConfigUpdate) -> bool {
-        if ApplicableConfigs::concerns_skipped(&update) {
+        if self.herder.configs.concerns_skipped(&update) {
             // Not in the snapshot: neither run here nor assigned, so nothing changes.
             return false;
         }
