@@ -2,6 +2,7 @@
 //! `SourceConnectorConfig`, `TopicCreationConfig`) and its validation (worker.md §5).
 
 use crate::aliases::resolve_class;
+use crate::connector_name::{check_connector_name, shorten_name, InvalidConnectorName};
 use crate::java::{case_insensitive_valid_string, config_exception, list_string};
 use crate::worker::{partitions_validator, replication_factor_validator};
 use rconnect_sdk::config::{
@@ -52,30 +53,22 @@ fn v(s: &str) -> Default {
     Default::Value(s.to_string())
 }
 
-/// Java `NonEmptyStringWithoutControlChars`.
-fn non_empty_without_control_chars() -> Validator {
+/// Java `NonEmptyStringWithoutControlChars` on `name`, plus rconnect's length limit: the
+/// connector-name rule, so `config/validate` reports what a create would refuse. An over-long
+/// value is shown shortened rather than echoed whole.
+fn connector_name_validator() -> Validator {
     Validator::Custom(Arc::new(|name: &str, value: &ConfigValue| {
         let s = match value {
             ConfigValue::String(s) => s,
             _ => return Ok(()),
         };
-        if s.is_empty() {
-            return Err(config_exception(name, s, "String may not be empty"));
-        }
-        let bad: Vec<String> = s
-            .chars()
-            .filter(|c| c.is_control())
-            .map(|c| (c as u32).to_string())
-            .collect();
-        if bad.is_empty() {
-            Ok(())
-        } else {
-            Err(config_exception(
-                name,
-                s,
-                &format!("String may not contain control sequences but had the following ASCII chars: {}", bad.join(", ")),
-            ))
-        }
+        check_connector_name(s).map_err(|e| {
+            let shown = match e {
+                InvalidConnectorName::TooLong { .. } => shorten_name(s),
+                _ => s.clone(),
+            };
+            config_exception(name, &shown, &e.to_string())
+        })
     }))
 }
 
@@ -137,7 +130,7 @@ pub fn connector_config_def() -> ConfigDef {
     ConfigDef::new()
         .define(
             key(NAME_CONFIG, T::String, Default::Required, High, "Globally unique name to use for this connector.")
-                .validator(non_empty_without_control_chars())
+                .validator(connector_name_validator())
                 .group(COMMON_GROUP, 1, Width::Medium, "Connector name"),
         )
         .define(
@@ -873,6 +866,16 @@ mod tests {
         assert_eq!(
             errors(&r, "name"),
             vec!["Invalid value a\u{7}b\nc for configuration name: String may not contain control sequences but had the following ASCII chars: 7, 10"]
+        );
+        let long = "n".repeat(300);
+        let r = validate_framework(ConnectorKind::Source, &source(&[("name", &long)]));
+        assert_eq!(
+            errors(&r, "name"),
+            vec![format!(
+                "Invalid value {}...(300 bytes) for configuration name: Connector name is too \
+                 long: 300 bytes, the limit is 255",
+                "n".repeat(64)
+            )]
         );
         let mut p = source(&[]);
         p.remove("name");

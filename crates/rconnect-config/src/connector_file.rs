@@ -1,6 +1,7 @@
 //! Connector definition files given on the standalone command line (worker.md §2 step 5,
 //! Java `ConnectStandalone.parseConnectorConfigurationFile`).
 
+use crate::connector_name::{check_connector_name, shorten_name};
 use crate::properties::parse_properties;
 use crate::ConfigError;
 use rconnect_sdk::Props;
@@ -88,10 +89,28 @@ fn flat_map(
 ///
 /// Deviation: Java falls through to (c) when `initial_state` is not a valid state and then
 /// reports a missing `name`; this reports the bad state instead.
+///
+/// The name must pass the connector-name rule ([`check_connector_name`]); the error names the
+/// file and shows an over-long name shortened.
 pub fn parse_connector_definition(
     path: &Path,
     bytes: &[u8],
 ) -> Result<ConnectorDefinition, ConfigError> {
+    let def = parse_any_form(path, bytes)?;
+    check_connector_name(&def.name).map_err(|e| {
+        file_error(
+            path,
+            format!(
+                "Connector configuration at '{}' has an invalid 'name' ({}): {e}",
+                path.display(),
+                shorten_name(&def.name)
+            ),
+        )
+    })?;
+    Ok(def)
+}
+
+fn parse_any_form(path: &Path, bytes: &[u8]) -> Result<ConnectorDefinition, ConfigError> {
     if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(bytes) {
         if let Some(flat) = flat_map(path, &obj) {
             let config = flat?;
@@ -272,6 +291,44 @@ mod tests {
         assert!(parse("[1,2]").is_err());
         let e = parse("name=a\nx=\\uZZZZ\n").unwrap_err().to_string();
         assert!(e.contains("/etc/conn.json") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn names_must_pass_the_connector_name_rule() {
+        let long = "n".repeat(40_000);
+        for text in [
+            format!("name={long}\n"),
+            format!(r#"{{"name":"{long}"}}"#),
+            format!(r#"{{"name":"{long}","config":{{}}}}"#),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "Connector configuration at '/etc/conn.json' has an invalid 'name' \
+                     ({}...(40000 bytes)): Connector name is too long: 40000 bytes, the limit \
+                     is 255",
+                    "n".repeat(64)
+                )
+            );
+        }
+        assert_eq!(
+            parse(&format!("name={}\n", "n".repeat(255)))
+                .unwrap()
+                .name
+                .len(),
+            255
+        );
+        let e = parse(r#"{"name":""}"#).unwrap_err().to_string();
+        assert!(
+            e.ends_with("has an invalid 'name' (): String may not be empty"),
+            "{e}"
+        );
+        let e = parse(r#"{"name":"a\u0007b"}"#).unwrap_err().to_string();
+        assert!(
+            e.ends_with("(a\\u{7}b): String may not contain control sequences but had the following ASCII chars: 7"),
+            "{e}"
+        );
     }
 
     #[test]

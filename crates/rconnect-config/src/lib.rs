@@ -5,6 +5,7 @@
 //!   advertised URL and worker id, client config layering).
 //! - [`connector`]: the framework connector config definitions and their validation.
 //! - [`connector_file`]: connector definition files given on the standalone command line.
+//! - [`connector_name`]: the rule every connector name must pass.
 //! - [`aliases`]: plugin aliases and `connector.class` resolution.
 //! - [`client`]: translation of Java Kafka client keys to librdkafka keys.
 
@@ -12,6 +13,7 @@ pub mod aliases;
 pub mod client;
 pub mod connector;
 pub mod connector_file;
+pub mod connector_name;
 mod java;
 pub mod properties;
 pub mod providers;
@@ -24,6 +26,9 @@ pub use connector::{
     ConnectorKind, PluginCatalog, ValidationOptions,
 };
 pub use connector_file::{load_connector_file, parse_connector_definition, ConnectorDefinition};
+pub use connector_name::{
+    check_connector_name, shorten_name, InvalidConnectorName, MAX_CONNECTOR_NAME_BYTES,
+};
 pub use properties::{load_properties_file, parse_properties, PropertiesError};
 pub use providers::{ConfigProviders, ProviderError};
 pub use worker::{DistributedSettings, Listener, RestAdvertisement, WorkerConfig, WorkerMode};

@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::protocol::{
-    ConnectAssignment, TaskId, WorkSet, WorkerMetadata, CONFIG_MISMATCH, CONNECT_PROTOCOL_V0,
-    CONNECT_PROTOCOL_V1, NO_ERROR,
+    is_encodable_string, ConnectAssignment, TaskId, WorkSet, WorkerMetadata, CONFIG_MISMATCH,
+    CONNECT_PROTOCOL_V0, CONNECT_PROTOCOL_V1, NO_ERROR,
 };
 
 /// Everything a leader needs to compute one round's assignments.
@@ -45,9 +45,21 @@ impl AssignmentInput {
             .unwrap_or_default()
     }
 
+    /// The configured connectors and tasks that can be assigned. A connector whose name does
+    /// not fit a protocol string (over 32767 bytes; Java writes such config records, having no
+    /// name limit) is left out with a warning: an assignment naming it could not be encoded,
+    /// and every rebalance of the group would fail.
     fn configured(&self) -> WorkSet {
         let mut set = WorkSet::default();
         for (connector, &count) in &self.connectors {
+            if !is_encodable_string(connector) {
+                warn!(
+                    connector = %shown(connector),
+                    bytes = connector.len(),
+                    "not assigning a connector whose name is too long for the group protocol"
+                );
+                continue;
+            }
             set.connectors.insert(connector.clone());
             for task in 0..count {
                 // Task counts beyond i32::MAX cannot be expressed on the wire; saturate.
@@ -96,6 +108,15 @@ impl AssignmentInput {
     }
 }
 
+/// The first 64 bytes of a (long) connector name, for a log line.
+fn shown(name: &str) -> &str {
+    let mut end = name.len().min(64);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// Eager assignment (§6.2): connectors (sorted) then every task (connectors sorted, tasks by
 /// id) dealt round-robin over the sorted member ids with one circular iterator. Each member's
 /// V0 assignment carries its full set of work.
@@ -109,14 +130,15 @@ pub fn eager_assign(input: &AssignmentInput) -> BTreeMap<String, ConnectAssignme
         members.iter().map(|m| (*m, WorkSet::default())).collect();
     if !members.is_empty() {
         let mut next = members.iter().cycle();
-        for connector in input.connectors.keys() {
+        let configured = input.configured();
+        for connector in &configured.connectors {
             if let Some(m) = next.next() {
                 if let Some(w) = work.get_mut(*m) {
                     w.connectors.insert(connector.clone());
                 }
             }
         }
-        for task in input.configured().tasks {
+        for task in configured.tasks {
             if let Some(m) = next.next() {
                 if let Some(w) = work.get_mut(*m) {
                     w.tasks.insert(task);
@@ -911,6 +933,53 @@ mod tests {
         counts.sort();
         assert_eq!(counts, vec![(0, 1), (0, 1), (0, 1), (0, 1), (1, 2)]);
         assert_eq!(g.total(), configured_set(&connectors(&[("a", 6)])));
+    }
+
+    /// A leader whose config snapshot holds a connector named beyond what the protocol can
+    /// carry leaves it out, so every assignment encodes and the group keeps rebalancing.
+    #[test]
+    fn unencodable_connector_names_are_never_assigned() {
+        let long = "x".repeat(40_000);
+        let mut c = connectors(&[("a", 2), ("b", 1)]);
+        c.insert(long.clone(), 3);
+        let mut g = Group::new(0, &["m1", "m2"], c.clone());
+        for round in 0..3 {
+            let out = g.round(round);
+            for a in out.values() {
+                assert!(a.encode().is_ok(), "round {round}: {a:?}");
+                assert!(a.assigned.iter().all(|e| e.connector != long));
+            }
+        }
+        assert_eq!(
+            g.total(),
+            configured_set(&connectors(&[("a", 2), ("b", 1)]))
+        );
+
+        // The eager assignor too.
+        let members: BTreeMap<String, WorkerMetadata> = ["m1", "m2"]
+            .iter()
+            .map(|m| (m.to_string(), md(&format!("http://{m}/"), 3, None)))
+            .collect();
+        let input = AssignmentInput {
+            leader_id: "m1".into(),
+            protocol_version: 0,
+            members,
+            connectors: c,
+            leader_config_offset: 3,
+            ..Default::default()
+        };
+        let out = eager_assign(&input);
+        let mut assigned = WorkSet::default();
+        for a in out.values() {
+            assert!(a.encode().is_ok());
+            assigned.extend(&a.assigned_set());
+        }
+        assert_eq!(assigned, configured_set(&connectors(&[("a", 2), ("b", 1)])));
+        // A name of exactly 32767 bytes still fits.
+        let edge = "e".repeat(32_767);
+        assert!(configured_set(&[(edge.clone(), 1)].into())
+            .connectors
+            .contains(&edge));
     }
 
     #[test]

@@ -276,6 +276,16 @@ pub enum GroupError {
         #[source]
         source: ProtocolError,
     },
+    /// As leader, the assignment computed for a member could not be encoded (the assignors
+    /// leave out what cannot be, so this is a bug; nothing is sent truncated).
+    #[error("cannot encode the assignment of member {member}: {source}")]
+    EncodeAssignment {
+        /// The member id.
+        member: String,
+        /// The encoding error.
+        #[source]
+        source: ProtocolError,
+    },
     /// This member's SyncGroup assignment could not be parsed.
     #[error("assignment from the leader: {0}")]
     Assignment(#[source] ProtocolError),
@@ -705,9 +715,12 @@ impl GroupMember {
             };
             for (member, mut assignment) in leader(&ctx) {
                 assignment.version = protocol_version;
-                let bytes = assignment
-                    .encode()
-                    .map_err(|e| Retry::Fatal(GroupError::Assignment(e)))?;
+                let bytes = assignment.encode().map_err(|source| {
+                    Retry::Fatal(GroupError::EncodeAssignment {
+                        member: member.clone(),
+                        source,
+                    })
+                })?;
                 assignments.push(
                     SyncGroupRequestAssignment::default()
                         .with_member_id(StrBytes::from_string(member))

@@ -26,6 +26,15 @@ pub const CONFIG_MISMATCH: i16 = 1;
 /// The task id that stands for the connector instance itself in an assignment array.
 pub const CONNECTOR_TASK: i32 = -1;
 
+/// The longest string the protocol can carry, in UTF-8 bytes: strings (connector names, URLs,
+/// member ids) have an int16 length (Java `Type.STRING`).
+pub const MAX_STRING_BYTES: usize = i16::MAX as usize;
+
+/// True when `s` fits a protocol string, so an assignment naming it can be encoded.
+pub fn is_encodable_string(s: &str) -> bool {
+    s.len() <= MAX_STRING_BYTES
+}
+
 /// A malformed or truncated Connect protocol body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
@@ -63,13 +72,18 @@ pub enum ProtocolError {
         /// The field being read.
         field: &'static str,
     },
-    /// A value does not fit its wire type (a string over 32767 bytes, an array over i32::MAX).
-    #[error("connect protocol {body}: field `{field}` is too long to encode")]
+    /// A value does not fit its wire type (a string over [`MAX_STRING_BYTES`], an array over
+    /// `i32::MAX` items). Nothing is truncated: the body is not written.
+    #[error(
+        "connect protocol {body}: field `{field}` is too long to encode ({length} bytes or items)"
+    )]
     TooLong {
         /// `metadata` or `assignment`.
         body: &'static str,
         /// The field being written.
         field: &'static str,
+        /// Its length: bytes for a string, items for an array.
+        length: usize,
     },
 }
 
@@ -439,6 +453,7 @@ impl Writer {
         let len = i32::try_from(len).map_err(|_| ProtocolError::TooLong {
             body: self.body,
             field,
+            length: len,
         })?;
         self.i32(len);
         Ok(())
@@ -448,6 +463,7 @@ impl Writer {
         let len = i16::try_from(s.len()).map_err(|_| ProtocolError::TooLong {
             body: self.body,
             field,
+            length: s.len(),
         })?;
         self.i16(len);
         self.bytes(s.as_bytes());
@@ -856,5 +872,55 @@ mod tests {
             ]
         );
         assert_eq!(WorkSet::from_entries(&work.to_entries()), work);
+    }
+
+    #[test]
+    fn names_too_long_for_a_protocol_string_are_typed_errors() {
+        let at_limit = "a".repeat(MAX_STRING_BYTES);
+        let over = "b".repeat(MAX_STRING_BYTES + 1);
+        assert!(is_encodable_string(&at_limit));
+        assert!(!is_encodable_string(&over));
+
+        let mut a = ConnectAssignment::empty(CONNECT_PROTOCOL_V1, NO_ERROR, "m", "http://m/", 1);
+        a.assigned = vec![ConnectorTasks {
+            connector: at_limit.clone(),
+            tasks: vec![CONNECTOR_TASK],
+        }];
+        let bytes = a.encode().unwrap();
+        assert_eq!(ConnectAssignment::decode(&bytes).unwrap(), a);
+
+        // Neither truncated nor wrapped: a 40,000-byte name is refused, in either array.
+        a.assigned[0].connector = "x".repeat(40_000);
+        assert_eq!(
+            a.encode(),
+            Err(ProtocolError::TooLong {
+                body: "assignment",
+                field: "connector",
+                length: 40_000
+            })
+        );
+        a.revoked = std::mem::take(&mut a.assigned);
+        a.revoked[0].connector = over;
+        let e = a.encode().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "connect protocol assignment: field `connector` is too long to encode (32768 bytes \
+             or items)"
+        );
+
+        // A member's allocation in its metadata is checked the same way.
+        let md = WorkerMetadata {
+            version: CONNECT_PROTOCOL_V2,
+            url: "http://m/".into(),
+            config_offset: 1,
+            allocation: Some(a),
+        };
+        assert!(matches!(
+            md.encode(),
+            Err(ProtocolError::TooLong {
+                field: "connector",
+                ..
+            })
+        ));
     }
 }

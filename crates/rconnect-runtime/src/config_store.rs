@@ -76,6 +76,19 @@ pub enum ConfigUpdate {
     Restart(RestartRequest),
 }
 
+impl ConfigUpdate {
+    /// The connector the update is about (`None` for a session key).
+    pub fn connector(&self) -> Option<&str> {
+        match self {
+            ConfigUpdate::ConnectorConfig(name)
+            | ConfigUpdate::TaskConfigs(name)
+            | ConfigUpdate::TargetState(name) => Some(name),
+            ConfigUpdate::Restart(request) => Some(&request.connector),
+            ConfigUpdate::SessionKey => None,
+        }
+    }
+}
+
 /// Errors of a config store.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigStoreError {

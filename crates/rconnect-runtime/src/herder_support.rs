@@ -1,6 +1,7 @@
 //! What the standalone and distributed herders share (Java's `AbstractHerder`): statuses,
 //! plugins, validation, source offsets and the answers that do not depend on the mode.
 
+use rconnect_config::{check_connector_name, InvalidConnectorName};
 use rconnect_sdk::Props;
 
 use crate::herder::*;
@@ -20,6 +21,22 @@ pub fn max_tasks(config: &Props) -> (usize, bool) {
         .map(|v| !v.trim().eq_ignore_ascii_case("false"))
         .unwrap_or(true);
     (max, enforce)
+}
+
+/// The connector-name rule ([`check_connector_name`]) for a connector about to be created or
+/// reconfigured: an over-long name is refused here with a 400 naming the limit, before
+/// validation, forwarding or any write. An empty name or control characters are left to config
+/// validation (the `name` key's validator applies the same rule), which answers Java's
+/// aggregated 400 (`AbstractHerder.maybeAddConfigErrors`) with every other error of the config.
+pub fn check_name(name: &str) -> HerderResult<()> {
+    match check_connector_name(name) {
+        Err(e @ InvalidConnectorName::TooLong { .. }) => {
+            Err(HerderError::BadRequest(e.to_string()))
+        }
+        Err(InvalidConnectorName::Empty | InvalidConnectorName::ControlCharacters(_)) | Ok(()) => {
+            Ok(())
+        }
+    }
 }
 
 /// `PATCH /connectors/{c}/config`: a `None` value deletes the key, others overwrite.
@@ -198,5 +215,22 @@ mod tests {
             ),
             (3, true)
         );
+    }
+
+    #[test]
+    fn herders_refuse_only_over_long_names_before_validation() {
+        let e = check_name(&"n".repeat(40_000)).unwrap_err();
+        assert_eq!(e.status(), 400);
+        assert_eq!(
+            e,
+            HerderError::BadRequest(
+                "Connector name is too long: 40000 bytes, the limit is 255".into()
+            )
+        );
+        assert!(check_name(&"n".repeat(256)).is_err());
+        assert_eq!(check_name(&"n".repeat(255)), Ok(()));
+        // Java's checks answer through validation, in Java's aggregated message.
+        assert_eq!(check_name(""), Ok(()));
+        assert_eq!(check_name("a\nb"), Ok(()));
     }
 }

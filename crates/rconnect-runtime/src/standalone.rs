@@ -230,6 +230,7 @@ impl Herder for StandaloneHerder {
         initial_state: Option<TargetState>,
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
+        herder_support::check_name(name)?;
         let infos = herder_support::validate(&self.worker, &config).await?;
         if let Some(msg) = validation::invalid_message(&infos) {
             return Err(HerderError::BadRequest(msg));

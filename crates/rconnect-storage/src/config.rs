@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rconnect_config::WorkerConfig;
+use rconnect_config::{shorten_name, WorkerConfig};
 use rconnect_runtime::config_store::{
     ClusterConfigState, ConfigStore, ConfigStoreError, ConfigUpdate, ConnectorSnapshot,
     RestartRequest, SessionKey,
@@ -109,11 +109,14 @@ impl ConfigState {
         match parse_config_record(key, json.as_ref()) {
             Ok(record) => self.process(record, started),
             Err(SkipReason::UnknownKey) => {
-                tracing::error!("Discarding config update record with invalid key: {key}");
+                tracing::error!(
+                    "Discarding config update record with invalid key: {}",
+                    shorten_name(key)
+                );
                 Vec::new()
             }
             Err(SkipReason::Invalid(reason)) => {
-                tracing::error!("Ignoring config record {key}: {reason}");
+                tracing::error!("Ignoring config record {}: {reason}", shorten_name(key));
                 Vec::new()
             }
         }
@@ -123,7 +126,10 @@ impl ConfigState {
         let mut events = Vec::new();
         match record {
             ConfigRecord::ConnectorConfig { name, config: None } => {
-                tracing::info!("Successfully processed removal of connector '{name}'");
+                tracing::info!(
+                    "Successfully processed removal of connector '{}'",
+                    shorten_name(&name)
+                );
                 self.connector_configs.remove(&name);
                 self.task_counts.remove(&name);
                 self.task_configs.remove(&name);
@@ -136,14 +142,18 @@ impl ConfigState {
                 name,
                 config: Some(config),
             } => {
-                tracing::debug!("Updating configuration for connector '{name}'");
+                tracing::debug!(
+                    "Updating configuration for connector '{}'",
+                    shorten_name(&name)
+                );
                 self.connector_configs.insert(name.clone(), config);
                 events.push(ConfigUpdate::ConnectorConfig(name));
             }
             ConfigRecord::TargetState { name, state: None } => {
                 // The snapshot falls back on STARTED while the config still exists.
                 tracing::debug!(
-                    "Removed target state for connector {name} due to null value in topic."
+                    "Removed target state for connector {} due to null value in topic.",
+                    shorten_name(&name)
                 );
                 self.target_states.remove(&name);
             }
@@ -152,7 +162,10 @@ impl ConfigState {
                 state: Some(state),
             } => {
                 // Stored even for an unknown connector: that is how initial_state works.
-                tracing::debug!("Setting target state for connector '{name}' to {state:?}");
+                tracing::debug!(
+                    "Setting target state for connector '{}' to {state:?}",
+                    shorten_name(&name)
+                );
                 self.target_states.insert(name.clone(), state);
                 events.push(ConfigUpdate::TargetState(name));
             }
@@ -165,10 +178,10 @@ impl ConfigState {
             }
             ConfigRecord::Commit { connector, tasks } => {
                 if tasks < 0 {
-                    tracing::error!("Ignoring connector tasks configuration commit for connector '{connector}' because its task count {tasks} is negative");
+                    tracing::error!("Ignoring connector tasks configuration commit for connector '{}' because its task count {tasks} is negative", shorten_name(&connector));
                 } else if !self.connector_configs.contains_key(&connector) {
                     // Deleted connector whose history compaction removed: forget it.
-                    tracing::debug!("Ignoring task configuration commit for connector '{connector}' because the connector has no configuration");
+                    tracing::debug!("Ignoring task configuration commit for connector '{}' because the connector has no configuration", shorten_name(&connector));
                     self.deferred.remove(&connector);
                     self.task_counts.remove(&connector);
                     self.task_configs.remove(&connector);
@@ -179,7 +192,10 @@ impl ConfigState {
                 }
             }
             ConfigRecord::TaskCount { connector, count } => {
-                tracing::debug!("Read task count record for connector '{connector}': {count}");
+                tracing::debug!(
+                    "Read task count record for connector '{}': {count}",
+                    shorten_name(&connector)
+                );
                 self.task_count_records.insert(connector.clone(), count);
                 self.pending_fencing.remove(&connector);
             }
@@ -214,7 +230,7 @@ impl ConfigState {
     fn commit(&mut self, connector: String, tasks: i32, events: &mut Vec<ConfigUpdate>) {
         let deferred = self.deferred.get(&connector);
         if !complete_task_id_set(deferred, tasks) {
-            tracing::debug!("We have an incomplete set of task configs for connector '{connector}' probably due to compaction. So we are not doing anything with the new configuration.");
+            tracing::debug!("We have an incomplete set of task configs for connector '{}' probably due to compaction. So we are not doing anything with the new configuration.", shorten_name(&connector));
             self.inconsistent.insert(connector.clone());
         } else {
             if let Some(deferred) = deferred {

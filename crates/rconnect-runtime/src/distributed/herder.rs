@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::applicable::ApplicableConfigs;
 use super::forward::{self, join_url, ForwardError};
 use super::signing;
 use crate::config_store::{
@@ -62,7 +63,8 @@ struct Membership {
 /// A distributed worker's herder.
 pub struct DistributedHerder {
     worker: Arc<Worker>,
-    configs: Arc<dyn ConfigStore>,
+    /// The config topic less the connectors whose names break the connector-name rule.
+    configs: Arc<ApplicableConfigs>,
     config: Arc<WorkerConfig>,
     url: String,
     cluster_id: String,
@@ -101,7 +103,7 @@ impl DistributedHerder {
         let (shutdown_tx, shutdown_rx) = oneshot::channel();
         let h = Arc::new(DistributedHerder {
             worker,
-            configs,
+            configs: Arc::new(ApplicableConfigs::new(configs)),
             config,
             url,
             cluster_id,
@@ -850,6 +852,10 @@ impl TickLoop {
 
     /// Reacts to a config-topic record read while running; true when a rebalance is needed.
     async fn on_config_update(&mut self, update: ConfigUpdate) -> bool {
+        if self.herder.configs.concerns_skipped(&update) {
+            // Not in the snapshot: neither run here nor assigned, so nothing changes.
+            return false;
+        }
         let h = self.herder.clone();
         let snap = h.configs.snapshot();
         match update {
@@ -1031,6 +1037,7 @@ impl Herder for DistributedHerder {
         initial_state: Option<TargetState>,
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
+        herder_support::check_name(name)?;
         let infos = herder_support::validate(&self.worker, &config).await?;
         if let Some(msg) = validation::invalid_message(&infos) {
             return Err(HerderError::BadRequest(msg));
@@ -1115,7 +1122,10 @@ impl Herder for DistributedHerder {
                 .await
                 .map(|_| ());
         }
-        if !self.configs.snapshot().connectors.contains_key(name) {
+        // A connector left out for its name can still be deleted: that is how an operator
+        // clears a record another writer (a Java worker) put in the topic.
+        if !self.configs.snapshot().connectors.contains_key(name) && !self.configs.is_skipped(name)
+        {
             return Err(HerderError::NotFound(format!("Connector {name} not found")));
         }
         self.configs

@@ -1,5 +1,6 @@
 //! Distributed mode: what a worker group shares beyond the stores.
 
+mod applicable;
 pub mod forward;
 pub mod herder;
 pub mod signing;
