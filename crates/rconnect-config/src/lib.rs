@@ -25,7 +25,7 @@ pub use connector::{
 };
 pub use connector_file::{load_connector_file, parse_connector_definition, ConnectorDefinition};
 pub use properties::{load_properties_file, parse_properties, PropertiesError};
-pub use providers::{ConfigProviders, ProviderError};
+pub use providers::{ConfigProviders, ProviderError, Resolved, Secrets};
 pub use worker::{DistributedSettings, Listener, RestAdvertisement, WorkerConfig, WorkerMode};
 
 use std::path::PathBuf;

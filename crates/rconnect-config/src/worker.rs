@@ -419,6 +419,8 @@ pub fn common_config_def() -> ConfigDef {
         .define(key("metrics.recording.level", T::String, v("INFO"), Low, "The highest recording level for metrics.").validator(Validator::ValidString(vec!["INFO".into(), "DEBUG".into(), "TRACE".into()])))
         .define(key("metric.reporters", T::List, v("org.apache.kafka.common.metrics.JmxReporter"), Low, "A list of classes to use as metrics reporters."))
         .define(key("config.providers", T::List, v(""), Low, "Comma-separated names of ConfigProvider classes, loaded and used in the order specified."))
+        .define(key(crate::providers::MAX_BYTES_CONFIG, T::Long, v("1048576"), Low, "rconnect only: the most bytes a config provider may read from one file; a larger file is an error naming the reference.").validator(Validator::at_least(1.0)))
+        .define(key(crate::providers::TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "rconnect only: how long resolving one config provider reference may take, waiting for a free provider thread included; a timed-out read is an error naming the reference.").validator(Validator::at_least(1.0)))
         .define(
             key(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG, T::String, v("All"), Medium, "Class name or alias of implementation of ConnectorClientConfigOverridePolicy: All, None or Principal.")
                 .validator(Validator::Custom(Arc::new(|name: &str, value: &ConfigValue| match value {
@@ -551,8 +553,9 @@ impl WorkerConfig {
         let providers =
             ConfigProviders::from_worker_props(&props).map_err(|e| invalid(e.to_string()))?;
         let props = providers
-            .transform(&props)
-            .map_err(|e| invalid(e.to_string()))?;
+            .resolve_blocking(&props)
+            .map_err(|e| invalid(e.to_string()))?
+            .props;
         let def = Self::config_def(mode);
         let parsed = def.parse(&props).map_err(|e| invalid(e.to_string()))?;
 
