@@ -130,6 +130,8 @@ pub async fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInf
         .resolve_config(config)
         .await
         .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+    // For log lines written while the connector validates (its own included).
+    let _held = worker.known_secrets().hold(&resolved.secrets);
     let infos = validation::validate(
         &worker.plugins,
         &resolved.props,

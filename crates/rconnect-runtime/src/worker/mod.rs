@@ -330,6 +330,11 @@ impl Worker {
         self.secrets.redact(connector, text)
     }
 
+    /// What config providers resolved on this worker, for the log writer to redact with.
+    pub fn known_secrets(&self) -> Arc<KnownSecrets> {
+        self.secrets.clone()
+    }
+
     /// Forgets the resolved values of a deleted connector.
     pub fn forget_secrets(&self, connector: &str) {
         self.secrets.forget(connector);

@@ -2,7 +2,8 @@
 //! REST answers and log lines (Java lets resolved values through in all three).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rconnect_config::Secrets;
 
@@ -10,6 +11,32 @@ use rconnect_config::Secrets;
 #[derive(Debug, Default)]
 pub struct KnownSecrets {
     by_connector: Mutex<HashMap<String, Secrets>>,
+    /// Every connector's values, for text not tied to one connector (log lines).
+    all: RwLock<Arc<Secrets>>,
+    /// Values held while a request (validation) runs, by hold number.
+    held: Mutex<HashMap<u64, Secrets>>,
+    next_hold: AtomicU64,
+}
+
+/// Values known for as long as it lives (see [`KnownSecrets::hold`]).
+#[must_use]
+pub struct Held {
+    known: Arc<KnownSecrets>,
+    key: u64,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let removed = self
+            .known
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.key);
+        if removed.is_some() {
+            self.known.rebuild_all();
+        }
+    }
 }
 
 impl KnownSecrets {
@@ -25,14 +52,67 @@ impl KnownSecrets {
             .entry(connector.to_string())
             .or_default()
             .extend(secrets);
+        self.add_to_all(secrets);
+    }
+
+    fn add_to_all(&self, secrets: &Secrets) {
+        let mut all = self.all.write().unwrap_or_else(|p| p.into_inner());
+        let mut merged = Secrets::clone(&all);
+        merged.extend(secrets);
+        *all = Arc::new(merged);
+    }
+
+    /// `all` again from what is known now (after values were dropped).
+    fn rebuild_all(&self) {
+        let mut merged = Secrets::default();
+        for s in self
+            .by_connector
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            merged.extend(s);
+        }
+        for s in self.held.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            merged.extend(s);
+        }
+        *self.all.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(merged);
     }
 
     /// Drops what is known of `connector` (deleted).
     pub fn forget(&self, connector: &str) {
-        self.by_connector
+        let removed = self
+            .by_connector
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(connector);
+        if removed.is_some() {
+            self.rebuild_all();
+        }
+    }
+
+    /// Knows `secrets` until the returned guard drops: for values resolved outside any
+    /// running connector (validation), so that log lines written meanwhile are redacted
+    /// without keeping every value ever validated.
+    pub fn hold(self: &Arc<Self>, secrets: &Secrets) -> Held {
+        let key = self.next_hold.fetch_add(1, Ordering::Relaxed);
+        if !secrets.is_empty() {
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, secrets.clone());
+            self.add_to_all(secrets);
+        }
+        Held {
+            known: self.clone(),
+            key,
+        }
+    }
+
+    /// `text` with every value resolved for any connector replaced by its reference.
+    pub fn redact_any(&self, text: &str) -> String {
+        let all = self.all.read().unwrap_or_else(|p| p.into_inner()).clone();
+        all.redact(text)
     }
 
     /// `text` with every value resolved for `connector` replaced by its reference.
@@ -62,7 +142,24 @@ mod tests {
         known.remember("b", &Secrets::default());
         assert_eq!(known.redact("a", "bad pa55word"), "bad ${file:/s:pw}");
         assert_eq!(known.redact("b", "bad pa55word"), "bad pa55word");
+        assert_eq!(known.redact_any("bad pa55word"), "bad ${file:/s:pw}");
         known.forget("a");
         assert_eq!(known.redact("a", "bad pa55word"), "bad pa55word");
+        assert_eq!(known.redact_any("bad pa55word"), "bad pa55word");
+    }
+
+    #[test]
+    fn held_values_are_known_until_released() {
+        let known = Arc::new(KnownSecrets::default());
+        let mut s = Secrets::default();
+        s.add("validated-value", "${env:V}");
+        let held = known.hold(&s);
+        assert_eq!(known.redact_any("saw validated-value"), "saw ${env:V}");
+        drop(held);
+        assert_eq!(
+            known.redact_any("saw validated-value"),
+            "saw validated-value"
+        );
+        assert!(known.held.lock().unwrap().is_empty());
     }
 }
