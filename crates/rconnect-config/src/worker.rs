@@ -3,7 +3,7 @@
 //! of Kafka client configs for connectors (worker.md §3 and §4).
 
 use crate::java::{case_insensitive_valid_string, config_exception};
-use crate::providers::ConfigProviders;
+use crate::providers::{ConfigProviders, Resolved, Secrets};
 use crate::ConfigError;
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, ParsedConfig, Validator,
@@ -253,6 +253,8 @@ pub struct WorkerConfig {
     originals: Props,
     /// The declared `config.providers`, for connector configs (resolved where they run).
     pub providers: ConfigProviders,
+    /// What the providers resolved in the worker's own values, to redact text with.
+    pub provider_secrets: Secrets,
     parsed: ParsedConfig,
     pub bootstrap_servers: Vec<String>,
     pub key_converter: String,
@@ -552,10 +554,12 @@ impl WorkerConfig {
         // with the providers the same file declares.
         let providers =
             ConfigProviders::from_worker_props(&props).map_err(|e| invalid(e.to_string()))?;
-        let props = providers
+        let Resolved {
+            props,
+            secrets: provider_secrets,
+        } = providers
             .resolve_blocking(&props)
-            .map_err(|e| invalid(e.to_string()))?
-            .props;
+            .map_err(|e| invalid(e.to_string()))?;
         let def = Self::config_def(mode);
         let parsed = def.parse(&props).map_err(|e| invalid(e.to_string()))?;
 
@@ -643,6 +647,7 @@ impl WorkerConfig {
             distributed,
             originals: props,
             providers,
+            provider_secrets,
             parsed,
         })
     }

@@ -155,6 +155,7 @@ impl Worker {
         kafka: Arc<dyn KafkaClients>,
     ) -> (Arc<Worker>, mpsc::UnboundedReceiver<ConnectorEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
+        let settings_secrets = settings.config.provider_secrets.clone();
         let w = Worker {
             settings,
             plugins,
@@ -165,7 +166,7 @@ impl Worker {
             connectors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
             generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
-            secrets: Arc::default(),
+            secrets: Arc::new(KnownSecrets::new(settings_secrets)),
         };
         (Arc::new(w), rx)
     }

@@ -10,6 +10,8 @@ use rconnect_config::Secrets;
 /// The resolved values of each connector's configs (connector and tasks) on this worker.
 #[derive(Debug, Default)]
 pub struct KnownSecrets {
+    /// Resolved in the worker's own config; part of every connector's values.
+    worker: Secrets,
     by_connector: Mutex<HashMap<String, Secrets>>,
     /// Every connector's values, for text not tied to one connector (log lines).
     all: RwLock<Arc<Secrets>>,
@@ -40,6 +42,15 @@ impl Drop for Held {
 }
 
 impl KnownSecrets {
+    /// Knowing the values resolved in the worker's own config from the start.
+    pub fn new(worker: Secrets) -> KnownSecrets {
+        KnownSecrets {
+            all: RwLock::new(Arc::new(worker.clone())),
+            worker,
+            ..KnownSecrets::default()
+        }
+    }
+
     /// Adds what resolving a config of `connector` produced. Values are kept until the
     /// connector is forgotten: a stale value only makes a message redact more.
     pub fn remember(&self, connector: &str, secrets: &Secrets) {
@@ -50,7 +61,7 @@ impl KnownSecrets {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(connector.to_string())
-            .or_default()
+            .or_insert_with(|| self.worker.clone())
             .extend(secrets);
         self.add_to_all(secrets);
     }
@@ -64,7 +75,7 @@ impl KnownSecrets {
 
     /// `all` again from what is known now (after values were dropped).
     fn rebuild_all(&self) {
-        let mut merged = Secrets::default();
+        let mut merged = self.worker.clone();
         for s in self
             .by_connector
             .lock()
@@ -124,7 +135,7 @@ impl KnownSecrets {
             .get(connector)
         {
             Some(s) => s.redact(text),
-            None => text.to_string(),
+            None => self.worker.redact(text),
         }
     }
 }
@@ -146,6 +157,27 @@ mod tests {
         known.forget("a");
         assert_eq!(known.redact("a", "bad pa55word"), "bad pa55word");
         assert_eq!(known.redact_any("bad pa55word"), "bad pa55word");
+    }
+
+    #[test]
+    fn worker_values_are_redacted_everywhere() {
+        let mut w = Secrets::default();
+        w.add("worker-jaas-secret", "${file:/w:jaas}");
+        let known = KnownSecrets::new(w);
+        assert_eq!(
+            known.redact("any", "x worker-jaas-secret"),
+            "x ${file:/w:jaas}"
+        );
+        let mut c = Secrets::default();
+        c.add("connector-secret", "${env:C}");
+        known.remember("c", &c);
+        known.forget("other");
+        assert_eq!(
+            known.redact("c", "worker-jaas-secret connector-secret"),
+            "${file:/w:jaas} ${env:C}"
+        );
+        known.forget("c");
+        assert_eq!(known.redact_any("worker-jaas-secret"), "${file:/w:jaas}");
     }
 
     #[test]
