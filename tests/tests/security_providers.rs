@@ -251,6 +251,7 @@ fn without_allowed_paths_values_still_never_come_back() {
         "{body}"
     );
     let rss_kb = vm_rss_kb(worker.pid());
+    eprintln!("worker VmRSS after ${{file:/dev/zero:x}}: {rss_kb} kB");
     assert!(
         rss_kb < 100 * 1024,
         "worker RSS {rss_kb} kB after /dev/zero"

@@ -21,30 +21,62 @@ impl LogRedaction {
     }
 }
 
-/// stderr, redacting what it is given (the fmt layer writes each event in one call).
-pub struct RedactingStderr(Option<Arc<KnownSecrets>>);
+/// `inner`, redacting what it is given (the fmt layer writes each event in one call, so a
+/// value is never split between two writes).
+pub struct Redacting<W> {
+    secrets: Option<Arc<KnownSecrets>>,
+    inner: W,
+}
 
-impl Write for RedactingStderr {
+impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &self.0 {
-            None => std::io::stderr().write(buf),
+        match &self.secrets {
+            None => self.inner.write(buf),
             Some(secrets) => {
                 let text = secrets.redact_any(&String::from_utf8_lossy(buf));
-                std::io::stderr().write_all(text.as_bytes())?;
+                self.inner.write_all(text.as_bytes())?;
                 Ok(buf.len())
             }
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        self.inner.flush()
     }
 }
 
 impl<'a> MakeWriter<'a> for LogRedaction {
-    type Writer = RedactingStderr;
+    type Writer = Redacting<std::io::Stderr>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        RedactingStderr(self.0.get().cloned())
+        Redacting {
+            secrets: self.0.get().cloned(),
+            inner: std::io::stderr(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rconnect_config::Secrets;
+
+    #[test]
+    fn lines_are_redacted_once_attached() {
+        let redaction = LogRedaction::default();
+        assert!(redaction.make_writer().secrets.is_none());
+        let mut s = Secrets::default();
+        s.add("w0rker-secret", "${file:/w:pw}");
+        redaction.attach(Arc::new(KnownSecrets::new(s)));
+        let mut w = Redacting {
+            secrets: redaction.make_writer().secrets,
+            inner: Vec::new(),
+        };
+        w.write_all(b"INFO connecting with w0rker-secret\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(w.inner).unwrap(),
+            "INFO connecting with ${file:/w:pw}\n"
+        );
     }
 }

@@ -237,3 +237,46 @@ async fn a_provider_error_fails_validation_naming_the_path() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn active_topics_named_by_a_provider_show_the_reference() {
+    let s = setup();
+    let c = config(&[("connector.class", LEAKY), ("password", &s.reference)]);
+    // Resolving the connector's config (as starting it does) makes its values known.
+    let _ = s
+        .worker
+        .start_connector("leaky", c, TargetState::Started)
+        .await;
+    for topic in [SECRET, "plain-topic"] {
+        s.worker.status.put_topic(crate::status::TopicStatus {
+            topic: topic.into(),
+            connector: "leaky".into(),
+            task: 0,
+            discover_timestamp: 1,
+        });
+    }
+    let topics = crate::herder_support::active_topics(&s.worker, "leaky").unwrap();
+    assert_eq!(topics, vec![s.reference.clone(), "plain-topic".to_string()]);
+}
+
+#[tokio::test]
+async fn a_connector_raising_an_error_gets_a_redacted_trace() {
+    let s = setup();
+    let c = config(&[("connector.class", SOURCE), ("password", &s.reference)]);
+    s.worker
+        .start_connector("raiser", c, TargetState::Started)
+        .await
+        .unwrap();
+    let ctx = Context {
+        name: "raiser".into(),
+        events: mpsc::unbounded_channel().0,
+        status: s.worker.status.clone(),
+        worker_id: "w:1".into(),
+        generation: Arc::default(),
+        secrets: s.worker.known_secrets(),
+    };
+    ctx.raise_error(ConnectError::connect(format!("lost {SECRET}")));
+    let trace = s.worker.status.connector("raiser").unwrap().trace.unwrap();
+    assert!(trace.contains(&format!("lost {}", s.reference)), "{trace}");
+    assert!(!trace.contains(SECRET), "{trace}");
+}
