@@ -74,10 +74,12 @@ impl AllowedPaths {
 
     /// The path to open for `path`, with every symlink resolved, if it may be read.
     pub(crate) fn check(&self, path: &str) -> Result<PathBuf, Refusal> {
-        let lexical = normalise(Path::new(path));
         let Some(roots) = &self.roots else {
-            return std::fs::canonicalize(&lexical).map_err(Refusal::Io);
+            // Unrestricted, Java opens the path as given (the kernel resolves `..` after
+            // symlinks, not lexically).
+            return std::fs::canonicalize(path).map_err(Refusal::Io);
         };
+        let lexical = normalise(Path::new(path));
         // Java's check first, so nothing outside the allowed paths is touched (not even to
         // learn whether it exists).
         if !roots.iter().any(|r| lexical.starts_with(&r.lexical)) {
