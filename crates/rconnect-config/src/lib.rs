@@ -30,7 +30,7 @@ pub use connector_name::{
     check_connector_name, shorten_name, InvalidConnectorName, MAX_CONNECTOR_NAME_BYTES,
 };
 pub use properties::{load_properties_file, parse_properties, PropertiesError};
-pub use providers::{ConfigProviders, ProviderError};
+pub use providers::{ConfigProviders, ProviderError, Resolved, Secrets};
 pub use worker::{DistributedSettings, Listener, RestAdvertisement, WorkerConfig, WorkerMode};
 
 use std::path::PathBuf;

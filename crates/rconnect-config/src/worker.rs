@@ -3,7 +3,7 @@
 //! of Kafka client configs for connectors (worker.md §3 and §4).
 
 use crate::java::{case_insensitive_valid_string, config_exception};
-use crate::providers::ConfigProviders;
+use crate::providers::{ConfigProviders, Resolved, Secrets};
 use crate::ConfigError;
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, ParsedConfig, Validator,
@@ -253,6 +253,8 @@ pub struct WorkerConfig {
     originals: Props,
     /// The declared `config.providers`, for connector configs (resolved where they run).
     pub providers: ConfigProviders,
+    /// What the providers resolved in the worker's own values, to redact text with.
+    pub provider_secrets: Secrets,
     parsed: ParsedConfig,
     pub bootstrap_servers: Vec<String>,
     pub key_converter: String,
@@ -419,6 +421,8 @@ pub fn common_config_def() -> ConfigDef {
         .define(key("metrics.recording.level", T::String, v("INFO"), Low, "The highest recording level for metrics.").validator(Validator::ValidString(vec!["INFO".into(), "DEBUG".into(), "TRACE".into()])))
         .define(key("metric.reporters", T::List, v("org.apache.kafka.common.metrics.JmxReporter"), Low, "A list of classes to use as metrics reporters."))
         .define(key("config.providers", T::List, v(""), Low, "Comma-separated names of ConfigProvider classes, loaded and used in the order specified."))
+        .define(key(crate::providers::MAX_BYTES_CONFIG, T::Long, v("1048576"), Low, "rconnect only: the most bytes a config provider may read from one file; a larger file is an error naming the reference.").validator(Validator::at_least(1.0)))
+        .define(key(crate::providers::TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "rconnect only: how long resolving one config provider reference may take, waiting for a free provider thread included; a timed-out read is an error naming the reference.").validator(Validator::at_least(1.0)))
         .define(
             key(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG, T::String, v("All"), Medium, "Class name or alias of implementation of ConnectorClientConfigOverridePolicy: All, None or Principal.")
                 .validator(Validator::Custom(Arc::new(|name: &str, value: &ConfigValue| match value {
@@ -550,8 +554,11 @@ impl WorkerConfig {
         // with the providers the same file declares.
         let providers =
             ConfigProviders::from_worker_props(&props).map_err(|e| invalid(e.to_string()))?;
-        let props = providers
-            .transform(&props)
+        let Resolved {
+            props,
+            secrets: provider_secrets,
+        } = providers
+            .resolve_blocking(&props)
             .map_err(|e| invalid(e.to_string()))?;
         let def = Self::config_def(mode);
         let parsed = def.parse(&props).map_err(|e| invalid(e.to_string()))?;
@@ -640,6 +647,7 @@ impl WorkerConfig {
             distributed,
             originals: props,
             providers,
+            provider_secrets,
             parsed,
         })
     }

@@ -139,16 +139,23 @@ pub fn plugin_config(worker: &Worker, plugin: &str) -> HerderResult<Vec<ConfigKe
 
 /// `PUT /connector-plugins/{p}/config/validate`.
 pub async fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInfos> {
-    // Java validates the values config providers resolve to, not the references.
+    // Java validates the values config providers resolve to, not the references, and
+    // answers with those values (so a validate call could read any file the worker can).
+    // Here the answer shows the config as sent and every message built from a resolved
+    // value carries its reference instead.
     let resolved = worker
         .resolve_config(config)
         .await
         .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-    validation::validate(
+    // For log lines written while the connector validates (its own included).
+    let _held = worker.known_secrets().hold(&resolved.secrets);
+    let infos = validation::validate(
         &worker.plugins,
-        &resolved,
+        &resolved.props,
         worker.settings.config.topic_creation_enable,
     )
+    .map_err(|e| validation::redact_error(e, &resolved.secrets))?;
+    Ok(validation::shown_as_sent(infos, config, &resolved.secrets))
 }
 
 /// Java's 403 for the topic-tracking endpoints when `topic.tracking.enable=false`.
@@ -164,11 +171,13 @@ fn topic_tracking_enabled(worker: &Worker) -> HerderResult<()> {
 /// has none; 403 when `topic.tracking.enable=false`).
 pub fn active_topics(worker: &Worker, connector: &str) -> HerderResult<Vec<String>> {
     topic_tracking_enabled(worker)?;
+    // A topic named by a config provider value shows as its reference (when this worker
+    // resolved the connector's configs), as everything else REST answers does.
     let mut topics: Vec<String> = worker
         .status
         .topics(connector)
         .into_iter()
-        .map(|t| t.topic)
+        .map(|t| worker.redact(connector, &t.topic))
         .collect();
     topics.sort();
     Ok(topics)

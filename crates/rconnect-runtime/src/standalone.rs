@@ -291,6 +291,7 @@ impl Herder for StandaloneHerder {
         }
         self.stop_everything_of(name).await;
         self.worker.status.delete_connector(name);
+        self.worker.forget_secrets(name);
         info!(connector = %name, "connector deleted");
         Ok(())
     }

@@ -5,6 +5,7 @@ use rconnect_config::connector::{
     aggregate_errors, framework_config_def, validate_framework_with, ConnectorKind,
     ValidationOptions,
 };
+use rconnect_config::Secrets;
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigValueReport, Default};
 use rconnect_sdk::Props;
 
@@ -189,6 +190,38 @@ pub fn invalid_message(infos: &ConfigInfos) -> Option<String> {
         })
         .collect();
     aggregate_errors(&reports)
+}
+
+/// `infos` of a resolved config as the user may see them: each value as `sent` (with its
+/// `${provider:path:key}` references, as `GET /connectors/{c}/config` shows it), and every
+/// other text with each resolved value replaced by its reference.
+pub fn shown_as_sent(mut infos: ConfigInfos, sent: &Props, secrets: &Secrets) -> ConfigInfos {
+    infos.name = secrets.redact(&infos.name);
+    for v in infos.configs.iter_mut().filter_map(|c| c.value.as_mut()) {
+        v.value = match sent.get(&v.name) {
+            Some(raw) => Some(raw.clone()),
+            None => v.value.as_deref().map(|x| secrets.redact(x)),
+        };
+        for text in v.errors.iter_mut().chain(v.recommended_values.iter_mut()) {
+            *text = secrets.redact(text);
+        }
+    }
+    infos
+}
+
+/// `e` with each resolved value in its message replaced by its reference.
+pub fn redact_error(e: HerderError, secrets: &Secrets) -> HerderError {
+    use HerderError as E;
+    let r = |m: String| secrets.redact(&m);
+    match e {
+        E::NotFound(m) => E::NotFound(r(m)),
+        E::AlreadyExists(m) => E::AlreadyExists(r(m)),
+        E::BadRequest(m) => E::BadRequest(r(m)),
+        E::Conflict(m) => E::Conflict(r(m)),
+        E::Forbidden(m) => E::Forbidden(r(m)),
+        E::Unavailable(m) => E::Unavailable(r(m)),
+        E::Internal(m) => E::Internal(r(m)),
+    }
 }
 
 /// A map rendered as Java's `AbstractMap.toString`: `{k=v, k2=v2}`.

@@ -14,6 +14,7 @@ use rconnect_storage::{
 use tracing::info;
 
 use crate::boot::{boot, run_main, run_until_signal, serve, Failure};
+use crate::log_redaction::LogRedaction;
 
 const USAGE: &str = "Usage: ConnectDistributed worker.properties";
 
@@ -22,16 +23,17 @@ pub fn main(args: &[String]) -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(1);
     }
-    crate::init_logging();
+    let redaction = crate::log_redaction::LogRedaction::default();
+    crate::init_logging(&redaction);
     // Java ignores arguments after the worker file.
-    run_main(run(&args[0]))
+    run_main(run(&args[0], redaction))
 }
 
 fn millis(ms: i32) -> Duration {
     Duration::from_millis(ms.max(0) as u64)
 }
 
-async fn run(worker_file: &str) -> Result<(), Failure> {
+async fn run(worker_file: &str, redaction: LogRedaction) -> Result<(), Failure> {
     let setup = |e: anyhow::Error| Failure::Setup(e);
     let b = boot(worker_file, WorkerConfig::distributed)
         .await
@@ -71,6 +73,7 @@ async fn run(worker_file: &str) -> Result<(), Failure> {
         status,
         b.kafka.clone(),
     );
+    redaction.attach(worker.known_secrets());
     let protocol =
         ConnectProtocol::parse(d.connect_protocol.name()).map_err(|e| setup(e.into()))?;
     let client_id = b

@@ -6,6 +6,7 @@
 mod boot;
 mod builtins;
 mod distributed;
+mod log_redaction;
 mod malloc_tuning;
 mod plugins_cmd;
 mod standalone;
@@ -61,7 +62,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr through `tracing`, filtered by `RUST_LOG` (default `info`).
-pub(crate) fn init_logging() {
+/// Installs the log subscriber; lines go through `redaction` (see [`log_redaction`]).
+pub(crate) fn init_logging(redaction: &log_redaction::LogRedaction) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
@@ -69,7 +71,7 @@ pub(crate) fn init_logging() {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(redaction.clone())
         .with_ansi(ansi)
         .with_target(true)
         .init();

@@ -14,6 +14,7 @@ use rconnect_runtime::worker::{Worker, WorkerSettings};
 use tracing::info;
 
 use crate::boot::{boot, run_main, run_until_signal, serve, Failure};
+use crate::log_redaction::LogRedaction;
 
 const USAGE: &str =
     "Usage: ConnectStandalone worker.properties [connector1.properties connector2.json ...]";
@@ -23,11 +24,12 @@ pub fn main(args: &[String]) -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(1);
     }
-    crate::init_logging();
-    run_main(run(args))
+    let redaction = crate::log_redaction::LogRedaction::default();
+    crate::init_logging(&redaction);
+    run_main(run(args, redaction))
 }
 
-async fn run(args: &[String]) -> Result<(), Failure> {
+async fn run(args: &[String], redaction: LogRedaction) -> Result<(), Failure> {
     let b = boot(&args[0], WorkerConfig::standalone)
         .await
         .map_err(Failure::Setup)?;
@@ -49,6 +51,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
         Arc::new(MemoryStatusStore::default()),
         b.kafka.clone(),
     );
+    redaction.attach(worker.known_secrets());
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
     let rest = serve(b.rest, herder.clone());

@@ -357,7 +357,11 @@ impl DistributedHerder {
         let generated = match self.worker.connector_task_configs(name, max, enforce).await {
             Ok(t) => t,
             Err(e) => {
-                warn!(connector = %name, "failed to generate task configs: {e}");
+                warn!(
+                    connector = %name,
+                    "failed to generate task configs: {}",
+                    self.worker.redact(name, &e.to_string())
+                );
                 return;
             }
         };

@@ -1,6 +1,9 @@
 //! The worker: runs connector instances and task loops for whatever the herder assigns.
 
 mod convert;
+mod redaction;
+#[cfg(test)]
+mod redaction_tests;
 mod sink;
 mod source;
 
@@ -9,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
-use rconnect_config::WorkerConfig;
+use rconnect_config::{Resolved, WorkerConfig};
 use rconnect_sdk::connector::{Connector, ConnectorContext, SinkConnector, SourceConnector};
 use rconnect_sdk::stop::{stop_pair, StopTrigger};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
@@ -18,6 +21,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn, Instrument};
 
 pub use convert::Converters;
+pub use redaction::KnownSecrets;
 
 use crate::clients::KafkaClients;
 use crate::herder::{ConnectorTaskId, ConnectorType, State, TargetState};
@@ -88,6 +92,7 @@ struct Context {
     status: Arc<dyn StatusStore>,
     worker_id: String,
     generation: Arc<std::sync::atomic::AtomicI32>,
+    secrets: Arc<KnownSecrets>,
 }
 
 impl ConnectorContext for Context {
@@ -97,12 +102,16 @@ impl ConnectorContext for Context {
             .send(ConnectorEvent::Reconfigure(self.name.clone()));
     }
     fn raise_error(&self, error: ConnectError) {
-        warn!(connector = %self.name, "connector raised an error: {error}");
+        let trace = self.secrets.redact(
+            &self.name,
+            &failure_trace(&error, "ConnectorContext.raiseError"),
+        );
+        warn!(connector = %self.name, "connector raised an error: {}", self.secrets.redact(&self.name, &error.to_string()));
         self.status.put_connector(
             &self.name,
             Status {
                 state: State::Failed,
-                trace: Some(failure_trace(&error, "ConnectorContext.raiseError")),
+                trace: Some(trace),
                 worker_id: self.worker_id.clone(),
                 generation: self.generation.load(std::sync::atomic::Ordering::SeqCst),
             },
@@ -133,6 +142,8 @@ pub struct Worker {
     tasks: Mutex<HashMap<ConnectorTaskId, RunningTask>>,
     /// Shared with connector contexts, whose errors are written at the current generation.
     generation: Arc<std::sync::atomic::AtomicI32>,
+    /// What config providers resolved, per connector, to redact traces and logs with.
+    secrets: Arc<KnownSecrets>,
 }
 
 impl Worker {
@@ -144,6 +155,7 @@ impl Worker {
         kafka: Arc<dyn KafkaClients>,
     ) -> (Arc<Worker>, mpsc::UnboundedReceiver<ConnectorEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
+        let settings_secrets = settings.config.provider_secrets.clone();
         let w = Worker {
             settings,
             plugins,
@@ -154,6 +166,7 @@ impl Worker {
             connectors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
             generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+            secrets: Arc::new(KnownSecrets::new(settings_secrets)),
         };
         (Arc::new(w), rx)
     }
@@ -187,10 +200,12 @@ impl Worker {
         })
     }
 
+    /// Every status trace is written through here or [`Worker::task_status`], so none
+    /// carries a value a config provider resolved.
     fn connector_status(&self, name: &str, state: State, trace: Option<String>) {
         self.put_status(|mut s| {
             s.state = state;
-            s.trace = trace;
+            s.trace = trace.map(|t| self.redact(name, &t));
             self.status.put_connector(name, s)
         });
     }
@@ -251,8 +266,9 @@ impl Worker {
             status: self.status.clone(),
             worker_id: self.settings.worker_id.clone(),
             generation: self.generation.clone(),
+            secrets: self.secrets.clone(),
         });
-        let config = match self.resolve_config(&running.config).await {
+        let config = match self.resolve_connector_config(name, &running.config).await {
             Ok(c) => c,
             Err(e) => {
                 self.connector_failed(name, &e, "WorkerConnector.doStart");
@@ -279,18 +295,50 @@ impl Worker {
         }
     }
 
-    /// `config` with the worker's config providers' references resolved; the provider
-    /// reads (files, directories) run on a blocking thread.
-    pub async fn resolve_config(&self, config: &Props) -> ConnectResult<Props> {
+    /// `config` with the worker's config providers' references resolved, and the values
+    /// they resolved to. File reads run on the providers' own threads with their timeout
+    /// (`rconnect.config.providers.timeout.ms`), never on the reactor or tokio's blocking
+    /// pool. Errors name references and paths, never values.
+    pub async fn resolve_config(&self, config: &Props) -> ConnectResult<Resolved> {
         let providers = &self.settings.config.providers;
         if providers.is_empty() {
-            return Ok(config.clone());
+            return Ok(Resolved {
+                props: config.clone(),
+                secrets: Default::default(),
+            });
         }
-        let (providers, config) = (providers.clone(), config.clone());
-        tokio::task::spawn_blocking(move || providers.transform(&config))
+        providers
+            .resolve(config)
             .await
-            .map_err(|e| ConnectError::connect(format!("resolving config providers: {e}")))?
             .map_err(|e| ConnectError::config(e.to_string()))
+    }
+
+    /// `config` of `connector` (its own or one of its tasks') resolved, remembering the
+    /// values so that traces and logs about the connector can be redacted.
+    pub async fn resolve_connector_config(
+        &self,
+        connector: &str,
+        config: &Props,
+    ) -> ConnectResult<Props> {
+        let resolved = self.resolve_config(config).await?;
+        self.secrets.remember(connector, &resolved.secrets);
+        Ok(resolved.props)
+    }
+
+    /// `text` about `connector` with every value config providers resolved for it replaced
+    /// by its `${provider:path:key}` reference.
+    pub fn redact(&self, connector: &str, text: &str) -> String {
+        self.secrets.redact(connector, text)
+    }
+
+    /// What config providers resolved on this worker, for the log writer to redact with.
+    pub fn known_secrets(&self) -> Arc<KnownSecrets> {
+        self.secrets.clone()
+    }
+
+    /// Forgets the resolved values of a deleted connector.
+    pub fn forget_secrets(&self, connector: &str) {
+        self.secrets.forget(connector);
     }
 
     /// Stops the connector instance (not its tasks).
@@ -313,7 +361,7 @@ impl Worker {
         if was_started {
             let mut inst = running.instance.lock().await;
             if let Err(e) = inst.as_connector().stop().await {
-                warn!(connector = %name, "connector failed to stop cleanly: {e}");
+                warn!(connector = %name, "connector failed to stop cleanly: {}", self.redact(name, &e.to_string()));
             }
         }
     }
@@ -432,8 +480,10 @@ impl Worker {
             // Configs are stored with their `${provider:...}` references; the task gets the
             // values, resolved here where it runs (as Java's worker does).
             let (connector_config, task_config) = match (
-                w.resolve_config(&connector_config).await,
-                w.resolve_config(&task_config).await,
+                w.resolve_connector_config(&tid.connector, &connector_config)
+                    .await,
+                w.resolve_connector_config(&tid.connector, &task_config)
+                    .await,
             ) {
                 (Ok(c), Ok(t)) => (c, t),
                 (Err(e), _) | (_, Err(e)) => {
@@ -472,7 +522,7 @@ impl Worker {
         let join = tokio::spawn(
             async move {
                 if let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await {
-                    let msg = panic_message(panic.as_ref());
+                    let msg = worker.redact(&task_id.connector, &panic_message(panic.as_ref()));
                     warn!("task panicked: {msg}");
                     worker.task_status(
                         &task_id,
@@ -590,21 +640,21 @@ impl Worker {
 
     /// Marks a connector FAILED with the error as its trace.
     pub(crate) fn connector_failed(&self, name: &str, error: &ConnectError, context: &str) {
-        warn!(connector = %name, "connector failed ({context}): {error}");
+        warn!(connector = %name, "connector failed ({context}): {}", self.redact(name, &error.to_string()));
         self.connector_status(name, State::Failed, Some(failure_trace(error, context)));
     }
 
     /// Marks a task FAILED with the error as its trace (`context` names where it failed, as
     /// the Java frame would).
     pub(crate) fn task_failed(&self, id: &ConnectorTaskId, error: &ConnectError, context: &str) {
-        warn!(task = %id, "task failed ({context}): {error}");
+        warn!(task = %id, "task failed ({context}): {}", self.redact(&id.connector, &error.to_string()));
         self.task_status(id, State::Failed, Some(failure_trace(error, context)));
     }
 
     pub(crate) fn task_status(&self, id: &ConnectorTaskId, state: State, trace: Option<String>) {
         self.put_status(|mut s| {
             s.state = state;
-            s.trace = trace;
+            s.trace = trace.map(|t| self.redact(&id.connector, &t));
             self.status.put_task(id, s)
         });
     }

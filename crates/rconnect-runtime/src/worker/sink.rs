@@ -25,6 +25,8 @@ const DEFAULT_MAX_POLL_RECORDS: usize = 500;
 
 struct Loop {
     worker: Arc<Worker>,
+    /// The connector, to redact messages with.
+    connector: String,
     chain: TransformChain<SinkMeta>,
     task: Box<dyn SinkTask>,
     converters: Converters,
@@ -74,7 +76,10 @@ pub(super) async fn run(
     let result = lp.execute(&id, &stop, target).await;
     let closed = lp.close_all().await;
     if let Err(e) = lp.task.stop().await {
-        warn!("task stop failed: {e}");
+        warn!(
+            "task stop failed: {}",
+            worker.redact(&id.connector, &e.to_string())
+        );
     }
     lp.consumer.close().await;
     match result.and(closed) {
@@ -127,6 +132,7 @@ fn prepare(
     let chain = TransformChain::from_config(&worker.plugins, connector_config)?;
     Ok(Loop {
         worker: worker.clone(),
+        connector: id.connector.clone(),
         chain,
         task,
         converters,
@@ -142,6 +148,11 @@ fn prepare(
 }
 
 impl Loop {
+    /// A message about this task with config provider values replaced by references.
+    fn redact(&self, text: &str) -> String {
+        self.worker.redact(&self.connector, text)
+    }
+
     fn ctx<R>(&self, f: impl FnOnce(&mut SinkContextState) -> R) -> R {
         f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -416,7 +427,10 @@ impl Loop {
                     self.task.close(partitions).await?;
                     return Err(e);
                 }
-                warn!("preCommit failed, rewinding to the last committed offsets: {e}");
+                warn!(
+                    "preCommit failed, rewinding to the last committed offsets: {}",
+                    self.redact(&e.to_string())
+                );
                 for tp in partitions {
                     if let Some(off) = self.last_committed.get(tp).copied() {
                         let _ = self.consumer.seek(tp, off);
@@ -453,7 +467,10 @@ impl Loop {
                 debug!("committed {} partition offset(s)", commit.len());
                 self.last_committed.extend(commit);
             }
-            Err(e) => warn!("offset commit failed, will retry at the next interval: {e}"),
+            Err(e) => warn!(
+                "offset commit failed, will retry at the next interval: {}",
+                self.redact(&e.to_string())
+            ),
         }
         Ok(())
     }

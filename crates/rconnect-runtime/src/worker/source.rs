@@ -174,7 +174,10 @@ pub(super) async fn run(
     let result = lp.execute(&stop, &mut target).await;
     let flushed = lp.shutdown().await;
     if let Err(e) = lp.task.stop().await {
-        warn!("task stop failed: {e}");
+        warn!(
+            "task stop failed: {}",
+            worker.redact(&id.connector, &e.to_string())
+        );
     }
     match result.and(flushed) {
         Ok(()) => {
@@ -238,6 +241,11 @@ async fn wait_resumed(target: &mut watch::Receiver<TargetState>, stop: &StopSign
 }
 
 impl Loop {
+    /// A message about this task with config provider values replaced by references.
+    fn redact(&self, text: &str) -> String {
+        self.worker.redact(&self.id.connector, text)
+    }
+
     async fn execute(
         &mut self,
         stop: &StopSignal,
@@ -266,7 +274,10 @@ impl Loop {
                 Ok(Some(b)) => b,
                 Ok(None) => continue,
                 Err(ConnectError::Retriable(e)) => {
-                    warn!("retriable exception in poll, will poll again: {e}");
+                    warn!(
+                        "retriable exception in poll, will poll again: {}",
+                        self.redact(&e.to_string())
+                    );
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -302,7 +313,10 @@ impl Loop {
         }
         for (record, meta) in self.inflight.drain_acked() {
             if let Err(e) = self.task.commit_record(&record, meta.as_ref()).await {
-                warn!("commitRecord failed (ignored, as Java does): {e}");
+                warn!(
+                    "commitRecord failed (ignored, as Java does): {}",
+                    self.redact(&e.to_string())
+                );
             }
         }
         Ok(())
@@ -339,7 +353,10 @@ impl Loop {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
                 if let Some(original) = original {
                     if let Err(e) = self.task.commit_record(&original, None).await {
-                        warn!("commitRecord failed (ignored, as Java does): {e}");
+                        warn!(
+                            "commitRecord failed (ignored, as Java does): {}",
+                            self.redact(&e.to_string())
+                        );
                     }
                 }
                 Ok(())
@@ -473,7 +490,10 @@ impl Loop {
             match tokio::time::timeout(timeout, self.worker.offsets.set(entries)).await {
                 Ok(Ok(())) => debug!("committed offsets of {} partition(s)", pending.len()),
                 Ok(Err(e)) => {
-                    warn!("offset flush failed, will retry: {e}");
+                    warn!(
+                        "offset flush failed, will retry: {}",
+                        self.redact(&e.to_string())
+                    );
                     self.unflushed = pending;
                     return false;
                 }
@@ -485,7 +505,10 @@ impl Loop {
             }
         }
         if let Err(e) = self.task.commit().await {
-            warn!("task commit() failed (ignored): {e}");
+            warn!(
+                "task commit() failed (ignored): {}",
+                self.redact(&e.to_string())
+            );
         }
         true
     }
