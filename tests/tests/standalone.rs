@@ -747,3 +747,42 @@ fn failing_task_is_failed_with_trace_and_worker_keeps_running() {
     assert_eq!(list["good-src"]["status"]["connector"]["state"], "RUNNING");
     assert!(w.stop().success());
 }
+
+/// A connector that has no tasks yet (created PAUSED, or STOPPED then PAUSED) gets them when
+/// it is resumed, as Java's herder requests a task reconfiguration when a connector reaches
+/// STARTED; it used to stay RUNNING with `"tasks": []`.
+#[test]
+fn resuming_a_connector_without_tasks_starts_its_tasks() {
+    let broker = Broker::start();
+    broker.create_topic("resume-test", 1, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut w, base) = bare_worker(&broker, dir.path());
+    let http = Http::new();
+    let input = dir.path().join("in.txt");
+    append_lines(&input, 0..3);
+    let config = json!({"connector.class": "FileStreamSource",
+        "file": input.display().to_string(), "topic": "resume-test"});
+    let req = json!({"name": "p", "config": config, "initial_state": "PAUSED"});
+    assert_eq!(http.post_json(&format!("{base}/connectors"), &req).0, 201);
+    let status = format!("{base}/connectors/p/status");
+    let (_, body) = http.get_json(&status);
+    assert_eq!(body["connector"]["state"], "PAUSED", "{body}");
+    assert_eq!(
+        http.put_empty(&format!("{base}/connectors/p/resume")).0,
+        202
+    );
+    wait_for_status(&http, &status, "RUNNING", Duration::from_secs(15));
+    broker.consume_all("resume-test", 3, Duration::from_secs(30));
+
+    // Stopped (tasks removed), then paused, then resumed.
+    assert_eq!(http.put_empty(&format!("{base}/connectors/p/stop")).0, 204);
+    assert_eq!(http.put_empty(&format!("{base}/connectors/p/pause")).0, 202);
+    assert_eq!(
+        http.put_empty(&format!("{base}/connectors/p/resume")).0,
+        202
+    );
+    wait_for_status(&http, &status, "RUNNING", Duration::from_secs(15));
+    append_lines(&input, 3..5);
+    broker.consume_all("resume-test", 5, Duration::from_secs(30));
+    assert!(w.stop().success());
+}

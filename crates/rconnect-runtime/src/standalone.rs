@@ -142,6 +142,12 @@ impl StandaloneHerder {
         let Some(e) = configs.get_mut(name) else {
             return;
         };
+        self.reconfigure_entry(name, e).await;
+    }
+
+    /// Java `StandaloneHerder#updateConnectorTasks`: regenerates the task configs of a
+    /// started connector and restarts its tasks when they changed.
+    async fn reconfigure_entry(&self, name: &str, e: &mut Entry) {
         let before = e.tasks.clone();
         self.regenerate_tasks(name, e).await;
         if e.tasks != before {
@@ -360,7 +366,11 @@ impl Herder for StandaloneHerder {
         self.worker
             .set_target_state(name, TargetState::Started)
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))
+            .map_err(|e| HerderError::Internal(e.to_string()))?;
+        // Java requests a task reconfiguration when a connector reaches STARTED
+        // (`onConnectorTargetStateChange`): a connector created PAUSED has no tasks yet.
+        self.reconfigure_entry(name, e).await;
+        Ok(())
     }
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
