@@ -164,6 +164,36 @@ fn source_offsets_are_altered_and_reset_while_stopped() {
         http.put_empty(&format!("{base}/connectors/src/stop")).0,
         204
     );
+    // FileStreamSourceConnector#alterOffsets refuses what its task could not resume from,
+    // and nothing is written.
+    let refused = |offsets: Value, why: &str| {
+        assert_eq!(
+            as_json_pair(http.patch_json(&offsets_url, &json!({"offsets": [offsets]}))),
+            (500, json!({"error_code": 500, "message": why})),
+            "{offsets}"
+        );
+    };
+    refused(
+        json!({"offset": {"position": 1}}),
+        "Partition objects cannot be null",
+    );
+    refused(
+        json!({"partition": {"filename": file}, "offset": {"position": "abc"}}),
+        "The value for the 'position' key in the offset is expected to be a Long value",
+    );
+    refused(
+        json!({"partition": {"filename": file}, "offset": {"position": -5}}),
+        "The value for the 'position' key in the offset should be a non-negative value",
+    );
+    refused(
+        json!({"partition": {"filename": file}, "offset": {}}),
+        "Offset objects should either be null or contain the key 'position'",
+    );
+    refused(
+        json!({"partition": {"file": file}, "offset": {"position": 1}}),
+        "Partition objects should contain the key 'filename'",
+    );
+    assert_eq!(http.get_json(&offsets_url), (200, at(35)));
     assert_eq!(
         as_json_pair(http.patch_json(&offsets_url, &rewind)),
         (200, message("altered"))

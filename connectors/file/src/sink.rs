@@ -63,19 +63,6 @@ impl FileStreamSinkConnector {
     }
 }
 
-impl FileStreamSinkConnector {
-    /// Accepts any offsets a user writes through the REST API (Java `alterOffsets`):
-    /// the sink keeps no state of its own. `offsets` pairs each Kafka partition with its
-    /// new offset (`None` = reset). The SDK's `SinkConnector` has no such hook yet.
-    pub fn alter_offsets(
-        &self,
-        _config: &Props,
-        _offsets: &[(TopicPartition, Option<i64>)],
-    ) -> ConnectResult<bool> {
-        Ok(true)
-    }
-}
-
 #[async_trait]
 impl Connector for FileStreamSinkConnector {
     fn version(&self) -> String {
@@ -112,7 +99,17 @@ impl Connector for FileStreamSinkConnector {
 }
 
 #[async_trait]
-impl SinkConnector for FileStreamSinkConnector {}
+impl SinkConnector for FileStreamSinkConnector {
+    /// Accepts any offsets a user writes through the REST API (Java `alterOffsets`): the
+    /// sink keeps no state of its own.
+    fn alter_offsets(
+        &self,
+        _config: &Props,
+        _offsets: &[(TopicPartition, Option<i64>)],
+    ) -> ConnectResult<bool> {
+        Ok(true)
+    }
+}
 
 /// Where lines go, and the thread writing them.
 struct Output {

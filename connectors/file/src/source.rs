@@ -42,7 +42,8 @@ use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, Default as ConfigDefault, Importance, Validator,
 };
 use rconnect_sdk::connector::{
-    Connector, ConnectorContext, ExactlyOnceSupport, SourceConnector, SourceTask, SourceTaskContext,
+    Connector, ConnectorContext, ExactlyOnceSupport, SourceConnector, SourceOffsetChange,
+    SourceTask, SourceTaskContext,
 };
 use rconnect_sdk::data::{Headers, Schema, SchemaRef, Value};
 use rconnect_sdk::offset::OffsetMap;
@@ -122,57 +123,6 @@ impl FileStreamSourceConnector {
     }
 }
 
-impl FileStreamSourceConnector {
-    /// Checks offsets a user wants to write through the REST API (Java `alterOffsets`);
-    /// `offsets` pairs each source partition with its new offset (`None` = tombstone).
-    ///
-    /// Refused in stdin mode; tombstones are always accepted; any other offset needs a
-    /// non-negative integer `position`, and its partition a `filename`. Whether the
-    /// position fits the file is checked by the task when it starts.
-    ///
-    /// The SDK's `SourceConnector` has no such hook yet; the worker can call this.
-    pub fn alter_offsets(
-        &self,
-        config: &Props,
-        offsets: &[(Option<OffsetMap>, Option<OffsetMap>)],
-    ) -> ConnectResult<bool> {
-        let parsed = source_config_def().parse(config)?;
-        if configured_file(parsed.string(FILE_CONFIG)).is_none() {
-            return Err(ConnectError::connect(format!(
-                "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
-                 This is because stdin is used for input and offsets are not tracked."
-            )));
-        }
-        for (partition, offset) in offsets {
-            let Some(offset) = offset else { continue };
-            let Some(position) = offset.get(POSITION_FIELD) else {
-                return Err(ConnectError::connect(format!(
-                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
-                )));
-            };
-            let Some(position) = position.as_i64() else {
-                return Err(ConnectError::connect(format!(
-                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
-                )));
-            };
-            if position < 0 {
-                return Err(ConnectError::connect(format!(
-                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
-                )));
-            }
-            let Some(partition) = partition else {
-                return Err(ConnectError::connect("Partition objects cannot be null"));
-            };
-            if !partition.contains_key(FILENAME_FIELD) {
-                return Err(ConnectError::connect(format!(
-                    "Partition objects should contain the key '{FILENAME_FIELD}'"
-                )));
-            }
-        }
-        Ok(true)
-    }
-}
-
 #[async_trait]
 impl Connector for FileStreamSourceConnector {
     fn version(&self) -> String {
@@ -209,6 +159,49 @@ impl Connector for FileStreamSourceConnector {
 
 #[async_trait]
 impl SourceConnector for FileStreamSourceConnector {
+    /// Checks offsets a user wants to write through the REST API (Java `alterOffsets`);
+    /// `offsets` pairs each source partition with its new offset (`None` = tombstone).
+    ///
+    /// Refused in stdin mode; tombstones are always accepted; any other offset needs a
+    /// non-negative integer `position`, and its partition a `filename`. Whether the
+    /// position fits the file is checked by the task when it starts.
+    fn alter_offsets(&self, config: &Props, offsets: &[SourceOffsetChange]) -> ConnectResult<bool> {
+        let parsed = source_config_def().parse(config)?;
+        if configured_file(parsed.string(FILE_CONFIG)).is_none() {
+            return Err(ConnectError::connect(format!(
+                "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
+                 This is because stdin is used for input and offsets are not tracked."
+            )));
+        }
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let Some(position) = offset.get(POSITION_FIELD) else {
+                return Err(ConnectError::connect(format!(
+                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
+                )));
+            };
+            let Some(position) = position.as_i64() else {
+                return Err(ConnectError::connect(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
+                )));
+            };
+            if position < 0 {
+                return Err(ConnectError::connect(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
+                )));
+            }
+            let Some(partition) = partition else {
+                return Err(ConnectError::connect("Partition objects cannot be null"));
+            };
+            if !partition.contains_key(FILENAME_FIELD) {
+                return Err(ConnectError::connect(format!(
+                    "Partition objects should contain the key '{FILENAME_FIELD}'"
+                )));
+            }
+        }
+        Ok(true)
+    }
+
     /// Supported when reading a real file (as long as it is only appended to),
     /// unsupported for stdin.
     fn exactly_once_support(&self, props: &Props) -> Option<ExactlyOnceSupport> {

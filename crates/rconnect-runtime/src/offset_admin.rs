@@ -6,6 +6,7 @@
 //! The herders decide whether a request may run (the connector exists, is STOPPED, this
 //! worker is the leader); this module reads and writes, with Java's messages.
 
+use rconnect_sdk::connector::SourceOffsetChange;
 use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::TopicPartition;
 use rconnect_sdk::Props;
@@ -18,6 +19,7 @@ use crate::herder::{
     OffsetChange, TargetState,
 };
 use crate::offsets::{connector_offsets, offset_key};
+use crate::plugins::ConnectorFactory;
 use crate::worker::Worker;
 
 const KAFKA_TOPIC_KEY: &str = "kafka_topic";
@@ -50,10 +52,70 @@ pub fn check_not_empty(offsets: &[OffsetChange]) -> HerderResult<()> {
 
 /// The success message (Java `completeModifyOffsetsCallback`). Connectors have no
 /// `alterOffsets` hook in the SDK, so the framework's write is all there is to report.
-fn success(is_reset: bool) -> Message {
+/// Java `Worker#modifySourceConnectorOffsets`'s answers: plain when the connector's
+/// `alterOffsets` hook said it handled the change, with a caveat when it did not.
+fn success(is_reset: bool, connector_handled: bool) -> Message {
     let kind = if is_reset { "reset" } else { "altered" };
     Message {
-        message: format!("The offsets for this connector have been {kind} successfully"),
+        message: if connector_handled {
+            format!("The offsets for this connector have been {kind} successfully")
+        } else {
+            format!(
+                "The Connect framework-managed offsets for this connector have been {kind} \
+                 successfully. However, if this connector manages offsets externally, they will \
+                 need to be manually {kind} in the system that the connector uses."
+            )
+        },
+    }
+}
+
+/// The connector's own `alterOffsets` hook (KIP-875), called on a fresh, unstarted instance
+/// as Java does; its error refuses the request (Java passes a `ConnectException` through
+/// unwrapped, so 500 with the connector's message) before anything is written.
+fn connector_alters(
+    worker: &Worker,
+    name: &str,
+    config: &Props,
+    offsets: Offsets<'_>,
+) -> HerderResult<bool> {
+    let class = config.get("connector.class").map_or("", String::as_str);
+    let plugin = worker
+        .plugins
+        .connector(class)
+        .map_err(|e| HerderError::Internal(e.to_string()))?;
+    let answer = match (&plugin.factory, offsets) {
+        (ConnectorFactory::Source { connector, .. }, Offsets::Source(changes)) => {
+            connector().alter_offsets(config, changes)
+        }
+        (ConnectorFactory::Sink { connector, .. }, Offsets::Sink(changes)) => {
+            connector().alter_offsets(config, changes)
+        }
+        _ => {
+            return Err(HerderError::Internal(format!(
+                "{class} is not a {}",
+                offsets.kind()
+            )))
+        }
+    };
+    answer.map_err(|e| {
+        error!(connector = %name, "Failed to modify offsets for connector {name}: {e}");
+        HerderError::Internal(e.to_string())
+    })
+}
+
+/// What a connector's `alterOffsets` hook is shown.
+#[derive(Clone, Copy)]
+enum Offsets<'a> {
+    Source(&'a [SourceOffsetChange]),
+    Sink(&'a [(TopicPartition, Option<i64>)]),
+}
+
+impl Offsets<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            Offsets::Source(_) => "source connector",
+            Offsets::Sink(_) => "sink connector",
+        }
     }
 }
 
@@ -145,7 +207,7 @@ pub async fn modify(
     if worker.connector_type(config) == ConnectorType::Sink {
         modify_sink(worker, name, config, offsets).await
     } else {
-        modify_source(worker, name, offsets).await
+        modify_source(worker, name, config, offsets).await
     }
 }
 
@@ -275,10 +337,19 @@ async fn modify_sink(
         modify_failed()
     })?;
     let Some(parsed) = parsed else {
-        // Java lists the group's offsets first only to hand them to the connector's
-        // `alterOffsets` hook, which the SDK does not have.
+        // Java lists the group's offsets first to hand them, as resets, to the connector's
+        // `alterOffsets` hook.
+        let current = client.list(&group).await.map_err(|e| {
+            error!(connector = %name, %group, "Failed to list consumer group offsets for sink connector {name}: {e}");
+            HerderError::Internal(format!(
+                "Failed to reset consumer group offsets for sink connector {name}"
+            ))
+        })?;
+        let resets: Vec<(TopicPartition, Option<i64>)> =
+            current.into_iter().map(|(tp, _)| (tp, None)).collect();
+        let handled = connector_alters(worker, name, config, Offsets::Sink(&resets))?;
         return match client.delete_group(&group).await {
-            Ok(()) => Ok(success(true)),
+            Ok(()) => Ok(success(true, handled)),
             Err(e) => {
                 error!(connector = %name, %group, "Failed to reset consumer group offsets for sink connector {name}: {e}");
                 Err(HerderError::Internal(match e {
@@ -301,6 +372,7 @@ async fn modify_sink(
         error!(connector = %name, "Failed to modify offsets for sink connector {name}: invalid negative offset");
         return Err(modify_failed());
     }
+    let handled = connector_alters(worker, name, config, Offsets::Sink(&parsed))?;
     let to_alter: Vec<(TopicPartition, i64)> = parsed
         .iter()
         .filter_map(|(tp, o)| o.map(|o| (tp.clone(), o)))
@@ -321,7 +393,7 @@ async fn modify_sink(
         result = client.delete_offsets(&group, &to_delete).await;
     }
     match result {
-        Ok(()) => Ok(success(false)),
+        Ok(()) => Ok(success(false, handled)),
         Err(e) => {
             error!(connector = %name, %group, "Failed to alter consumer group offsets for connector {name}: {e}");
             Err(HerderError::Internal(match e {
@@ -367,6 +439,7 @@ fn source_key(name: &str, partition: Option<&OffsetMap>) -> Vec<u8> {
 async fn modify_source(
     worker: &Worker,
     name: &str,
+    config: &Props,
     offsets: Option<Vec<OffsetChange>>,
 ) -> HerderResult<Message> {
     let is_reset = offsets.is_none();
@@ -388,8 +461,13 @@ async fn modify_source(
     }
     if changes.is_empty() {
         info!(connector = %name, "No offsets found for source connector {name} - this can occur due to a prior attempt to reset offsets or if the source connector hasn't committed any offsets yet");
-        return Ok(success(is_reset));
+        return Ok(success(is_reset, true));
     }
+    let shown: Vec<SourceOffsetChange> = changes
+        .iter()
+        .map(|c| (c.partition.clone(), c.offset.clone()))
+        .collect();
+    let handled = connector_alters(worker, name, config, Offsets::Source(&shown))?;
     let entries: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes
         .iter()
         .map(|c| {
@@ -408,7 +486,7 @@ async fn modify_source(
             "Failed to modify offsets for source connector {name}"
         ))
     })?;
-    Ok(success(is_reset))
+    Ok(success(is_reset, handled))
 }
 
 #[cfg(test)]
@@ -576,12 +654,24 @@ mod tests {
             );
         }
         assert_eq!(
-            success(false).message,
+            success(false, true).message,
             "The offsets for this connector have been altered successfully"
         );
         assert_eq!(
-            success(true).message,
+            success(true, true).message,
             "The offsets for this connector have been reset successfully"
+        );
+        assert_eq!(
+            success(false, false).message,
+            "The Connect framework-managed offsets for this connector have been altered \
+             successfully. However, if this connector manages offsets externally, they will need \
+             to be manually altered in the system that the connector uses."
+        );
+        assert_eq!(
+            success(true, false).message,
+            "The Connect framework-managed offsets for this connector have been reset \
+             successfully. However, if this connector manages offsets externally, they will need \
+             to be manually reset in the system that the connector uses."
         );
     }
 }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::config::{ConfigDef, ConfigValueReport};
 use crate::error::{ConnectError, ConnectResult};
-use crate::offset::OffsetStorageReader;
+use crate::offset::{OffsetMap, OffsetStorageReader};
 use crate::record::{RecordMetadata, SinkRecord, SourceRecord, TopicPartition};
 use crate::stop::StopSignal;
 use crate::Props;
@@ -54,17 +54,77 @@ pub enum ExactlyOnceSupport {
     Unsupported,
 }
 
+/// A source partition and its new offset (`None` = remove it), as given to
+/// [`SourceConnector::alter_offsets`].
+pub type SourceOffsetChange = (Option<OffsetMap>, Option<OffsetMap>);
+
 /// A connector that reads from an external system into Kafka.
 #[async_trait]
 pub trait SourceConnector: Connector {
     fn exactly_once_support(&self, _props: &Props) -> Option<ExactlyOnceSupport> {
         None
     }
+
+    /// Java `SourceConnector#alterOffsets` (KIP-875): sees the offsets a user writes through
+    /// `PATCH`/`DELETE /connectors/{name}/offsets` before the worker stores them, on an
+    /// instance that is not started. An error refuses the whole request (500 with its
+    /// message) and nothing is written. `Ok(true)` says the connector has acted on them (or
+    /// keeps no offsets of its own); `Ok(false)`, the default, makes the worker tell the user
+    /// that offsets kept outside Connect must be changed by hand.
+    ///
+    /// ```
+    /// use rconnect_sdk::connector::SourceOffsetChange;
+    /// use rconnect_sdk::{ConnectError, ConnectResult, Props};
+    ///
+    /// // The check a connector whose offsets are `{"position": <non-negative number>}` makes.
+    /// fn alter_offsets(_config: &Props, offsets: &[SourceOffsetChange]) -> ConnectResult<bool> {
+    ///     for (_, offset) in offsets {
+    ///         let position = offset.as_ref().map(|o| o.get("position").and_then(|p| p.as_i64()));
+    ///         if let Some(None | Some(..0)) = position {
+    ///             return Err(ConnectError::connect("'position' must be a non-negative number"));
+    ///         }
+    ///     }
+    ///     Ok(true)
+    /// }
+    /// let good = rconnect_sdk::offset::OffsetMap::with_entry("position", 5);
+    /// let bad = rconnect_sdk::offset::OffsetMap::with_entry("position", -5);
+    /// assert!(alter_offsets(&Props::new(), &[(None, Some(bad))]).is_err());
+    /// assert!(alter_offsets(&Props::new(), &[(None, Some(good))]).unwrap());
+    /// ```
+    fn alter_offsets(
+        &self,
+        _config: &Props,
+        _offsets: &[SourceOffsetChange],
+    ) -> ConnectResult<bool> {
+        Ok(false)
+    }
 }
 
 /// A connector that writes Kafka records to an external system.
 #[async_trait]
-pub trait SinkConnector: Connector {}
+pub trait SinkConnector: Connector {
+    /// Java `SinkConnector#alterOffsets` (KIP-875): sees the consumer offsets a user writes
+    /// through the REST API (`None` = reset) before the worker changes the connector's
+    /// consumer group; see [`SourceConnector::alter_offsets`] for what the answer means.
+    ///
+    /// ```
+    /// use rconnect_sdk::record::TopicPartition;
+    /// use rconnect_sdk::{ConnectResult, Props};
+    ///
+    /// // A sink that keeps no offsets of its own accepts anything.
+    /// fn alter_offsets(_config: &Props, _offsets: &[(TopicPartition, Option<i64>)]) -> ConnectResult<bool> {
+    ///     Ok(true)
+    /// }
+    /// assert!(alter_offsets(&Props::new(), &[]).unwrap());
+    /// ```
+    fn alter_offsets(
+        &self,
+        _config: &Props,
+        _offsets: &[(TopicPartition, Option<i64>)],
+    ) -> ConnectResult<bool> {
+        Ok(false)
+    }
+}
 
 /// What a source task is given (Java `SourceTaskContext`).
 #[derive(Clone)]
