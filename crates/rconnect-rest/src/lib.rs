@@ -10,10 +10,17 @@
 //! Not served yet: request forwarding between workers, `/admin/loggers`, the internal
 //! worker-to-worker endpoints, topics and offset modification.
 
+mod connections;
 mod error;
 mod handlers;
 mod json;
+mod runtime;
 mod server;
 
+pub use connections::{
+    fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
+};
+pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use error::RestError;
 pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};
