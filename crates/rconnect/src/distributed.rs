@@ -24,16 +24,16 @@ pub fn main(args: &[String]) -> ExitCode {
     }
     crate::init_logging();
     // Java ignores arguments after the worker file.
-    run_main(run(&args[0]))
+    run_main(|rest_runtime| run(&args[0], rest_runtime))
 }
 
 fn millis(ms: i32) -> Duration {
     Duration::from_millis(ms.max(0) as u64)
 }
 
-async fn run(worker_file: &str) -> Result<(), Failure> {
+async fn run(worker_file: &str, rest_runtime: tokio::runtime::Handle) -> Result<(), Failure> {
     let setup = |e: anyhow::Error| Failure::Setup(e);
-    let b = boot(worker_file, WorkerConfig::distributed)
+    let b = boot(worker_file, WorkerConfig::distributed, &rest_runtime)
         .await
         .map_err(setup)?;
     let d = b.config.distributed.clone().expect("distributed config");
@@ -99,7 +99,7 @@ async fn run(worker_file: &str) -> Result<(), Failure> {
         b.cluster_id.clone(),
     );
 
-    let rest = serve(b.rest, herder.clone());
+    let rest = serve(b.rest, herder.clone(), &rest_runtime);
     info!(
         "Kafka Connect started in {} ms",
         b.started.elapsed().as_millis()

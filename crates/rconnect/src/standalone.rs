@@ -24,11 +24,11 @@ pub fn main(args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     }
     crate::init_logging();
-    run_main(run(args))
+    run_main(|rest_runtime| run(args, rest_runtime))
 }
 
-async fn run(args: &[String]) -> Result<(), Failure> {
-    let b = boot(&args[0], WorkerConfig::standalone)
+async fn run(args: &[String], rest_runtime: tokio::runtime::Handle) -> Result<(), Failure> {
+    let b = boot(&args[0], WorkerConfig::standalone, &rest_runtime)
         .await
         .map_err(Failure::Setup)?;
     let offsets_file = b
@@ -51,7 +51,7 @@ async fn run(args: &[String]) -> Result<(), Failure> {
     );
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
-    let rest = serve(b.rest, herder.clone());
+    let rest = serve(b.rest, herder.clone(), &rest_runtime);
     info!(
         "REST server ready after {} ms",
         b.started.elapsed().as_millis()
