@@ -79,7 +79,10 @@ pub fn open_file_limit() -> Option<u64> {
     };
     // SAFETY: getrlimit only writes the struct it is given, which lives on this stack.
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    (rc == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64)
+    // `rlim_t` is not 64 bits on every target.
+    #[allow(clippy::unnecessary_cast)]
+    let current = limit.rlim_cur as u64;
+    (rc == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(current)
 }
 
 /// `configured`, lowered to a quarter of `open_file_limit` (at least 1), so that idle or

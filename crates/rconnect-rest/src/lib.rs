@@ -21,6 +21,6 @@ pub use connections::{
     fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
 };
-pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use error::RestError;
+pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};

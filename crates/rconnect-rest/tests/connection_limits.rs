@@ -46,9 +46,7 @@ fn read_some(stream: &mut TcpStream) -> Read1 {
     match stream.read(&mut buf) {
         Ok(0) => Read1::Closed,
         Ok(n) => Read1::Data(String::from_utf8_lossy(&buf[..n]).into_owned()),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            Read1::Nothing
-        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Read1::Nothing,
         Err(e) if e.kind() == ErrorKind::ConnectionReset => Read1::Closed,
         Err(e) => panic!("reading failed: {e}"),
     }
@@ -108,7 +106,10 @@ fn slow_headers_are_cut() {
             Read1::Nothing => {}
         }
     };
-    assert!(closed, "the connection was still open after 8 s of trickled headers");
+    assert!(
+        closed,
+        "the connection was still open after 8 s of trickled headers"
+    );
 }
 
 #[test]

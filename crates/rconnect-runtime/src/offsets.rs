@@ -165,7 +165,10 @@ impl FileOffsetStore {
     }
 }
 
-fn parse_file(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+/// Stored `(key, value)` pairs.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn parse_file(bytes: &[u8]) -> Result<Entries, String> {
     let doc: Json = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let list = doc
         .get("entries")
