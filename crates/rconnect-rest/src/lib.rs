@@ -7,6 +7,10 @@
 //! are bound with Jackson's semantics, and every request is logged through `tracing`
 //! (target `rconnect_rest::request`).
 //!
+//! Connections are HTTP/1.1 with an idle timeout, a header-read timeout and a cap
+//! ([`ConnectionLimits`]); [`rest_runtime`] builds the runtime rconnect serves them on, apart
+//! from the data path's.
+//!
 //! Not served yet: request forwarding between workers, `/admin/loggers`, the internal
 //! worker-to-worker endpoints, topics and offset modification.
 
