@@ -406,6 +406,8 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
+    // Responses are small and written whole: do not let Nagle hold their last segment.
+    let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
         inner: stream,
