@@ -207,15 +207,17 @@ fn idle_connections_are_closed_and_the_pipeline_keeps_committing() {
     p.append(100);
     p.wait_caught_up(&w, Duration::from_secs(60), "before the idle connections");
 
-    let mut idle: Vec<TcpStream> = (0..CONNECTIONS)
+    let opened = Instant::now();
+    // Each with the time its handshake completed: the server's idle timer cannot start earlier.
+    let mut idle: Vec<(TcpStream, Instant)> = (0..CONNECTIONS)
         .map(|i| {
             let conn = TcpStream::connect(("127.0.0.1", p.port))
                 .unwrap_or_else(|e| panic!("idle connection {i}: {e}"));
+            let connected = Instant::now();
             conn.set_nonblocking(true).unwrap();
-            conn
+            (conn, connected)
         })
         .collect();
-    let opened = Instant::now();
     // Accepted `cap` at a time, each closed after the idle timeout; generous margin.
     let waves = CONNECTIONS.div_ceil(cap) as u64;
     let bound = Duration::from_millis(waves * IDLE_MS) + Duration::from_secs(30);
@@ -231,7 +233,20 @@ fn idle_connections_are_closed_and_the_pipeline_keeps_committing() {
         p.append(10);
         std::thread::sleep(Duration::from_millis(500));
         committed_during.extend(p.committed_position());
-        idle.retain_mut(|conn| !closed_by_server(conn));
+        let mut closed_early = Vec::new();
+        idle.retain_mut(|(conn, connected)| {
+            let closed = closed_by_server(conn);
+            if closed && connected.elapsed() < Duration::from_millis(IDLE_MS) {
+                closed_early.push(connected.elapsed());
+            }
+            !closed
+        });
+        // Those past the cap wait in the listen backlog: the server closes each only after
+        // it was idle for the timeout, none is dropped early.
+        assert!(
+            closed_early.is_empty(),
+            "connections closed {closed_early:?} after they were opened, before the idle timeout"
+        );
     }
     let all_closed_after = opened.elapsed();
     eprintln!("all {CONNECTIONS} idle connections closed after {all_closed_after:?}");

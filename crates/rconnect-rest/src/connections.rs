@@ -44,6 +44,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// The share of the open-file limit REST connections may take; the rest is left to the data
 /// path (Kafka client sockets, source and sink files, offset writes, plugin libraries).
 pub const OPEN_FILE_LIMIT_DIVISOR: u64 = 4;
+/// The listen backlog asked for (the kernel caps it at `net.core.somaxconn`): connections
+/// past the cap wait there, costing no descriptor. tokio's `TcpListener::bind` asks for 128,
+/// which a burst of idle clients fills, and the kernel then drops their handshakes.
+pub const LISTEN_BACKLOG: u32 = 1024;
 /// At most one warning per this period about the cap or accept errors.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 /// How long to wait before retrying `accept` after an error other than a failed
@@ -96,6 +100,34 @@ pub fn fit_to_open_file_limit(configured: usize, open_file_limit: Option<u64>) -
         }
         None => configured,
     }
+}
+
+/// Binds a listener on the first address `host` resolves to that can be bound, with
+/// [`LISTEN_BACKLOG`] (as `TcpListener::bind` would, but for the backlog).
+pub(crate) async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        };
+        let bound = socket.and_then(|socket| {
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(LISTEN_BACKLOG)
+        });
+        match bound {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{host} resolves to no address"),
+        )
+    }))
 }
 
 /// A warning that is logged at most once per [`WARN_EVERY`], counting the ones it held back.

@@ -131,7 +131,7 @@ impl RestServer {
             }
             let host = listener.host.trim_start_matches('[').trim_end_matches(']');
             let host = if host.is_empty() { "0.0.0.0" } else { host };
-            let tcp = TcpListener::bind((host, listener.port))
+            let tcp = connections::bind(host, listener.port)
                 .await
                 .map_err(|source| RestError::Bind {
                     listener: listener.to_string(),
