@@ -63,7 +63,7 @@ pub async fn boot(
     let rest = rest_runtime
         .spawn(async move { RestServer::bind(&listeners).await })
         .await
-        .context("cannot start the REST server")?
+        .context("the REST server's runtime stopped while binding the listeners")?
         .context("cannot start the REST server")?
         .with_connection_limits(connection_limits(&config));
     let bound_port = config
