@@ -939,3 +939,42 @@ pub fn write_properties(path: &Path, props: &BTreeMap<&str, String>) {
         .collect();
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
+
+impl Worker {
+    /// [`Worker::start`] with the process's open-file limit (`RLIMIT_NOFILE`, soft and hard)
+    /// set to `limit`, as `ulimit -n LIMIT; exec rconnect ...` would.
+    pub fn start_with_open_file_limit(args: &[&str], env: &[(&str, &str)], limit: u64) -> Worker {
+        let bin = rconnect_bin();
+        let log = log_file("rconnect-");
+        let mut cmd = Command::new(&bin);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("reopen worker log"))
+            .stderr(log.reopen().expect("reopen worker log"));
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "info");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(move || {
+                let rlim = libc::rlimit {
+                    rlim_cur: limit as libc::rlim_t,
+                    rlim_max: limit as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &rlim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child =
+            spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        Worker {
+            child: Some(child),
+            log,
+        }
+    }
+}

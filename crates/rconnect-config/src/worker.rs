@@ -19,6 +19,12 @@ pub const HEADER_CONVERTER_CLASS_CONFIG: &str = "header.converter";
 pub const HEADER_CONVERTER_CLASS_DEFAULT: &str =
     "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 pub const TASK_SHUTDOWN_GRACEFUL_TIMEOUT_MS_CONFIG: &str = "task.shutdown.graceful.timeout.ms";
+/// rconnect-only: idle REST connections are closed after this long (Jetty's idle timeout).
+pub const REST_IDLE_TIMEOUT_MS_CONFIG: &str = "rconnect.rest.idle.timeout.ms";
+/// rconnect-only: the longest a REST client may take to send a request's headers.
+pub const REST_HEADER_READ_TIMEOUT_MS_CONFIG: &str = "rconnect.rest.header.read.timeout.ms";
+/// rconnect-only: the most REST connections served at once.
+pub const REST_MAX_CONNECTIONS_CONFIG: &str = "rconnect.rest.max.connections";
 pub const OFFSET_COMMIT_INTERVAL_MS_CONFIG: &str = "offset.flush.interval.ms";
 pub const OFFSET_COMMIT_TIMEOUT_MS_CONFIG: &str = "offset.flush.timeout.ms";
 pub const PLUGIN_PATH_CONFIG: &str = "plugin.path";
@@ -274,6 +280,12 @@ pub struct WorkerConfig {
     pub rest_advertised_listener: Option<String>,
     pub access_control_allow_origin: String,
     pub access_control_allow_methods: String,
+    /// `rconnect.rest.idle.timeout.ms`.
+    pub rest_idle_timeout_ms: i64,
+    /// `rconnect.rest.header.read.timeout.ms`.
+    pub rest_header_read_timeout_ms: i64,
+    /// `rconnect.rest.max.connections`, before the open-file limit is applied.
+    pub rest_max_connections: i32,
     pub topic_creation_enable: bool,
     pub topic_tracking_enable: bool,
     pub topic_tracking_allow_reset: bool,
@@ -447,6 +459,11 @@ pub fn common_config_def() -> ConfigDef {
         .define(key("response.http.headers.config", T::String, v(""), Low, "Rules for REST API HTTP response headers."))
         .define(key("rest.extension.classes", T::List, v(""), Low, "Comma-separated names of ConnectRestExtension classes."))
         .define(key("ssl.client.auth", T::String, v("none"), Low, "Whether HTTPS listeners request or require client authentication: required, requested or none."))
+        // rconnect's own REST connection limits (Java's Jetty has a fixed 30 s idle timeout and
+        // no cap); see `docs/standalone.md`.
+        .define(key(REST_IDLE_TIMEOUT_MS_CONFIG, T::Long, v("30000"), Low, "How long a REST connection may stay open with no request in progress and no I/O before the server closes it. A request that is being handled is never cut by it.").validator(Validator::at_least(1.0)))
+        .define(key(REST_HEADER_READ_TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "How long a REST client may take to send a request's headers, from their first byte; a slower client is disconnected.").validator(Validator::at_least(1.0)))
+        .define(key(REST_MAX_CONNECTIONS_CONFIG, T::Int, v("1024"), Low, "The most REST connections served at once (over all listeners); further connections wait in the listen backlog. Lowered to a quarter of the open-file limit when that is smaller.").validator(Validator::at_least(1.0)))
 }
 
 /// The standalone worker keys: the common keys plus `offset.storage.file.filename`.
@@ -635,6 +652,11 @@ impl WorkerConfig {
             access_control_allow_origin: string("access.control.allow.origin").unwrap_or_default(),
             access_control_allow_methods: string("access.control.allow.methods")
                 .unwrap_or_default(),
+            rest_idle_timeout_ms: parsed.long(REST_IDLE_TIMEOUT_MS_CONFIG).unwrap_or(30000),
+            rest_header_read_timeout_ms: parsed
+                .long(REST_HEADER_READ_TIMEOUT_MS_CONFIG)
+                .unwrap_or(10000),
+            rest_max_connections: parsed.int(REST_MAX_CONNECTIONS_CONFIG).unwrap_or(1024),
             topic_creation_enable: parsed.boolean(TOPIC_CREATION_ENABLE_CONFIG).unwrap_or(true),
             topic_tracking_enable: parsed.boolean("topic.tracking.enable").unwrap_or(true),
             topic_tracking_allow_reset: parsed
@@ -1054,6 +1076,31 @@ mod tests {
             OverridePolicy::All
         );
         assert!(c.distributed.is_none());
+        assert_eq!(c.rest_idle_timeout_ms, 30000);
+        assert_eq!(c.rest_header_read_timeout_ms, 10000);
+        assert_eq!(c.rest_max_connections, 1024);
+    }
+
+    #[test]
+    fn rest_connection_limits() {
+        let mut p = standalone_base();
+        p.insert(REST_IDLE_TIMEOUT_MS_CONFIG.into(), "2000".into());
+        p.insert(REST_HEADER_READ_TIMEOUT_MS_CONFIG.into(), "500".into());
+        p.insert(REST_MAX_CONNECTIONS_CONFIG.into(), "8".into());
+        let c = WorkerConfig::standalone(p).unwrap();
+        assert_eq!(c.rest_idle_timeout_ms, 2000);
+        assert_eq!(c.rest_header_read_timeout_ms, 500);
+        assert_eq!(c.rest_max_connections, 8);
+        for key in [
+            REST_IDLE_TIMEOUT_MS_CONFIG,
+            REST_HEADER_READ_TIMEOUT_MS_CONFIG,
+            REST_MAX_CONNECTIONS_CONFIG,
+        ] {
+            let mut p = standalone_base();
+            p.insert(key.into(), "0".into());
+            let e = err(p, WorkerMode::Standalone);
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     #[test]

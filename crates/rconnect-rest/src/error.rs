@@ -26,13 +26,6 @@ pub enum RestError {
     /// `bind` was given no listener at all.
     #[error("No REST listener configured (listeners is empty)")]
     NoListeners,
-    /// A listener's server loop failed.
-    #[error("REST server on {addr} failed: {source}")]
-    Serve {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// An error answered to an HTTP client, serialized as Java's `ErrorMessage`.

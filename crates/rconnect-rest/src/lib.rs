@@ -7,13 +7,24 @@
 //! are bound with Jackson's semantics, and every request is logged through `tracing`
 //! (target `rconnect_rest::request`).
 //!
+//! Connections are HTTP/1.1 with an idle timeout, a header-read timeout and a cap
+//! ([`ConnectionLimits`]); [`rest_runtime`] builds the runtime rconnect serves them on, apart
+//! from the data path's.
+//!
 //! Not served yet: request forwarding between workers, `/admin/loggers`, the internal
 //! worker-to-worker endpoints, topics and offset modification.
 
+mod connections;
 mod error;
 mod handlers;
 mod json;
+mod runtime;
 mod server;
 
+pub use connections::{
+    fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
+};
 pub use error::RestError;
+pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};

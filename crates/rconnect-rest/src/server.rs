@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::connections::{self, accept_loop, ConnectionLimits, Shared};
 use crate::error::{ApiError, RestError};
 use crate::handlers::{self as h, AppState, LocalAddr};
 
@@ -103,6 +104,7 @@ impl fmt::Display for Listener {
 pub struct RestServer {
     listeners: Vec<(Listener, TcpListener)>,
     request_timeout: Duration,
+    limits: ConnectionLimits,
 }
 
 impl RestServer {
@@ -129,7 +131,7 @@ impl RestServer {
             }
             let host = listener.host.trim_start_matches('[').trim_end_matches(']');
             let host = if host.is_empty() { "0.0.0.0" } else { host };
-            let tcp = TcpListener::bind((host, listener.port))
+            let tcp = connections::bind(host, listener.port)
                 .await
                 .map_err(|source| RestError::Bind {
                     listener: listener.to_string(),
@@ -140,6 +142,7 @@ impl RestServer {
         Ok(RestServer {
             listeners: bound,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            limits: ConnectionLimits::default(),
         })
     }
 
@@ -158,8 +161,19 @@ impl RestServer {
         self
     }
 
+    /// Overrides the default [`ConnectionLimits`]. The cap is lowered further when serving
+    /// starts, to fit the open-file limit ([`connections::fit_to_open_file_limit`]).
+    pub fn with_connection_limits(mut self, limits: ConnectionLimits) -> RestServer {
+        self.limits = limits;
+        self
+    }
+
     /// Serves the REST API on every listener until `shutdown` completes, then lets
     /// in-flight requests finish for up to [`GRACEFUL_STOP_TIMEOUT`].
+    ///
+    /// Everything a request does runs on the runtime this is polled on (its tasks, its
+    /// `spawn_blocking` work): rconnect runs it on a runtime of its own
+    /// ([`crate::rest_runtime`]), so that REST traffic cannot take the data path's threads.
     pub async fn serve(
         self,
         herder: Arc<dyn Herder>,
@@ -170,6 +184,21 @@ impl RestServer {
             request_timeout: self.request_timeout,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
+        let open_files = connections::open_file_limit();
+        let mut limits = self.limits;
+        limits.max_connections =
+            connections::fit_to_open_file_limit(limits.max_connections, open_files);
+        tracing::info!(
+            "REST server accepts at most {} connections at once (rconnect.rest.max.connections={}, \
+             open-file limit {}), closes them after {:?} idle (rconnect.rest.idle.timeout.ms) \
+             or {:?} without complete request headers (rconnect.rest.header.read.timeout.ms)",
+            limits.max_connections,
+            self.limits.max_connections,
+            open_files.map_or_else(|| "unlimited".to_string(), |n| n.to_string()),
+            limits.idle_timeout,
+            limits.header_read_timeout,
+        );
+        let shared = Arc::new(Shared::new(limits));
         let mut servers = JoinSet::new();
         for (listener, tcp) in self.listeners {
             let addr = tcp.local_addr().map_err(|source| RestError::Bind {
@@ -178,28 +207,17 @@ impl RestServer {
             })?;
             tracing::info!("REST server listening on {addr} for {listener}");
             let app = app.clone().layer(Extension(LocalAddr(addr)));
-            let mut stop = stop_rx.clone();
-            servers.spawn(async move {
-                axum::serve(tcp, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|stopped| *stopped).await;
-                    })
-                    .await
-                    .map_err(|source| RestError::Serve { addr, source })
-            });
+            servers.spawn(accept_loop(tcp, app, shared.clone(), stop_rx.clone()));
         }
 
-        let mut result = Ok(());
-        tokio::select! {
-            () = shutdown => {}
-            // A server loop ended on its own: stop the others and report it.
-            Some(joined) = servers.join_next() => result = flatten(joined),
-        }
+        shutdown.await;
         let _ = stop_tx.send(true);
         let drained = tokio::time::timeout(GRACEFUL_STOP_TIMEOUT, async {
             while let Some(joined) = servers.join_next().await {
-                if let (Ok(()), Err(e)) = (&result, flatten(joined)) {
-                    result = Err(e);
+                if let Err(e) = joined {
+                    if e.is_panic() {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
                 }
             }
         })
@@ -211,15 +229,7 @@ impl RestServer {
             servers.abort_all();
         }
         tracing::info!("REST server stopped");
-        result
-    }
-}
-
-fn flatten(joined: Result<Result<(), RestError>, tokio::task::JoinError>) -> Result<(), RestError> {
-    match joined {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Ok(()),
+        Ok(())
     }
 }
 

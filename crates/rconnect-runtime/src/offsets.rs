@@ -111,6 +111,10 @@ pub struct FileOffsetStore {
     table: Mutex<Table>,
     /// Serializes writers so an older snapshot never renames over a newer one.
     write_lock: tokio::sync::Mutex<()>,
+    /// The runtime the store was opened on (the data path), whose blocking pool writes the
+    /// file. A REST request (an offset reset) writes while holding `write_lock`; on the REST
+    /// runtime's pool, busy with other requests, it would hold up the tasks' flushes.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl FileOffsetStore {
@@ -138,6 +142,7 @@ impl FileOffsetStore {
             path,
             table: Mutex::new(table),
             write_lock: tokio::sync::Mutex::new(()),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -216,7 +221,11 @@ impl OffsetBackingStore for FileOffsetStore {
             .apply(&entries);
         let bytes = self.snapshot();
         let path = self.path.clone();
-        let result = tokio::task::spawn_blocking(move || write_atomically(&path, &bytes)).await;
+        let write = move || write_atomically(&path, &bytes);
+        let result = match &self.runtime {
+            Some(runtime) => runtime.spawn_blocking(write).await,
+            None => tokio::task::spawn_blocking(write).await,
+        };
         match result {
             Ok(r) => r.map_err(|source| OffsetStoreError::Write {
                 path: self.path.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rconnect_config::{load_properties_file, RestAdvertisement, WorkerConfig};
-use rconnect_rest::{Listener, RestServer};
+use rconnect_rest::{ConnectionLimits, Listener, RestServer};
 use rconnect_runtime::kafka_adapter::RdKafkaClients;
 use rconnect_runtime::standalone::KAFKA_VERSION;
 use rconnect_sdk::Props;
@@ -32,9 +32,12 @@ fn load_worker_props(path: &str) -> anyhow::Result<Props> {
 
 /// Loads and checks the worker config with `parse` (standalone or distributed), fetches
 /// the cluster id, binds the REST listeners.
+///
+/// The listeners are bound on `rest_runtime` (see [`run_main`]), where they are served.
 pub async fn boot(
     worker_file: &str,
     parse: fn(Props) -> Result<WorkerConfig, rconnect_config::ConfigError>,
+    rest_runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<Booted> {
     let started = std::time::Instant::now();
     info!(
@@ -56,9 +59,13 @@ pub async fn boot(
             port: l.port,
         })
         .collect();
-    let rest = RestServer::bind(&listeners)
+    // Bound where they are served: a socket belongs to the runtime it was registered on.
+    let rest = rest_runtime
+        .spawn(async move { RestServer::bind(&listeners).await })
         .await
-        .context("cannot start the REST server")?;
+        .context("the REST server's runtime stopped while binding the listeners")?
+        .context("cannot start the REST server")?
+        .with_connection_limits(connection_limits(&config));
     let bound_port = config
         .advertised_listener_index()
         .and_then(|i| rest.local_addrs().get(i).map(|a| a.port()))
@@ -76,6 +83,17 @@ pub async fn boot(
         advertised,
         started,
     })
+}
+
+/// The `rconnect.rest.*` connection limits of the worker config (the cap is fitted to the
+/// open-file limit when serving starts).
+fn connection_limits(config: &WorkerConfig) -> ConnectionLimits {
+    let ms = |v: i64| Duration::from_millis(v.max(1) as u64);
+    ConnectionLimits {
+        idle_timeout: ms(config.rest_idle_timeout_ms),
+        header_read_timeout: ms(config.rest_header_read_timeout_ms),
+        max_connections: config.rest_max_connections.max(1) as usize,
+    }
 }
 
 /// The cluster id, as Java fetches it before serving (failure aborts start-up). Plaintext
@@ -112,10 +130,15 @@ pub struct Serving {
     task: tokio::task::JoinHandle<Result<(), rconnect_rest::RestError>>,
 }
 
-/// Starts serving the REST API for `herder`.
-pub fn serve(rest: RestServer, herder: Arc<dyn rconnect_runtime::herder::Herder>) -> Serving {
+/// Starts serving the REST API for `herder` on `rest_runtime`: requests, and whatever they
+/// spawn or run on blocking threads, stay off the data path's runtime.
+pub fn serve(
+    rest: RestServer,
+    herder: Arc<dyn rconnect_runtime::herder::Herder>,
+    rest_runtime: &tokio::runtime::Handle,
+) -> Serving {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(rest.serve(herder, async move {
+    let task = rest_runtime.spawn(rest.serve(herder, async move {
         let _ = stopped.await;
     }));
     Serving { stop, task }
@@ -156,10 +179,14 @@ async fn wait_for_signal() {
     }
 }
 
-/// Runs `body` on a multi-threaded runtime and maps its outcome to Java's exit codes.
-pub fn run_main<F: std::future::Future<Output = Result<(), Failure>>>(
-    body: F,
-) -> std::process::ExitCode {
+/// Runs `body` on a multi-threaded runtime (the data path's: connectors, task loops, offset
+/// flushes, Kafka clients) and maps its outcome to Java's exit codes. `body` gets the handle
+/// of a second runtime, the REST server's ([`rconnect_rest::rest_runtime`]).
+pub fn run_main<F, B>(body: B) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), Failure>>,
+    B: FnOnce(tokio::runtime::Handle) -> F,
+{
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -170,7 +197,14 @@ pub fn run_main<F: std::future::Future<Output = Result<(), Failure>>>(
             return std::process::ExitCode::from(2);
         }
     };
-    let code = match runtime.block_on(body) {
+    let rest_runtime = match rconnect_rest::rest_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("Stopping due to error: cannot start the REST server's runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let code = match runtime.block_on(body(rest_runtime.handle().clone())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(Failure::Setup(e)) => {
             tracing::error!("Stopping due to error: {e:#}");
@@ -181,6 +215,8 @@ pub fn run_main<F: std::future::Future<Output = Result<(), Failure>>>(
             std::process::ExitCode::from(3)
         }
     };
+    // Requests may be stuck in blocking calls (a provider reading a FIFO): do not wait.
+    rest_runtime.shutdown_timeout(Duration::from_millis(100));
     // librdkafka handles may still be closing; do not wait on them.
     runtime.shutdown_timeout(Duration::from_secs(1));
     code

@@ -26,16 +26,20 @@ pub fn main(args: &[String]) -> ExitCode {
     let redaction = crate::log_redaction::LogRedaction::default();
     crate::init_logging(&redaction);
     // Java ignores arguments after the worker file.
-    run_main(run(&args[0], redaction))
+    run_main(|rest_runtime| run(&args[0], redaction, rest_runtime))
 }
 
 fn millis(ms: i32) -> Duration {
     Duration::from_millis(ms.max(0) as u64)
 }
 
-async fn run(worker_file: &str, redaction: LogRedaction) -> Result<(), Failure> {
+async fn run(
+    worker_file: &str,
+    redaction: LogRedaction,
+    rest_runtime: tokio::runtime::Handle,
+) -> Result<(), Failure> {
     let setup = |e: anyhow::Error| Failure::Setup(e);
-    let b = boot(worker_file, WorkerConfig::distributed)
+    let b = boot(worker_file, WorkerConfig::distributed, &rest_runtime)
         .await
         .map_err(setup)?;
     let d = b.config.distributed.clone().expect("distributed config");
@@ -102,7 +106,7 @@ async fn run(worker_file: &str, redaction: LogRedaction) -> Result<(), Failure> 
         b.cluster_id.clone(),
     );
 
-    let rest = serve(b.rest, herder.clone());
+    let rest = serve(b.rest, herder.clone(), &rest_runtime);
     info!(
         "Kafka Connect started in {} ms",
         b.started.elapsed().as_millis()

@@ -26,11 +26,15 @@ pub fn main(args: &[String]) -> ExitCode {
     }
     let redaction = crate::log_redaction::LogRedaction::default();
     crate::init_logging(&redaction);
-    run_main(run(args, redaction))
+    run_main(|rest_runtime| run(args, redaction, rest_runtime))
 }
 
-async fn run(args: &[String], redaction: LogRedaction) -> Result<(), Failure> {
-    let b = boot(&args[0], WorkerConfig::standalone)
+async fn run(
+    args: &[String],
+    redaction: LogRedaction,
+    rest_runtime: tokio::runtime::Handle,
+) -> Result<(), Failure> {
+    let b = boot(&args[0], WorkerConfig::standalone, &rest_runtime)
         .await
         .map_err(Failure::Setup)?;
     let offsets_file = b
@@ -54,7 +58,7 @@ async fn run(args: &[String], redaction: LogRedaction) -> Result<(), Failure> {
     redaction.attach(worker.known_secrets());
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
-    let rest = serve(b.rest, herder.clone());
+    let rest = serve(b.rest, herder.clone(), &rest_runtime);
     info!(
         "REST server ready after {} ms",
         b.started.elapsed().as_millis()

@@ -414,7 +414,9 @@ impl DistributedHerder {
 fn spawn_reconcile(h: &Arc<DistributedHerder>, name: &str) {
     let h = h.clone();
     let name = name.to_string();
-    tokio::spawn(async move { h.reconcile_tasks(&name).await });
+    // The data path's runtime, whatever runtime the caller is on.
+    let runtime = h.worker.data_path().clone();
+    runtime.spawn(async move { h.reconcile_tasks(&name).await });
 }
 
 /// The state of the tick loop: what this worker runs and its group membership.

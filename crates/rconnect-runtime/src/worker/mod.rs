@@ -119,6 +119,10 @@ impl ConnectorContext for Context {
     }
 }
 
+fn shutting_down() -> ConnectError {
+    ConnectError::connect("the worker is shutting down")
+}
+
 /// The text of a panic payload.
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
@@ -131,6 +135,12 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs connectors and tasks; owns nothing about which should run (that is the herder).
+///
+/// Connector instances and task loops always run on the data-path runtime, the one the
+/// worker was built on (its `Handle` is captured in [`Worker::new`]), whoever calls: the
+/// REST server runs on a runtime of its own, and a task started from a REST request must not
+/// end up there, where request load or requests stuck in blocking calls would stall it
+/// (Java runs them on the worker's own executor, never on Jetty's threads).
 pub struct Worker {
     pub settings: WorkerSettings,
     pub plugins: Arc<PluginRegistry>,
@@ -144,9 +154,15 @@ pub struct Worker {
     generation: Arc<std::sync::atomic::AtomicI32>,
     /// What config providers resolved, per connector, to redact traces and logs with.
     secrets: Arc<KnownSecrets>,
+    /// The data-path runtime: connectors, task loops and their blocking calls run here.
+    data_path: tokio::runtime::Handle,
 }
 
 impl Worker {
+    /// A worker whose connectors and tasks run on the current runtime (the data path).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
     pub fn new(
         settings: WorkerSettings,
         plugins: Arc<PluginRegistry>,
@@ -167,8 +183,29 @@ impl Worker {
             tasks: Mutex::new(HashMap::new()),
             generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             secrets: Arc::new(KnownSecrets::new(settings_secrets)),
+            data_path: tokio::runtime::Handle::current(),
         };
         (Arc::new(w), rx)
+    }
+
+    /// The runtime connectors and tasks run on.
+    pub fn data_path(&self) -> &tokio::runtime::Handle {
+        &self.data_path
+    }
+
+    /// Runs `work` on the data-path runtime and waits for it, so that what it spawns (a
+    /// connector's own tasks, its blocking plugin calls) lands there. `None` if the runtime
+    /// is shutting down. A caller that gives up waiting does not cancel `work`, as Java's
+    /// herder operations run to completion on the worker's executor.
+    async fn on_data_path<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Option<T> {
+        match self.data_path.spawn(work).await {
+            Ok(value) => Some(value),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => None,
+        }
     }
 
     /// The group generation written in status records (0 in standalone).
@@ -222,6 +259,18 @@ impl Worker {
     /// Creates and (if the target is STARTED) starts a connector instance. A failure to
     /// start is recorded as FAILED status and returned.
     pub async fn start_connector(
+        self: &Arc<Self>,
+        name: &str,
+        config: Props,
+        target: TargetState,
+    ) -> ConnectResult<()> {
+        let (w, name) = (self.clone(), name.to_string());
+        self.on_data_path(async move { w.start_connector_here(&name, config, target).await })
+            .await
+            .unwrap_or_else(|| Err(shutting_down()))
+    }
+
+    async fn start_connector_here(
         &self,
         name: &str,
         config: Props,
@@ -301,7 +350,8 @@ impl Worker {
     /// pool. Errors name references and paths, never values.
     pub async fn resolve_config(&self, config: &Props) -> ConnectResult<Resolved> {
         let providers = &self.settings.config.providers;
-        if providers.is_empty() {
+        // Without a reference there is nothing to read: no provider thread is taken.
+        if providers.is_empty() || !config.values().any(|v| v.contains("${")) {
             return Ok(Resolved {
                 props: config.clone(),
                 secrets: Default::default(),
@@ -342,7 +392,13 @@ impl Worker {
     }
 
     /// Stops the connector instance (not its tasks).
-    pub async fn stop_connector(&self, name: &str) {
+    pub async fn stop_connector(self: &Arc<Self>, name: &str) {
+        let (w, name) = (self.clone(), name.to_string());
+        self.on_data_path(async move { w.stop_connector_here(&name).await })
+            .await;
+    }
+
+    async fn stop_connector_here(&self, name: &str) {
         let running = self
             .connectors
             .lock()
@@ -367,7 +423,18 @@ impl Worker {
     }
 
     /// Applies a target state to a running connector instance and its tasks.
-    pub async fn set_target_state(&self, name: &str, target: TargetState) -> ConnectResult<()> {
+    pub async fn set_target_state(
+        self: &Arc<Self>,
+        name: &str,
+        target: TargetState,
+    ) -> ConnectResult<()> {
+        let (w, name) = (self.clone(), name.to_string());
+        self.on_data_path(async move { w.set_target_state_here(&name, target).await })
+            .await
+            .unwrap_or_else(|| Err(shutting_down()))
+    }
+
+    async fn set_target_state_here(&self, name: &str, target: TargetState) -> ConnectResult<()> {
         let running = self
             .connectors
             .lock()
@@ -413,6 +480,21 @@ impl Worker {
     /// The task configs of a started connector, with `task.class` added and `topics` /
     /// `topics.regex` copied from the connector config (worker.md §5.4).
     pub async fn connector_task_configs(
+        self: &Arc<Self>,
+        name: &str,
+        max_tasks: usize,
+        enforce: bool,
+    ) -> ConnectResult<Vec<Props>> {
+        let (w, name) = (self.clone(), name.to_string());
+        self.on_data_path(async move {
+            w.connector_task_configs_here(&name, max_tasks, enforce)
+                .await
+        })
+        .await
+        .unwrap_or_else(|| Err(shutting_down()))
+    }
+
+    async fn connector_task_configs_here(
         &self,
         name: &str,
         max_tasks: usize,
@@ -519,7 +601,8 @@ impl Worker {
             }
         });
         // A panic in connector code fails only this task, with the panic as its trace.
-        let join = tokio::spawn(
+        // On the data path even when a REST request starts the task (see `Worker`).
+        let join = self.data_path.spawn(
             async move {
                 if let Err(panic) = std::panic::AssertUnwindSafe(run).catch_unwind().await {
                     let msg = worker.redact(&task_id.connector, &panic_message(panic.as_ref()));
@@ -634,7 +717,7 @@ impl Worker {
             .cloned()
             .collect();
         for n in names {
-            self.stop_connector(&n).await;
+            self.stop_connector_here(&n).await;
         }
     }
 
