@@ -76,14 +76,25 @@ pub struct IdleCase {
     pub window: Duration,
     /// Process CPU time (user + system, all threads) over the window.
     pub cpu: Duration,
-    /// CPU time over the window per thread name, largest first, zeros left out.
+    /// CPU time over the window per thread name, largest first, zeros left out: time on
+    /// CPU from schedstat (nanoseconds) where the kernel has it, else clock ticks.
     pub threads: Vec<(String, Duration)>,
+    /// The threads' schedstat time on CPU over the window, summed (threads that ended in the
+    /// window are missing), when the kernel provides schedstat: the same quantity as `cpu`
+    /// at nanosecond rather than clock-tick resolution.
+    pub threads_run: Option<Duration>,
 }
 
 impl IdleCase {
     /// CPU use over the window in percent of one core.
     pub fn percent_of_core(&self) -> f64 {
         100.0 * self.cpu.as_secs_f64() / self.window.as_secs_f64()
+    }
+
+    /// [`IdleCase::threads_run`] in percent of one core.
+    pub fn threads_percent_of_core(&self) -> Option<f64> {
+        self.threads_run
+            .map(|d| 100.0 * d.as_secs_f64() / self.window.as_secs_f64())
     }
 }
 
@@ -106,12 +117,14 @@ pub fn idle_cpu(
         std::fs::create_dir_all(&case_dir)?;
         let case = idle_case(rconnect, samples, &broker, &case_dir, setup, window)?;
         eprintln!(
-            "  idle, {}: {:.3}% of a core ({} ms over {:.1} s); busiest threads: {}",
+            "  idle, {}: {:.3}% of a core ({} ms over {:.1} s; threads' schedstat {}); busiest threads: {}",
             setup.label(),
             case.percent_of_core(),
             case.cpu.as_millis(),
             case.window.as_secs_f64(),
-            busiest(&case.threads, 6)
+            case.threads_percent_of_core()
+                .map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}%")),
+            busiest(&case.threads, 8)
         );
         out.push(case);
     }
@@ -126,7 +139,7 @@ pub fn busiest(threads: &[(String, Duration)], n: usize) -> String {
     threads
         .iter()
         .take(n)
-        .map(|(name, cpu)| format!("`{name}` {} ms", cpu.as_millis()))
+        .map(|(name, cpu)| format!("`{name}` {:.1} ms", cpu.as_secs_f64() * 1e3))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -150,19 +163,13 @@ fn idle_case(
         // Two lines read at start, then nothing: the file never grows.
         std::fs::write(&input, "foo\nbar\n")
             .with_context(|| format!("writing {}", input.display()))?;
-        worker.create_connector(
-            &name,
-            &connector("FileStreamSource", &input, "topic"),
-        )?;
+        worker.create_connector(&name, &connector("FileStreamSource", &input, "topic"))?;
         names.push(name);
     }
     for i in 0..setup.sinks {
         let name = format!("idle-sink-{i}");
         let output = dir.join(format!("{name}.txt"));
-        worker.create_connector(
-            &name,
-            &connector("FileStreamSink", &output, "topics"),
-        )?;
+        worker.create_connector(&name, &connector("FileStreamSink", &output, "topics"))?;
         names.push(name);
     }
     if !names.is_empty() {
@@ -189,6 +196,7 @@ fn idle_case(
         window: elapsed,
         cpu: cpu_after - cpu_before,
         threads: thread_deltas(&threads_before, &threads_after),
+        threads_run: threads_run(&threads_before, &threads_after),
     })
 }
 
@@ -205,19 +213,40 @@ fn connector(class: &str, file: &Path, topic_key: &'static str) -> Vec<(&'static
     ]
 }
 
+/// The time a thread used between two snapshots (`before` is `None` for a thread that
+/// started in between): schedstat's when both readings have it, else clock ticks.
+fn used(before: Option<&procfs::ThreadCpu>, after: &procfs::ThreadCpu) -> Duration {
+    match (before.map_or(Some(Duration::ZERO), |b| b.run), after.run) {
+        (Some(b), Some(a)) => a.saturating_sub(b),
+        _ => after
+            .cpu
+            .saturating_sub(before.map_or(Duration::ZERO, |b| b.cpu)),
+    }
+}
+
+/// The schedstat time all threads alive at the end used between the snapshots; `None`
+/// without schedstat.
+fn threads_run(before: &[procfs::ThreadCpu], after: &[procfs::ThreadCpu]) -> Option<Duration> {
+    let start: BTreeMap<u32, &procfs::ThreadCpu> = before.iter().map(|t| (t.tid, t)).collect();
+    after
+        .iter()
+        .map(|t| {
+            let b = start.get(&t.tid).map_or(Some(Duration::ZERO), |b| b.run)?;
+            Some(t.run?.saturating_sub(b))
+        })
+        .sum()
+}
+
 /// CPU time each thread name used between two snapshots (a thread that started in between
 /// counts from zero; one that ended in between is not seen), largest first, zeros left out.
 fn thread_deltas(
     before: &[procfs::ThreadCpu],
     after: &[procfs::ThreadCpu],
 ) -> Vec<(String, Duration)> {
-    let start: BTreeMap<u32, Duration> = before.iter().map(|t| (t.tid, t.cpu)).collect();
+    let start: BTreeMap<u32, &procfs::ThreadCpu> = before.iter().map(|t| (t.tid, t)).collect();
     let mut by_name: BTreeMap<&str, Duration> = BTreeMap::new();
     for t in after {
-        let used = t
-            .cpu
-            .saturating_sub(start.get(&t.tid).copied().unwrap_or_default());
-        *by_name.entry(&t.name).or_default() += used;
+        *by_name.entry(&t.name).or_default() += used(start.get(&t.tid).copied(), t);
     }
     let mut out: Vec<(String, Duration)> = by_name
         .into_iter()
@@ -237,12 +266,24 @@ mod tests {
             tid,
             name: name.to_string(),
             cpu: Duration::from_millis(ms),
+            run: None,
+        }
+    }
+
+    fn precise(tid: u32, ms: u64, run_us: u64) -> procfs::ThreadCpu {
+        procfs::ThreadCpu {
+            run: Some(Duration::from_micros(run_us)),
+            ..t(tid, "p", ms)
         }
     }
 
     #[test]
     fn deltas_are_grouped_by_name_and_sorted() {
-        let before = [t(1, "main", 100), t(2, "rdk:main", 50), t(3, "rdk:main", 10)];
+        let before = [
+            t(1, "main", 100),
+            t(2, "rdk:main", 50),
+            t(3, "rdk:main", 10),
+        ];
         let after = [
             t(1, "main", 100),
             t(2, "rdk:main", 70),
@@ -259,6 +300,32 @@ mod tests {
     }
 
     #[test]
+    fn schedstat_is_preferred_when_both_readings_have_it() {
+        let before = [precise(1, 10, 10_000), t(2, "p", 10)];
+        let after = [
+            precise(1, 10, 10_250),
+            precise(2, 20, 99_000),
+            precise(3, 0, 500),
+        ];
+        // Thread 1: 250 µs by schedstat (ticks say 0); thread 2: ticks (no schedstat
+        // before); thread 3: new, from zero.
+        assert_eq!(
+            thread_deltas(&before, &after),
+            vec![("p".to_string(), Duration::from_micros(250 + 10_000 + 500))]
+        );
+        assert_eq!(threads_run(&before, &after), None);
+        let before = [precise(1, 10, 10_000)];
+        assert_eq!(
+            threads_run(&before, &after[..1]),
+            Some(Duration::from_micros(250))
+        );
+        assert_eq!(
+            threads_run(&before, &[after[0].clone(), after[2].clone()]),
+            Some(Duration::from_micros(750))
+        );
+    }
+
+    #[test]
     fn labels_and_percent() {
         assert_eq!(IdleSetup::CASES[0].label(), "no connectors");
         assert_eq!(IdleSetup::CASES[2].label(), "10 FileStreamSource");
@@ -268,7 +335,9 @@ mod tests {
             window: Duration::from_secs(20),
             cpu: Duration::from_millis(200),
             threads: Vec::new(),
+            threads_run: Some(Duration::from_millis(100)),
         };
+        assert_eq!(case.threads_percent_of_core(), Some(0.5));
         assert!((case.percent_of_core() - 1.0).abs() < 1e-9);
     }
 }

@@ -50,9 +50,10 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
     ))
 }
 
-/// CPU time (user + system) of each live thread of `pid`, with its name (`comm`, at most
-/// 15 bytes, e.g. `rdk:broker1`), from `/proc/PID/task/TID/stat`. Threads that exit while
-/// the directory is read are skipped.
+/// CPU time of each live thread of `pid`, with its name (`comm`, at most 15 bytes, e.g.
+/// `rdk:broker1`): user + system from `/proc/PID/task/TID/stat` (clock ticks), and the time
+/// on CPU in nanoseconds from `/proc/PID/task/TID/schedstat` where the kernel has it. Threads
+/// that exit while the directory is read are skipped.
 pub fn thread_cpu_times(pid: u32) -> Result<Vec<ThreadCpu>> {
     let dir = format!("/proc/{pid}/task");
     let hz = clock_ticks_per_second()?;
@@ -66,11 +67,17 @@ pub fn thread_cpu_times(pid: u32) -> Result<Vec<ThreadCpu>> {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let ticks = parse_stat_ticks(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let ticks =
+            parse_stat_ticks(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let run = std::fs::read_to_string(entry.path().join("schedstat"))
+            .ok()
+            .and_then(|s| parse_schedstat_ns(&s))
+            .map(Duration::from_nanos);
         out.push(ThreadCpu {
             tid,
             name: parse_stat_comm(&text).to_string(),
             cpu: Duration::from_secs_f64(ticks as f64 / hz),
+            run,
         });
     }
     Ok(out)
@@ -83,8 +90,15 @@ pub struct ThreadCpu {
     pub tid: u32,
     /// Thread name (`comm`).
     pub name: String,
-    /// User + system time.
+    /// User + system time (clock-tick resolution).
     pub cpu: Duration,
+    /// Time on CPU from schedstat (nanosecond resolution), if the kernel provides it.
+    pub run: Option<Duration>,
+}
+
+/// The first field of a schedstat line: nanoseconds spent on a CPU.
+fn parse_schedstat_ns(text: &str) -> Option<u64> {
+    text.split_whitespace().next()?.parse().ok()
 }
 
 fn clock_ticks_per_second() -> Result<f64> {
@@ -154,6 +168,8 @@ mod tests {
         let text = "123 (a b) c) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
         assert_eq!(parse_stat_ticks(text).unwrap(), 300);
         assert_eq!(parse_stat_comm(text), "a b) c");
+        assert_eq!(parse_schedstat_ns("123456 789 10\n"), Some(123456));
+        assert_eq!(parse_schedstat_ns(""), None);
         assert!(parse_stat_ticks("1 (x) S 1 2").is_err());
     }
 
@@ -166,7 +182,10 @@ mod tests {
         while spin.elapsed() < Duration::from_millis(30) {}
         assert!(cpu_time(pid).unwrap() > Duration::ZERO);
         assert!(thread_cpu_time() > Duration::ZERO);
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
         let threads = thread_cpu_times(pid).unwrap();
-        assert!(threads.iter().any(|t| t.tid == pid && t.cpu > Duration::ZERO));
+        let me = threads.iter().find(|t| t.tid == tid).expect("this thread");
+        assert!(me.cpu > Duration::ZERO || me.run.is_some_and(|r| r > Duration::ZERO));
     }
 }

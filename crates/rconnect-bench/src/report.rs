@@ -136,9 +136,8 @@ impl Results {
     /// Percent of a core one idle task of `case` adds to the worker with no connectors.
     fn idle_per_task(&self, case: &IdleCase) -> Option<f64> {
         let empty = self.idle.as_ref()?.iter().find(|c| c.setup.tasks() == 0)?;
-        (case.setup.tasks() > 0).then(|| {
-            (case.percent_of_core() - empty.percent_of_core()) / case.setup.tasks() as f64
-        })
+        (case.setup.tasks() > 0)
+            .then(|| (case.percent_of_core() - empty.percent_of_core()) / case.setup.tasks() as f64)
     }
 
     fn json_case(&self, direction: &str, schemas_enable: bool) -> Option<Summary> {
@@ -343,19 +342,21 @@ impl Results {
             let _ = writeln!(
                 out,
                 "### Idle CPU ({window:.0} s per case)\n\n\
-                 A fresh `rconnect standalone` worker per case on one broker; its FileStreamSource connectors read a two-line file that never grows, its FileStreamSink reads a topic nobody writes to (`tasks.max=1`, `StringConverter`). Once every connector and task is RUNNING and {:.0} s more have passed, the worker's user + system CPU time (/proc/PID/stat, clock ticks) is read at the start and end of the window; per task is what the case adds to the worker with no connectors, divided by its tasks. Threads from /proc/PID/task/*/stat, grouped by name.\n",
+                 A fresh `rconnect standalone` worker per case on one broker; its FileStreamSource connectors read a two-line file that never grows, its FileStreamSink reads a topic nobody writes to (`tasks.max=1`, `StringConverter`). Once every connector and task is RUNNING and {:.0} s more have passed, the worker's user + system CPU time (/proc/PID/stat, clock ticks: 10 ms, i.e. 0.033% of a core over 30 s) is read at the start and end of the window; per task is what the case adds to the worker with no connectors, divided by its tasks. The same at nanosecond resolution: the time on CPU of the worker's threads from /proc/PID/task/*/schedstat (threads that end within the window are missed), and per thread name, largest first.\n",
                 crate::idle::SETTLE.as_secs_f64()
             );
-            out.push_str("| worker | tasks | CPU, % of a core | per task, % of a core | busiest threads (CPU in the window) |\n|---|---:|---:|---:|---|\n");
+            out.push_str("| worker | tasks | CPU, % of a core | per task, % of a core | threads' schedstat, % of a core | busiest threads (CPU in the window) |\n|---|---:|---:|---:|---:|---|\n");
             for c in cases {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {:.3}% | {} | {} |",
+                    "| {} | {} | {:.3}% | {} | {} | {} |",
                     c.setup.label(),
                     c.setup.tasks(),
                     c.percent_of_core(),
                     self.idle_per_task(c)
                         .map_or_else(|| "–".to_string(), |p| format!("{p:.3}%")),
+                    c.threads_percent_of_core()
+                        .map_or_else(|| "–".to_string(), |p| format!("{p:.4}%")),
                     crate::idle::busiest(&c.threads, 4)
                 );
             }
@@ -759,7 +760,9 @@ mod tests {
             "{tables}"
         );
         assert!(
-            tables.contains("| 10 FileStreamSource | 10 | 1.100% | 0.100% | `rdk:main` 330 ms |"),
+            tables.contains(
+                "| 10 FileStreamSource | 10 | 1.100% | 0.100% | – | `rdk:main` 330.0 ms |"
+            ),
             "{tables}"
         );
         assert!(
@@ -774,6 +777,7 @@ mod tests {
             window: Duration::from_secs(30),
             cpu: Duration::from_millis(cpu_ms),
             threads: vec![("rdk:main".to_string(), Duration::from_millis(cpu_ms))],
+            threads_run: None,
         }
     }
 

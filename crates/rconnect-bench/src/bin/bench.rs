@@ -66,9 +66,10 @@ fn run() -> Result<()> {
     let json_runs: usize = args.parsed("json-runs")?.unwrap_or(5);
     let json_seconds: f64 = args.parsed("json-seconds")?.unwrap_or(1.0);
     let timeout = Duration::from_secs(args.parsed("timeout")?.unwrap_or(300));
-    let idle_window = args
-        .parsed::<f64>("idle-seconds")?
-        .map_or(rconnect_bench::idle::DEFAULT_WINDOW, Duration::from_secs_f64);
+    let idle_window = args.parsed::<f64>("idle-seconds")?.map_or(
+        rconnect_bench::idle::DEFAULT_WINDOW,
+        Duration::from_secs_f64,
+    );
     let only: Vec<String> = match args.optional("only") {
         Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
         None => SCENARIOS.iter().map(|s| s.to_string()).collect(),
