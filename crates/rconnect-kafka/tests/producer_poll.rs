@@ -21,6 +21,41 @@ impl Drop for DropFlag {
     }
 }
 
+/// Freezes the broker and waits until the kernel has stopped it (SIGSTOP lands
+/// asynchronously: a request sent right after `freeze` could still be answered).
+fn freeze(broker: &Broker) {
+    broker.freeze(true);
+    let listener = format!("tcp://127.0.0.1:{}", broker.port());
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.split(|b| *b == 0).any(|arg| arg == listener.as_bytes()))
+        })
+        .map(|e| e.path())
+        .expect("the broker's process");
+    let waited = std::time::Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(pid.join("stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .next();
+        if state == Some('T') {
+            return;
+        }
+        assert!(
+            waited.elapsed() < common::LONG,
+            "broker not stopped: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn send_retrying(producer: &Producer, topic: &str, value: &[u8], token: u64) {
     loop {
         match producer.send(topic, None, None, Some(value), None, &[], token) {
@@ -79,7 +114,7 @@ async fn flush_times_out_while_the_broker_is_unreachable() {
     producer.flush(common::LONG).await.expect("first flush");
     acks.recv().await.unwrap().result.expect("first delivered");
 
-    broker.freeze(true);
+    freeze(&broker);
     send_retrying(&producer, "poll-frozen", b"second", 1);
     let err = producer
         .flush(Duration::from_millis(300))
@@ -173,7 +208,7 @@ async fn drop_reports_the_records_it_purges() {
     producer.flush(common::LONG).await.expect("first flush");
     acks.recv().await.unwrap().result.expect("first delivered");
 
-    broker.freeze(true);
+    freeze(&broker);
     for token in 1..=20u64 {
         send_retrying(&producer, "poll-purge", b"stuck", token);
     }
