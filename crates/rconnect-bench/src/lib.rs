@@ -9,6 +9,7 @@ pub mod args;
 pub mod broker;
 pub mod data;
 pub mod failover;
+pub mod idle;
 pub mod json;
 pub mod plugins;
 pub mod process;

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
+use crate::idle::IdleCase;
 use crate::json::Sample;
 use crate::scenarios::{mb, ms, Startup, Transfer, TransferRun};
 use crate::stats::Summary;
@@ -45,6 +46,8 @@ pub struct Results {
     pub plugins: Option<Vec<crate::plugins::PluginStartup>>,
     /// Failover runs: SIGKILL of the busiest of three distributed workers → all RUNNING.
     pub failover: Option<Vec<std::time::Duration>>,
+    /// Idle CPU cases, the worker with no connectors first.
+    pub idle: Option<Vec<IdleCase>>,
 }
 
 fn summary(samples: impl IntoIterator<Item = f64>) -> Option<Summary> {
@@ -128,6 +131,13 @@ impl Results {
             let (rc, reference) = pick(r);
             rc.cpu.as_secs_f64() / reference.cpu.as_secs_f64().max(1e-9)
         }))
+    }
+
+    /// Percent of a core one idle task of `case` adds to the worker with no connectors.
+    fn idle_per_task(&self, case: &IdleCase) -> Option<f64> {
+        let empty = self.idle.as_ref()?.iter().find(|c| c.setup.tasks() == 0)?;
+        (case.setup.tasks() > 0)
+            .then(|| (case.percent_of_core() - empty.percent_of_core()) / case.setup.tasks() as f64)
     }
 
     fn json_case(&self, direction: &str, schemas_enable: bool) -> Option<Summary> {
@@ -327,6 +337,31 @@ impl Results {
                 |x| format!("{x:.1} s"),
             );
         }
+        if let Some(cases) = &self.idle {
+            let window = cases.first().map_or(0.0, |c| c.window.as_secs_f64());
+            let _ = writeln!(
+                out,
+                "### Idle CPU ({window:.0} s per case)\n\n\
+                 A fresh `rconnect standalone` worker per case on one broker; its FileStreamSource connectors read a two-line file that never grows, its FileStreamSink reads a topic nobody writes to (`tasks.max=1`, `StringConverter`). Once every connector and task is RUNNING and {:.0} s more have passed, the worker's user + system CPU time (/proc/PID/stat, clock ticks: 10 ms, i.e. 0.033% of a core over 30 s) is read at the start and end of the window; per task is what the case adds to the worker with no connectors, divided by its tasks. The same at nanosecond resolution: the time on CPU of the worker's threads from /proc/PID/task/*/schedstat (threads that end within the window are missed), and per thread name, largest first.\n",
+                crate::idle::SETTLE.as_secs_f64()
+            );
+            out.push_str("| worker | tasks | CPU, % of a core | per task, % of a core | threads' schedstat, % of a core | busiest threads (CPU in the window) |\n|---|---:|---:|---:|---:|---|\n");
+            for c in cases {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.3}% | {} | {} | {} |",
+                    c.setup.label(),
+                    c.setup.tasks(),
+                    c.percent_of_core(),
+                    self.idle_per_task(c)
+                        .map_or_else(|| "–".to_string(), |p| format!("{p:.3}%")),
+                    c.threads_percent_of_core()
+                        .map_or_else(|| "–".to_string(), |p| format!("{p:.4}%")),
+                    crate::idle::busiest(&c.threads, 4)
+                );
+            }
+            out.push('\n');
+        }
         out.push_str("### Goals\n\n| goal | measured | met? |\n|---|---|---|\n");
         for g in self.goals() {
             let _ = writeln!(out, "| {} | {} | {} |", g.goal, g.measured, g.verdict());
@@ -424,6 +459,19 @@ impl Results {
             failover.map(|s| s.median),
             15.0,
             |x| format!("{x:.1} s (median)"),
+        ));
+        let idle_per_source = self.idle.as_ref().and_then(|cases| {
+            cases
+                .iter()
+                .filter(|c| c.setup.sources > 0 && c.setup.sinks == 0)
+                .filter_map(|c| self.idle_per_task(c))
+                .reduce(f64::max)
+        });
+        goals.push(Goal::at_most(
+            "idle CPU per source task < 0.1% of a core",
+            idle_per_source,
+            0.1,
+            |x| format!("{x:.3}% (worst of the 1- and 10-source cases)"),
         ));
         goals
     }
@@ -667,6 +715,12 @@ mod tests {
                 std::time::Duration::from_secs(12),
                 std::time::Duration::from_secs(20),
             ]),
+            idle: Some(vec![
+                idle_case(0, 0, 30),
+                idle_case(1, 0, 90),
+                idle_case(10, 0, 330),
+                idle_case(0, 1, 60),
+            ]),
         };
         let goals = results.goals();
         let verdict = |name: &str| goals.iter().find(|g| g.goal == name).unwrap().met;
@@ -677,6 +731,14 @@ mod tests {
             Some(true)
         );
         assert_eq!(verdict("idle RSS < 20 MB"), Some(true));
+        // Over 30 s: the empty worker 0.1%, one source 0.3% (0.2% per task), ten 1.1%
+        // (0.1% per task): the worse of the two misses the goal.
+        let idle = goals
+            .iter()
+            .find(|g| g.goal == "idle CPU per source task < 0.1% of a core")
+            .unwrap();
+        assert_eq!(idle.met, Some(false));
+        assert!(idle.measured.starts_with("0.200%"), "{}", idle.measured);
         assert_eq!(verdict("peak RSS in file → Kafka < 100 MB"), Some(false));
         assert_eq!(verdict("throughput ratio ≥ 0.9, file → Kafka"), Some(false));
         assert_eq!(verdict("throughput ratio ≥ 0.9, Kafka → file"), Some(true));
@@ -697,6 +759,26 @@ mod tests {
             tables.contains("| records/s, file → Kafka | 0.50 |"),
             "{tables}"
         );
+        assert!(
+            tables.contains(
+                "| 10 FileStreamSource | 10 | 1.100% | 0.100% | – | `rdk:main` 330.0 ms |"
+            ),
+            "{tables}"
+        );
+        assert!(
+            tables.contains("| no connectors | 0 | 0.100% | – |"),
+            "{tables}"
+        );
+    }
+
+    fn idle_case(sources: usize, sinks: usize, cpu_ms: u64) -> IdleCase {
+        IdleCase {
+            setup: crate::idle::IdleSetup { sources, sinks },
+            window: Duration::from_secs(30),
+            cpu: Duration::from_millis(cpu_ms),
+            threads: vec![("rdk:main".to_string(), Duration::from_millis(cpu_ms))],
+            threads_run: None,
+        }
     }
 
     #[test]

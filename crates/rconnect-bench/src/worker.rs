@@ -146,11 +146,24 @@ pub struct Worker {
 impl Worker {
     /// Spawns `bin standalone worker.properties source.properties sink.properties`.
     pub fn start(bin: &Path, files: &WorkerFiles, log: &Path) -> Result<Worker> {
+        Worker::start_with(
+            bin,
+            files,
+            &[files.source.as_path(), files.sink.as_path()],
+            log,
+        )
+    }
+
+    /// Spawns `bin standalone worker.properties connectors...` (no connector files: a worker
+    /// that only serves REST until connectors are created through it).
+    pub fn start_with(
+        bin: &Path,
+        files: &WorkerFiles,
+        connectors: &[&Path],
+        log: &Path,
+    ) -> Result<Worker> {
         let mut cmd = Command::new(bin);
-        cmd.arg("standalone")
-            .arg(&files.worker)
-            .arg(&files.source)
-            .arg(&files.sink);
+        cmd.arg("standalone").arg(&files.worker).args(connectors);
         let proc = Proc::spawn("rconnect", cmd, log)?;
         let http = ureq::Agent::config_builder()
             .http_status_as_error(false)

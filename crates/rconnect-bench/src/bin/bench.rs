@@ -21,7 +21,8 @@ usage: bench [options]
   --startup-runs K    start-up runs (default 10)
   --json-runs K       runs of each JSON converter case (default 5)
   --json-seconds S    CPU seconds per JSON run (default 1)
-  --only LIST         comma-separated subset of: startup,plugins,transfer,json,failover (default all)
+  --only LIST         comma-separated subset of: startup,plugins,transfer,json,failover,idle (default all)
+  --idle-seconds S    CPU sampling window of each idle case (default 30)
   --write [PATH]      also write the report into PATH (default docs/BENCHMARKS.md)
   --timeout SECS      longest wait for one transfer (default 300)
   --rconnect PATH     rconnect binary (default: next to this one)
@@ -30,7 +31,7 @@ usage: bench [options]
   --config-dir PATH   sample configs (default <repo>/config)
   --keep              keep the scratch directory (logs, configs)";
 
-const SCENARIOS: &[&str] = &["startup", "plugins", "transfer", "json", "failover"];
+const SCENARIOS: &[&str] = &["startup", "plugins", "transfer", "json", "failover", "idle"];
 
 fn main() -> ExitCode {
     match run() {
@@ -65,6 +66,10 @@ fn run() -> Result<()> {
     let json_runs: usize = args.parsed("json-runs")?.unwrap_or(5);
     let json_seconds: f64 = args.parsed("json-seconds")?.unwrap_or(1.0);
     let timeout = Duration::from_secs(args.parsed("timeout")?.unwrap_or(300));
+    let idle_window = args.parsed::<f64>("idle-seconds")?.map_or(
+        rconnect_bench::idle::DEFAULT_WINDOW,
+        Duration::from_secs_f64,
+    );
     let only: Vec<String> = match args.optional("only") {
         Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
         None => SCENARIOS.iter().map(|s| s.to_string()).collect(),
@@ -101,11 +106,12 @@ fn run() -> Result<()> {
         || startup_runs == 0
         || json_runs == 0
         || json_seconds <= 0.0
+        || idle_window.is_zero()
     {
-        bail!("--lines, --runs, --startup-runs, --json-runs and --json-seconds must be positive, --line-len at least 10");
+        bail!("--lines, --runs, --startup-runs, --json-runs, --json-seconds and --idle-seconds must be positive, --line-len at least 10");
     }
     let wants = |s: &str| only.iter().any(|o| o == s);
-    if wants("startup") || wants("transfer") {
+    if wants("startup") || wants("transfer") || wants("idle") {
         for (what, path) in [
             ("rconnect", &rconnect),
             ("bench-ref", &bench_ref),
@@ -141,6 +147,7 @@ fn run() -> Result<()> {
         json_runs,
         json_seconds,
         timeout,
+        idle_window,
         rconnect,
         bench_ref,
         tansu: tansu.clone(),
@@ -193,6 +200,7 @@ struct Settings {
     json_runs: usize,
     json_seconds: f64,
     timeout: Duration,
+    idle_window: Duration,
     rconnect: PathBuf,
     bench_ref: PathBuf,
     tansu: PathBuf,
@@ -208,6 +216,7 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
         json_runs,
         json_seconds,
         timeout,
+        idle_window,
         rconnect,
         bench_ref,
         tansu,
@@ -228,9 +237,9 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
             t.elapsed().as_secs_f64()
         );
         let env = Env {
-            rconnect,
+            rconnect: rconnect.clone(),
             bench_ref,
-            tansu,
+            tansu: tansu.clone(),
             samples: Samples::load(&config_dir)?,
             config_dir: config_dir.clone(),
             work: work.to_path_buf(),
@@ -271,6 +280,20 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
             }
             results.failover = Some(all);
         }
+    }
+    if wants("idle") {
+        eprintln!(
+            "bench: idle CPU, {} cases of {:.0} s",
+            rconnect_bench::idle::IdleSetup::CASES.len(),
+            idle_window.as_secs_f64()
+        );
+        results.idle = Some(rconnect_bench::idle::idle_cpu(
+            &rconnect,
+            &tansu,
+            &Samples::load(&config_dir)?,
+            work,
+            idle_window,
+        )?);
     }
     if wants("json") {
         let mut cases = Vec::new();

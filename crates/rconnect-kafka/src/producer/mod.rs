@@ -1,13 +1,14 @@
 //! Producer with asynchronous delivery reports.
 
 mod native;
+mod poller;
 
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use rdkafka::message::{Message, Timestamp};
-use rdkafka::producer::ThreadedProducer;
+use rdkafka::bindings as rd;
+use rdkafka::producer::BaseProducer;
 use rdkafka::producer::{DeliveryResult, Producer as _, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::mpsc;
@@ -36,7 +37,8 @@ pub struct DeliveredRecord {
     pub timestamp: Option<i64>,
 }
 
-/// Where delivery reports go, called on librdkafka's polling thread.
+/// Where delivery reports go, called on the producer's poll thread (or, for records purged
+/// when the producer is dropped, on the dropping thread).
 type DeliverySink = Box<dyn Fn(Delivery) + Send + Sync>;
 
 // Delivery tokens are carried in a pointer-sized opaque.
@@ -56,25 +58,52 @@ impl ProducerContext for DeliveryContext {
     // an allocation and a free per record (64-bit targets only: see the assertion above).
     type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, token: usize) {
-        let result = match result {
-            Ok(message) => Ok(DeliveredRecord {
-                partition: message.partition(),
-                offset: message.offset(),
-                timestamp: match message.timestamp() {
-                    Timestamp::NotAvailable => None,
-                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
-                },
-            }),
-            Err((error, message)) => Err(KafkaError::Delivery {
-                topic: message.topic().to_string(),
-                source: error.clone(),
-            }),
+    // Only reached through rdkafka's own `BaseProducer::poll`, which runs when the producer
+    // is dropped (it purges what is still queued and serves the purge reports); the poll
+    // thread builds the same `Delivery` from the same message (see `delivery_of`).
+    fn delivery(&self, result: &DeliveryResult<'_>, _token: usize) {
+        let message = match result {
+            Ok(message) | Err((_, message)) => message.ptr(),
         };
-        (self.sink)(Delivery {
-            token: token as u64,
-            result,
-        });
+        // Safety: the message belongs to the delivery report being served.
+        (self.sink)(unsafe { delivery_of(message) });
+    }
+}
+
+/// The delivery report of one message of a delivery-report event: its token (the opaque),
+/// and where it landed or why it was not written.
+///
+/// # Safety
+/// `message` is a live message of a delivery-report event.
+unsafe fn delivery_of(message: *const rd::rd_kafka_message_t) -> Delivery {
+    let m = &*message;
+    let result = if m.err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        let mut kind = rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        let t = rd::rd_kafka_message_timestamp(message, &mut kind);
+        Ok(DeliveredRecord {
+            partition: m.partition,
+            offset: m.offset,
+            // As rdkafka's `Message::timestamp`: -1 or "not available" is no timestamp.
+            timestamp: (t != -1
+                && kind != rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+                .then_some(t),
+        })
+    } else {
+        let topic = if m.rkt.is_null() {
+            String::new()
+        } else {
+            std::ffi::CStr::from_ptr(rd::rd_kafka_topic_name(m.rkt))
+                .to_string_lossy()
+                .into_owned()
+        };
+        Err(KafkaError::Delivery {
+            topic,
+            source: rdkafka::error::KafkaError::MessageProduction(m.err.into()),
+        })
+    };
+    Delivery {
+        token: m._private as usize as u64,
+        result,
     }
 }
 
@@ -82,14 +111,31 @@ impl ProducerContext for DeliveryContext {
 /// delivery report arrives later on the [`mpsc::UnboundedReceiver<Delivery>`] returned by
 /// [`Producer::new`], so a source task loop can keep many records in flight.
 ///
-/// librdkafka runs the delivery callbacks on its own polling thread; reports for one partition
-/// arrive in send order. Cloning is cheap and shares the same client.
+/// Delivery reports are served on the producer's own poll thread (`producer-poll`); reports
+/// for one partition arrive in send order. Cloning is cheap and shares the same client; when
+/// the last clone is dropped the poll thread is stopped and joined, then the client is
+/// destroyed: records still queued are purged and their (failed) delivery reports are
+/// passed on before the drop returns.
 #[derive(Clone)]
 pub struct Producer {
     // Declared before `inner` so that the last clone releases its topic handles before
     // the client they belong to is destroyed.
     topics: Arc<native::TopicHandles>,
-    inner: ThreadedProducer<DeliveryContext>,
+    inner: Arc<Client>,
+}
+
+/// The client and the thread serving its events.
+struct Client {
+    // Declared first: stopped and joined before the client below is dropped, as rdkafka's
+    // `ThreadedProducer` does (the client's drop then serves the purged records itself).
+    _poller: poller::Poller,
+    producer: BaseProducer<DeliveryContext>,
+}
+
+impl Client {
+    fn rk(&self) -> *mut rd::rd_kafka_t {
+        self.producer.client().native_ptr()
+    }
 }
 
 impl Producer {
@@ -106,13 +152,13 @@ impl Producer {
     }
 
     /// Creates the producer with `on_delivery` called for every delivery report, on
-    /// librdkafka's polling thread: for callers that forward reports in their own shape
+    /// the producer's poll thread: for callers that forward reports in their own shape
     /// without an extra channel hop. It must not block.
     pub fn with_delivery_callback(
         config: &KafkaConfig,
         on_delivery: impl Fn(Delivery) + Send + Sync + 'static,
     ) -> Result<Producer, KafkaError> {
-        let inner = config
+        let producer: BaseProducer<DeliveryContext> = config
             .client_config()
             .create_with_context(DeliveryContext {
                 sink: Box::new(on_delivery),
@@ -121,9 +167,13 @@ impl Producer {
                 client: "producer",
                 source,
             })?;
+        let poller = poller::Poller::start(&producer)?;
         Ok(Producer {
             topics: Arc::default(),
-            inner,
+            inner: Arc::new(Client {
+                _poller: poller,
+                producer,
+            }),
         })
     }
 
@@ -153,11 +203,9 @@ impl Producer {
                 ),
             });
         }
-        let rkt = self
-            .topics
-            .handle(self.inner.client().native_ptr(), topic)?;
+        let rkt = self.topics.handle(self.inner.rk(), topic)?;
         let code = native::produce(
-            self.inner.client().native_ptr(),
+            self.inner.rk(),
             rkt.as_ptr(),
             native::Record {
                 partition,
@@ -186,7 +234,7 @@ impl Producer {
     /// after its delivery report (once its batch's callbacks ran), so the count can briefly
     /// trail the reports already received.
     pub fn in_flight_count(&self) -> i32 {
-        self.inner.in_flight_count()
+        self.inner.producer.in_flight_count()
     }
 
     /// Waits (on a blocking thread) until every queued record got its delivery report, or
@@ -212,11 +260,14 @@ impl Producer {
             .map_err(|source| KafkaError::op("producer flush", source))
     }
 
+    // The helper-thread closures below hold the whole client, poll thread included: a
+    // transaction commit waits for delivery reports, which only that thread serves.
+
     /// Initialises transactions (needs `transactional.id`); blocks a helper thread.
     pub async fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
         let inner = self.inner.clone();
         blocking(
-            move || inner.init_transactions(timeout),
+            move || inner.producer.init_transactions(timeout),
             "init transactions",
         )
         .await
@@ -225,6 +276,7 @@ impl Producer {
     /// Starts a transaction.
     pub fn begin_transaction(&self) -> Result<(), KafkaError> {
         self.inner
+            .producer
             .begin_transaction()
             .map_err(|source| KafkaError::op("begin transaction", source))
     }
@@ -233,7 +285,7 @@ impl Producer {
     pub async fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
         let inner = self.inner.clone();
         blocking(
-            move || inner.commit_transaction(timeout),
+            move || inner.producer.commit_transaction(timeout),
             "commit transaction",
         )
         .await
@@ -243,10 +295,30 @@ impl Producer {
     pub async fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
         let inner = self.inner.clone();
         blocking(
-            move || inner.abort_transaction(timeout),
+            move || inner.producer.abort_transaction(timeout),
             "abort transaction",
         )
         .await
+    }
+}
+
+impl Client {
+    /// Waits until librdkafka holds no record any more (each got its delivery report from the
+    /// poll thread), or `timeout` passes.
+    ///
+    /// `rd_kafka_flush` itself, not rdkafka's `flush`: with the event API librdkafka's flush
+    /// does not serve the queue but waits for the poll thread to, and it makes lingering
+    /// records sendable at once for its whole duration (Java: `KafkaProducer#flush`).
+    /// rdkafka's flush instead calls it with a zero timeout in a loop and serves the queue
+    /// on the flushing thread as well, next to the poll thread.
+    fn flush(&self, timeout: Duration) -> rdkafka::error::KafkaResult<()> {
+        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // Safety: the client is live for the call.
+        let code: RDKafkaErrorCode = unsafe { rd::rd_kafka_flush(self.rk(), ms) }.into();
+        match code {
+            RDKafkaErrorCode::NoError => Ok(()),
+            code => Err(rdkafka::error::KafkaError::Flush(code)),
+        }
     }
 }
 
