@@ -76,10 +76,12 @@ impl ProducerContext for DeliveryContext {
 /// # Safety
 /// `message` is a live message of a delivery-report event.
 unsafe fn delivery_of(message: *const rd::rd_kafka_message_t) -> Delivery {
-    let m = &*message;
+    // SAFETY: the caller's contract: a live message of a delivery-report event.
+    let m = unsafe { &*message };
     let result = if m.err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
         let mut kind = rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-        let t = rd::rd_kafka_message_timestamp(message, &mut kind);
+        // SAFETY: `message` is live (see above); `kind` is a valid out-pointer.
+        let t = unsafe { rd::rd_kafka_message_timestamp(message, &mut kind) };
         Ok(DeliveredRecord {
             partition: m.partition,
             offset: m.offset,
@@ -92,7 +94,9 @@ unsafe fn delivery_of(message: *const rd::rd_kafka_message_t) -> Delivery {
         let topic = if m.rkt.is_null() {
             String::new()
         } else {
-            std::ffi::CStr::from_ptr(rd::rd_kafka_topic_name(m.rkt))
+            // SAFETY: a live message's non-null topic handle names a NUL-terminated string
+            // that lives as long as the handle.
+            unsafe { std::ffi::CStr::from_ptr(rd::rd_kafka_topic_name(m.rkt)) }
                 .to_string_lossy()
                 .into_owned()
         };

@@ -174,7 +174,8 @@ unsafe fn text<'a>(s: *const c_char) -> std::borrow::Cow<'a, str> {
     if s.is_null() {
         return "".into();
     }
-    CStr::from_ptr(s).to_string_lossy()
+    // SAFETY: the caller's contract: non-null here, NUL-terminated, outliving the result.
+    unsafe { CStr::from_ptr(s) }.to_string_lossy()
 }
 
 /// librdkafka's syslog-style level as rdkafka's level (its own mapping is private).
