@@ -670,6 +670,11 @@ impl Worker {
     /// Spawns `rconnect` with `args` and extra environment variables `env` (the rest of the
     /// environment is inherited; `RUST_LOG` defaults to `info` when unset).
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Worker {
+        Worker::spawn(args, env, |_| {})
+    }
+
+    /// Spawns `rconnect` as [`Worker::start`] does, after `prepare` adjusts the command.
+    fn spawn(args: &[&str], env: &[(&str, &str)], prepare: impl FnOnce(&mut Command)) -> Worker {
         let bin = rconnect_bin();
         let log = log_file("rconnect-");
         let mut cmd = Command::new(&bin);
@@ -683,6 +688,7 @@ impl Worker {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        prepare(&mut cmd);
         let child =
             spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         Worker {
@@ -944,37 +950,47 @@ impl Worker {
     /// [`Worker::start`] with the process's open-file limit (`RLIMIT_NOFILE`, soft and hard)
     /// set to `limit`, as `ulimit -n LIMIT; exec rconnect ...` would.
     pub fn start_with_open_file_limit(args: &[&str], env: &[(&str, &str)], limit: u64) -> Worker {
-        let bin = rconnect_bin();
-        let log = log_file("rconnect-");
-        let mut cmd = Command::new(&bin);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(log.reopen().expect("reopen worker log"))
-            .stderr(log.reopen().expect("reopen worker log"));
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "info");
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            cmd.pre_exec(move || {
-                let rlim = libc::rlimit {
-                    rlim_cur: limit as libc::rlim_t,
-                    rlim_max: limit as libc::rlim_t,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &rlim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child =
-            spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        Worker {
-            child: Some(child),
-            log,
+        Worker::spawn(args, env, |cmd| {
+            // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let rlim = libc::rlimit {
+                        rlim_cur: limit as libc::rlim_t,
+                        rlim_max: limit as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rlim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        })
+    }
+}
+
+/// A sample file of the repository's `config/` written into `dir` with some keys replaced (or
+/// appended when absent); every other line, comments included, is kept as shipped.
+pub fn sample_config_with(name: &str, overrides: &[(&str, String)], dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo_root().join("config").join(name))
+        .unwrap_or_else(|e| panic!("sample config {name}: {e}"));
+    let mut left: std::collections::HashMap<&str, &String> =
+        overrides.iter().map(|(k, v)| (*k, v)).collect();
+    let mut out = String::new();
+    for line in text.lines() {
+        let key = line.split(['=', ':']).next().unwrap_or("").trim();
+        if let Some(v) = left.remove(key) {
+            out.push_str(&format!("{key}={v}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
         }
     }
+    for (k, v) in overrides {
+        if left.contains_key(k) {
+            out.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
 }

@@ -4,7 +4,6 @@
 //!
 //! Build the binary first: `cargo build -p rconnect && cargo test -p rconnect-tests`.
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
@@ -13,32 +12,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rconnect_tests::{free_port, repo_root, Broker, Http, Worker};
+use rconnect_tests::{free_port, sample_config_with, Broker, Http, Worker};
 use serde_json::json;
-
-/// A sample file from `config/` with some keys replaced (or appended when absent).
-fn sample_with(name: &str, overrides: &[(&str, String)], dir: &Path) -> PathBuf {
-    let text = fs::read_to_string(repo_root().join("config").join(name)).expect("sample config");
-    let mut left: HashMap<&str, &String> = overrides.iter().map(|(k, v)| (*k, v)).collect();
-    let mut out = String::new();
-    for line in text.lines() {
-        let key = line.split(['=', ':']).next().unwrap_or("").trim();
-        if let Some(v) = left.remove(key) {
-            out.push_str(&format!("{key}={v}\n"));
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    for (k, v) in overrides {
-        if left.contains_key(k) {
-            out.push_str(&format!("{k}={v}\n"));
-        }
-    }
-    let path = dir.join(name);
-    fs::write(&path, out).unwrap();
-    path
-}
 
 /// The sample pipeline (`local-file-source` -> `connect-test` -> `local-file-sink`) in a
 /// scratch directory, with offsets flushed every 500 ms.
@@ -72,13 +47,13 @@ impl Pipeline {
             ("consumer.session.timeout.ms", "6000".to_string()),
         ];
         worker.extend(extra.iter().cloned());
-        let worker_props = sample_with("connect-standalone.properties", &worker, dir.path());
-        let source_props = sample_with(
+        let worker_props = sample_config_with("connect-standalone.properties", &worker, dir.path());
+        let source_props = sample_config_with(
             "connect-file-source.properties",
             &[("file", input.display().to_string())],
             dir.path(),
         );
-        let sink_props = sample_with(
+        let sink_props = sample_config_with(
             "connect-file-sink.properties",
             &[("file", output.display().to_string())],
             dir.path(),

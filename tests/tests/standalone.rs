@@ -9,37 +9,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rconnect_tests::{free_port, repo_root, Broker, Http, Worker};
+use rconnect_tests::{free_port, sample_config_with, Broker, Http, Worker};
 use serde_json::json;
 
 /// Settings tests add to the sample worker config. The sink's consumer group joins in about
 /// 3 s on tansu with a 6 s session timeout; with librdkafka's default (45 s) a join waits for it.
 const TANSU_CONSUMER_SETTINGS: [(&str, &str); 1] = [("consumer.session.timeout.ms", "6000")];
-
-/// A sample file from `config/` with some keys replaced (or appended when absent); every
-/// other line, comments included, is kept as shipped.
-fn sample_with(name: &str, overrides: &[(&str, String)], dir: &Path) -> PathBuf {
-    let text = fs::read_to_string(repo_root().join("config").join(name)).expect("sample config");
-    let mut left: HashMap<&str, &String> = overrides.iter().map(|(k, v)| (*k, v)).collect();
-    let mut out = String::new();
-    for line in text.lines() {
-        let key = line.split(['=', ':']).next().unwrap_or("").trim();
-        if let Some(v) = left.remove(key) {
-            out.push_str(&format!("{key}={v}\n"));
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    for (k, v) in overrides {
-        if left.contains_key(k) {
-            out.push_str(&format!("{k}={v}\n"));
-        }
-    }
-    let path = dir.join(name);
-    fs::write(&path, out).unwrap();
-    path
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -71,13 +46,13 @@ impl Setup {
                 .iter()
                 .map(|(k, v)| (*k, v.to_string())),
         );
-        let worker_props = sample_with("connect-standalone.properties", &worker, dir.path());
-        let source_props = sample_with(
+        let worker_props = sample_config_with("connect-standalone.properties", &worker, dir.path());
+        let source_props = sample_config_with(
             "connect-file-source.properties",
             &[("file", input.display().to_string())],
             dir.path(),
         );
-        let sink_props = sample_with(
+        let sink_props = sample_config_with(
             "connect-file-sink.properties",
             &[("file", output.display().to_string())],
             dir.path(),
@@ -307,7 +282,7 @@ fn rest_create_status_delete() {
             .iter()
             .map(|(k, v)| (*k, v.to_string())),
     );
-    let worker_props = sample_with("connect-standalone.properties", &overrides, dir.path());
+    let worker_props = sample_config_with("connect-standalone.properties", &overrides, dir.path());
     let mut w = Worker::start(&["standalone", worker_props.to_str().unwrap()], &[]);
     w.wait_for_rest(port, Duration::from_secs(30));
     let base = format!("http://127.0.0.1:{port}");
@@ -445,7 +420,7 @@ fn unknown_connector_class_on_command_line_exits_3() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let worker_props = sample_with(
+    let worker_props = sample_config_with(
         "connect-standalone.properties",
         &[
             ("bootstrap.servers", broker.bootstrap()),
@@ -547,7 +522,7 @@ fn config_providers_resolve_worker_and_connector_values() {
         // The worker's own values resolve at start-up: it must listen on this port.
         ("listeners", format!("${{file:{s}:listeners}}")),
     ];
-    let props = sample_with("connect-standalone.properties", &overrides, dir.path());
+    let props = sample_config_with("connect-standalone.properties", &overrides, dir.path());
     let mut w = Worker::start(&["standalone", props.to_str().unwrap()], &[]);
     w.wait_for_rest(port, Duration::from_secs(30));
     let base = format!("http://127.0.0.1:{port}");
@@ -599,7 +574,7 @@ fn bare_worker_with(broker: &Broker, dir: &Path, extra: &[(&str, &str)]) -> (Wor
             .chain(extra)
             .map(|(k, v)| (*k, v.to_string())),
     );
-    let worker_props = sample_with("connect-standalone.properties", &overrides, dir);
+    let worker_props = sample_config_with("connect-standalone.properties", &overrides, dir);
     let mut w = Worker::start(&["standalone", worker_props.to_str().unwrap()], &[]);
     w.wait_for_rest(port, Duration::from_secs(30));
     (w, format!("http://127.0.0.1:{port}"))
