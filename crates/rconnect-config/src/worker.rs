@@ -36,6 +36,9 @@ pub const CONFIG_TOPIC_CONFIG: &str = "config.storage.topic";
 pub const OFFSET_STORAGE_TOPIC_CONFIG: &str = "offset.storage.topic";
 pub const STATUS_STORAGE_TOPIC_CONFIG: &str = "status.storage.topic";
 pub const CONNECT_PROTOCOL_CONFIG: &str = "connect.protocol";
+/// rconnect's own key (Java has no built-in connectors to disable: it loads FileStream only
+/// from `plugin.path` since 3.2, KAFKA-13748): built-in connectors this worker must not offer.
+pub const BUILTIN_CONNECTORS_EXCLUDE_CONFIG: &str = "rconnect.builtin.connectors.exclude";
 
 /// MAC algorithms rconnect implements for inter-worker request signing. Java accepts
 /// whatever its JVM offers; these are the ones every JVM ships and the runtime signs with.
@@ -280,6 +283,10 @@ pub struct WorkerConfig {
     pub offset_storage_file_filename: Option<String>,
     /// Distributed-only settings.
     pub distributed: Option<DistributedSettings>,
+    /// `rconnect.builtin.connectors.exclude`: class names or aliases of built-in connectors
+    /// not to offer, blanks dropped. Checked against the built-ins by the binary, which
+    /// knows them.
+    pub builtin_connectors_exclude: Vec<String>,
 }
 
 fn key(
@@ -443,6 +450,7 @@ pub fn common_config_def() -> ConfigDef {
         .define(key("response.http.headers.config", T::String, v(""), Low, "Rules for REST API HTTP response headers."))
         .define(key("rest.extension.classes", T::List, v(""), Low, "Comma-separated names of ConnectRestExtension classes."))
         .define(key("ssl.client.auth", T::String, v("none"), Low, "Whether HTTPS listeners request or require client authentication: required, requested or none."))
+        .define(key(BUILTIN_CONNECTORS_EXCLUDE_CONFIG, T::List, v(""), Low, "Comma-separated class names or aliases of built-in connectors (FileStreamSource, FileStreamSink) this worker does not offer. An unknown name stops the worker at start-up."))
 }
 
 /// The standalone worker keys: the common keys plus `offset.storage.file.filename`.
@@ -638,6 +646,12 @@ impl WorkerConfig {
                 .unwrap_or(OverridePolicy::All),
             offset_storage_file_filename: string(OFFSET_STORAGE_FILE_FILENAME_CONFIG),
             distributed,
+            builtin_connectors_exclude: list(BUILTIN_CONNECTORS_EXCLUDE_CONFIG)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             originals: props,
             providers,
             parsed,
@@ -1102,6 +1116,25 @@ mod tests {
                 .unwrap()
                 .offset_flush_interval_ms,
             10000
+        );
+    }
+
+    #[test]
+    fn builtin_connectors_exclude_is_a_list() {
+        let c = WorkerConfig::standalone(standalone_base()).unwrap();
+        assert!(c.builtin_connectors_exclude.is_empty());
+        let mut p = distributed_base();
+        p.insert(
+            BUILTIN_CONNECTORS_EXCLUDE_CONFIG.into(),
+            " FileStreamSource , org.apache.kafka.connect.file.FileStreamSinkConnector,".into(),
+        );
+        let c = WorkerConfig::distributed(p).unwrap();
+        assert_eq!(
+            c.builtin_connectors_exclude,
+            [
+                "FileStreamSource",
+                "org.apache.kafka.connect.file.FileStreamSinkConnector"
+            ]
         );
     }
 

@@ -66,7 +66,7 @@ async fn run(worker_file: &str) -> Result<(), Failure> {
     };
     let (worker, events) = Worker::new(
         settings,
-        Arc::new(crate::plugins_cmd::worker_registry(&b.config).await),
+        Arc::new(crate::plugins_cmd::worker_registry(&b.config, b.builtins).await),
         offsets,
         status,
         b.kafka.clone(),
