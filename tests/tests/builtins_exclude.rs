@@ -100,6 +100,23 @@ fn excluded_connector_is_not_offered_and_cannot_be_created() {
     assert!(body.contains("FileStreamSource"), "{body}");
     let (code, _) = create(SOURCE);
     assert_eq!(code, unknown_code);
+    let validate = |class: &str| {
+        let config = json!({"connector.class": class, "name": "v", "topic": "t", "file": "/dev/null"});
+        http.put_json(
+            &format!("{base}/connector-plugins/{class}/config/validate"),
+            &config,
+        )
+    };
+    let (code, body) = validate("FileStreamSource");
+    let (unknown_code, unknown_body) = validate("NoSuchConnector");
+    assert!(code >= 400, "{code} {body}");
+    assert_eq!(
+        (code, body),
+        (
+            unknown_code,
+            unknown_body.replace("NoSuchConnector", "FileStreamSource")
+        )
+    );
     let (code, body) = http.get_json(&format!("{base}/connectors"));
     assert_eq!((code, body), (200, json!([])));
     // What is not excluded still works.
