@@ -101,7 +101,8 @@ fn excluded_connector_is_not_offered_and_cannot_be_created() {
     let (code, _) = create(SOURCE);
     assert_eq!(code, unknown_code);
     let validate = |class: &str| {
-        let config = json!({"connector.class": class, "name": "v", "topic": "t", "file": "/dev/null"});
+        let config =
+            json!({"connector.class": class, "name": "v", "topic": "t", "file": "/dev/null"});
         http.put_json(
             &format!("{base}/connector-plugins/{class}/config/validate"),
             &config,
@@ -203,8 +204,9 @@ fn unknown_excluded_name_stops_the_worker_at_start() {
         w.log()
     );
     assert!(
-        w.log()
-            .contains("Invalid value FileStreamSorce for configuration rconnect.builtin.connectors.exclude"),
+        w.log().contains(
+            "Invalid value FileStreamSorce for configuration rconnect.builtin.connectors.exclude"
+        ),
         "{}",
         w.log()
     );
