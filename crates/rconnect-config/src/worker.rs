@@ -42,6 +42,9 @@ pub const CONFIG_TOPIC_CONFIG: &str = "config.storage.topic";
 pub const OFFSET_STORAGE_TOPIC_CONFIG: &str = "offset.storage.topic";
 pub const STATUS_STORAGE_TOPIC_CONFIG: &str = "status.storage.topic";
 pub const CONNECT_PROTOCOL_CONFIG: &str = "connect.protocol";
+/// rconnect's own key (Java has no built-in connectors to disable: it loads FileStream only
+/// from `plugin.path` since 3.2, KAFKA-13748): built-in connectors this worker must not offer.
+pub const BUILTIN_CONNECTORS_EXCLUDE_CONFIG: &str = "rconnect.builtin.connectors.exclude";
 
 /// MAC algorithms rconnect implements for inter-worker request signing. Java accepts
 /// whatever its JVM offers; these are the ones every JVM ships and the runtime signs with.
@@ -294,6 +297,10 @@ pub struct WorkerConfig {
     pub offset_storage_file_filename: Option<String>,
     /// Distributed-only settings.
     pub distributed: Option<DistributedSettings>,
+    /// `rconnect.builtin.connectors.exclude`: class names or aliases of built-in connectors
+    /// not to offer, blanks dropped. Checked against the built-ins by the binary, which
+    /// knows them.
+    pub builtin_connectors_exclude: Vec<String>,
 }
 
 fn key(
@@ -464,6 +471,7 @@ pub fn common_config_def() -> ConfigDef {
         .define(key(REST_IDLE_TIMEOUT_MS_CONFIG, T::Long, v("30000"), Low, "How long a REST connection may stay open with no request in progress and no I/O before the server closes it. A request that is being handled is never cut by it.").validator(Validator::at_least(1.0)))
         .define(key(REST_HEADER_READ_TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "How long a REST client may take to send a request's headers, from their first byte; a slower client is disconnected.").validator(Validator::at_least(1.0)))
         .define(key(REST_MAX_CONNECTIONS_CONFIG, T::Int, v("1024"), Low, "The most REST connections served at once (over all listeners); further connections wait in the listen backlog. Lowered to a quarter of the open-file limit when that is smaller.").validator(Validator::at_least(1.0)))
+        .define(key(BUILTIN_CONNECTORS_EXCLUDE_CONFIG, T::List, v(""), Low, "Comma-separated class names or aliases of built-in connectors (FileStreamSource, FileStreamSink) this worker does not offer. An unknown name stops the worker at start-up."))
 }
 
 /// The standalone worker keys: the common keys plus `offset.storage.file.filename`.
@@ -667,6 +675,12 @@ impl WorkerConfig {
                 .unwrap_or(OverridePolicy::All),
             offset_storage_file_filename: string(OFFSET_STORAGE_FILE_FILENAME_CONFIG),
             distributed,
+            builtin_connectors_exclude: list(BUILTIN_CONNECTORS_EXCLUDE_CONFIG)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             originals: props,
             providers,
             provider_secrets,
@@ -1157,6 +1171,25 @@ mod tests {
                 .unwrap()
                 .offset_flush_interval_ms,
             10000
+        );
+    }
+
+    #[test]
+    fn builtin_connectors_exclude_is_a_list() {
+        let c = WorkerConfig::standalone(standalone_base()).unwrap();
+        assert!(c.builtin_connectors_exclude.is_empty());
+        let mut p = distributed_base();
+        p.insert(
+            BUILTIN_CONNECTORS_EXCLUDE_CONFIG.into(),
+            " FileStreamSource , org.apache.kafka.connect.file.FileStreamSinkConnector,".into(),
+        );
+        let c = WorkerConfig::distributed(p).unwrap();
+        assert_eq!(
+            c.builtin_connectors_exclude,
+            [
+                "FileStreamSource",
+                "org.apache.kafka.connect.file.FileStreamSinkConnector"
+            ]
         );
     }
 

@@ -21,6 +21,8 @@ pub struct Booted {
     pub rest: RestServer,
     pub advertised: RestAdvertisement,
     pub started: std::time::Instant,
+    /// The built-in plugins this worker offers (`rconnect.builtin.connectors.exclude` applied).
+    pub builtins: rconnect_runtime::plugins::PluginRegistry,
 }
 
 fn load_worker_props(path: &str) -> anyhow::Result<Props> {
@@ -46,6 +48,9 @@ pub async fn boot(
     );
     let props = load_worker_props(worker_file)?;
     let config = parse(props).with_context(|| format!("invalid worker config {worker_file}"))?;
+    // Before contacting Kafka: a bad name must not wait for the broker to be refused.
+    let builtins = crate::builtins::registry(&config.builtin_connectors_exclude)
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
     let config = Arc::new(config);
     let kafka = Arc::new(RdKafkaClients::new());
     let cluster_id = fetch_cluster_id(&config, &kafka).await?;
@@ -82,6 +87,7 @@ pub async fn boot(
         rest,
         advertised,
         started,
+        builtins,
     })
 }
 

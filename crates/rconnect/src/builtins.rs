@@ -2,12 +2,17 @@
 
 use std::sync::Arc;
 
+use rconnect_config::worker::BUILTIN_CONNECTORS_EXCLUDE_CONFIG;
 use rconnect_runtime::plugins::{
     ConnectorFactory, ConnectorPlugin, ConverterPlugin, PluginRegistry,
 };
 
-/// A registry with the FileStream connectors and the Apache converters.
-pub fn registry() -> PluginRegistry {
+/// A registry with the FileStream connectors and the Apache converters, less the built-in
+/// connectors named in `exclude` (`rconnect.builtin.connectors.exclude`: class names or
+/// aliases). A name that matches no built-in connector is an error naming the key, so a
+/// typo cannot leave a connector enabled that the deployment meant to remove.
+pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
+    let excluded = excluded_classes(exclude)?;
     let mut r = PluginRegistry::new();
     for c in rconnect_file::connectors() {
         let plugin = match c {
@@ -38,7 +43,9 @@ pub fn registry() -> PluginRegistry {
                 },
             },
         };
-        r.register_connector(plugin);
+        if !excluded.contains(&plugin.class_name) {
+            r.register_connector(plugin);
+        }
     }
     for c in rconnect_converters::builtin() {
         r.register_converter(ConverterPlugin {
@@ -48,7 +55,45 @@ pub fn registry() -> PluginRegistry {
             header_converter: c.new_header_converter.map(|f| Arc::new(f) as _),
         });
     }
-    r
+    Ok(r)
+}
+
+/// The full class names of the built-in connectors `names` designate, resolved as
+/// `connector.class` is (full name, simple name, or simple name without `Connector`).
+fn excluded_classes(names: &[String]) -> anyhow::Result<Vec<String>> {
+    let builtin: Vec<(String, String)> = rconnect_file::connectors()
+        .iter()
+        .map(|c| {
+            let class = match c {
+                rconnect_file::ConnectorPlugin::Source { class_name, .. }
+                | rconnect_file::ConnectorPlugin::Sink { class_name, .. } => class_name,
+            };
+            (class.to_string(), "Connector".to_string())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        match rconnect_config::resolve_class(name, &builtin) {
+            Ok(class) => out.push(class.to_string()),
+            Err(e) => {
+                let reason = match e {
+                    rconnect_config::ResolveError::NotFound { .. } => format!(
+                        "no built-in connector has this class name or alias; the built-in connectors are: {}",
+                        builtin
+                            .iter()
+                            .map(|(c, _)| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    other => other.to_string(),
+                };
+                anyhow::bail!(
+                    "Invalid value {name} for configuration {BUILTIN_CONNECTORS_EXCLUDE_CONFIG}: {reason}"
+                );
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -57,8 +102,8 @@ mod tests {
 
     /// The key names `GET /connector-plugins/{p}/config` shows for built-in plugin `p`.
     fn shown(p: &str) -> Vec<String> {
-        let (_, def) =
-            plugin_config_def(&super::registry(), p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        let registry = super::registry(&[]).expect("no exclusions");
+        let (_, def) = plugin_config_def(&registry, p).unwrap_or_else(|e| panic!("{p}: {e}"));
         def.keys().iter().map(|k| k.name.clone()).collect()
     }
 
@@ -86,5 +131,61 @@ mod tests {
         // A connector: its own key, then the framework's.
         let sink = shown("FileStreamSink");
         assert_eq!(&sink[..3], ["file", "name", "connector.class"], "{sink:?}");
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn connector_classes(r: &rconnect_runtime::plugins::PluginRegistry) -> Vec<String> {
+        r.plugin_infos(true)
+            .into_iter()
+            .map(|p| p.class_name)
+            .collect()
+    }
+
+    #[test]
+    fn excluded_connectors_are_not_registered() {
+        const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+        const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+        let all = connector_classes(&super::registry(&[]).unwrap());
+        assert!(all.iter().any(|c| c == SOURCE) && all.iter().any(|c| c == SINK));
+        // Aliases, full names, surrounding blanks and empty items (a trailing comma).
+        for list in [
+            &["FileStreamSource"][..],
+            &[" FileStreamSourceConnector "],
+            &[SOURCE, ""],
+        ] {
+            let r = super::registry(&names(list)).unwrap();
+            let left = connector_classes(&r);
+            assert!(!left.iter().any(|c| c == SOURCE), "{list:?}: {left:?}");
+            assert!(left.iter().any(|c| c == SINK), "{list:?}: {left:?}");
+            assert!(r.connector("FileStreamSource").is_err());
+            // Converters are not affected.
+            assert!(r.converter("JsonConverter").is_ok());
+        }
+        let r = super::registry(&names(&["FileStreamSource", "FileStreamSink"])).unwrap();
+        assert!(connector_classes(&r).is_empty());
+    }
+
+    #[test]
+    fn unknown_excluded_name_names_the_key_and_the_name() {
+        let e = super::registry(&names(&["FileStreamSink", "FileStreamSorce"]))
+            .err()
+            .expect("unknown name is an error")
+            .to_string();
+        assert!(
+            e.starts_with(
+                "Invalid value FileStreamSorce for configuration rconnect.builtin.connectors.exclude: \
+                 no built-in connector has this class name or alias"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("org.apache.kafka.connect.file.FileStreamSourceConnector"),
+            "{e}"
+        );
+        // Converters are not connectors.
+        assert!(super::registry(&names(&["JsonConverter"])).is_err());
     }
 }

@@ -72,7 +72,7 @@ async fn run(
     };
     let (worker, events) = Worker::new(
         settings,
-        Arc::new(crate::plugins_cmd::worker_registry(&b.config).await),
+        Arc::new(crate::plugins_cmd::worker_registry(&b.config, b.builtins).await),
         offsets,
         status,
         b.kafka.clone(),

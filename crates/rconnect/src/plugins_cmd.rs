@@ -38,7 +38,13 @@ pub fn main(args: &[String]) -> ExitCode {
         );
     }
 
-    let mut registry = crate::builtins::registry();
+    let mut registry = match crate::builtins::registry(&[]) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return ExitCode::from(1);
+        }
+    };
     let discovery = plugin_loader::discover(&paths);
     let duplicates = plugin_loader::register(&discovery, &mut registry);
     let mut location: HashMap<(&str, &str), String> = HashMap::new();
@@ -126,13 +132,14 @@ pub fn main(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The registry a worker offers: the built-in plugins, then those of `plugin.path` (loaded
-/// on a blocking thread, as loading runs code of each library). Problems are logged, never
-/// fatal.
+/// The registry a worker offers: the `builtins` it keeps, then the plugins of `plugin.path`
+/// (loaded on a blocking thread, as loading runs code of each library). Problems are
+/// logged, never fatal.
 pub async fn worker_registry(
     config: &rconnect_config::WorkerConfig,
+    builtins: rconnect_runtime::plugins::PluginRegistry,
 ) -> rconnect_runtime::plugins::PluginRegistry {
-    let mut registry = crate::builtins::registry();
+    let mut registry = builtins;
     let Some(paths) = config.plugin_path.clone() else {
         return registry;
     };

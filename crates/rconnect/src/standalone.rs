@@ -50,7 +50,7 @@ async fn run(
     };
     let (worker, events) = Worker::new(
         settings,
-        Arc::new(crate::plugins_cmd::worker_registry(&b.config).await),
+        Arc::new(crate::plugins_cmd::worker_registry(&b.config, b.builtins).await),
         offsets,
         Arc::new(MemoryStatusStore::default()),
         b.kafka.clone(),
