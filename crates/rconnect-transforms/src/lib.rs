@@ -133,7 +133,7 @@ macro_rules! keyed {
 /// Every built-in transformation (Java's `connect-transforms` 3.9), `$Key` and `$Value`
 /// variants as separate classes, as Java lists them.
 pub fn transformations() -> Vec<BuiltinTransformation> {
-    let mut v = Vec::with_capacity(30);
+    let mut v = Vec::with_capacity(26);
     keyed!(v, "Cast", Cast::new);
     v.push(builtin!("DropHeaders", DropHeaders::default()));
     keyed!(v, "ExtractField", ExtractField::new);

@@ -273,6 +273,16 @@ fn run<M: PickPlugin>(case: &Json, meta: M, c: &JsonConverter) -> Outcome {
         .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
         .collect();
     let record = build(&case["input"], meta, c);
+    if case["kind"] == "chain" {
+        return match apply_chain(&config, record) {
+            Err(e) => Outcome::Error(e.to_string()),
+            Ok(None) => Outcome::Output(None),
+            Ok(Some(r)) => match record_json(&r, c) {
+                Ok(j) => Outcome::Output(Some(j)),
+                Err(_) => Outcome::OutputError,
+            },
+        };
+    }
     if case["kind"] == "predicate" {
         let mut p = M::predicate(class);
         if let Err(e) = p.configure(&config) {
@@ -295,6 +305,53 @@ fn run<M: PickPlugin>(case: &Json, meta: M, c: &JsonConverter) -> Outcome {
             Err(_) => Outcome::OutputError,
         },
     }
+}
+
+/// A connector's `transforms` and `predicates` as the worker applies them: a stage runs when
+/// it has no predicate or `test(record) != negate`; a dropped record ends the chain.
+fn apply_chain<M: PickPlugin>(
+    config: &Props,
+    mut record: ConnectRecord<M>,
+) -> ConnectResult<Option<ConnectRecord<M>>> {
+    let list =
+        |k: &str| rconnect_sdk::config::parse_list(config.get(k).map(String::as_str).unwrap_or(""));
+    let sub = |prefix: &str| -> Props {
+        config
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_string(), v.clone())))
+            .collect()
+    };
+    let mut predicates = Vec::new();
+    for alias in list("predicates") {
+        let props = sub(&format!("predicates.{alias}."));
+        let mut p = M::predicate(&props["type"]);
+        p.configure(&props)?;
+        predicates.push((alias, p));
+    }
+    for alias in list("transforms") {
+        let mut props = sub(&format!("transforms.{alias}."));
+        let predicate = props.remove("predicate");
+        let negate = props.remove("negate").is_some_and(|v| v == "true");
+        let mut t = M::transformation(&props["type"]);
+        t.configure(&props)?;
+        let applies = match &predicate {
+            None => true,
+            Some(name) => {
+                let (_, p) = predicates
+                    .iter()
+                    .find(|(a, _)| a == name)
+                    .expect("a configured predicate");
+                p.test(&record)? != negate
+            }
+        };
+        if applies {
+            match t.apply(record)? {
+                Some(r) => record = r,
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(record))
 }
 
 trait PickPlugin: RecordMeta + Sized {
@@ -346,6 +403,13 @@ fn transformations_and_predicates_match_java() {
         let case: Json = serde_json::from_str(line).expect("a golden line");
         let name = case["name"].as_str().expect("a name").to_string();
         classes.insert(case["class"].as_str().expect("a class").to_string());
+        if case["kind"] == "chain" {
+            for (k, v) in case["config"].as_object().expect("a config") {
+                if k.ends_with(".type") {
+                    classes.insert(v.as_str().expect("a class").to_string());
+                }
+            }
+        }
         checked += 1;
         let outcome = if case["sink"] == true {
             let input = &case["input"];

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use rconnect_runtime::plugins::{
-    ConnectorFactory, ConnectorPlugin, ConverterPlugin, PluginRegistry,
+    ConnectorFactory, ConnectorPlugin, ConverterPlugin, PluginRegistry, PredicatePlugin,
+    TransformationPlugin,
 };
 
-/// A registry with the FileStream connectors and the Apache converters.
+/// A registry with the FileStream connectors, the Apache converters and the Apache
+/// transformations and predicates (`connect-transforms`).
 pub fn registry() -> PluginRegistry {
     let mut r = PluginRegistry::new();
     for c in rconnect_file::connectors() {
@@ -48,6 +50,22 @@ pub fn registry() -> PluginRegistry {
             header_converter: c.new_header_converter.map(|f| Arc::new(f) as _),
         });
     }
+    for t in rconnect_transforms::transformations() {
+        r.register_transformation(TransformationPlugin {
+            class_name: t.class_name.to_string(),
+            version: t.version.to_string(),
+            for_source: Arc::new(t.new_source),
+            for_sink: Arc::new(t.new_sink),
+        });
+    }
+    for p in rconnect_transforms::predicates() {
+        r.register_predicate(PredicatePlugin {
+            class_name: p.class_name.to_string(),
+            version: p.version.to_string(),
+            for_source: Arc::new(p.new_source),
+            for_sink: Arc::new(p.new_sink),
+        });
+    }
     r
 }
 
@@ -86,5 +104,42 @@ mod tests {
         // A connector: its own key, then the framework's.
         let sink = shown("FileStreamSink");
         assert_eq!(&sink[..3], ["file", "name", "connector.class"], "{sink:?}");
+    }
+
+    #[test]
+    fn built_in_transformations_resolve_by_java_names_and_aliases() {
+        let r = super::registry();
+        // Nested `$Key`/`$Value` classes have no alias; top-level ones do.
+        for name in [
+            "org.apache.kafka.connect.transforms.ValueToKey",
+            "ValueToKey",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            "RegexRouter",
+            "Filter",
+        ] {
+            assert!(r.transformation(name).is_ok(), "{name}");
+        }
+        for name in [
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "TopicNameMatches",
+            "HasHeaderKey",
+            "RecordIsTombstone",
+        ] {
+            assert!(r.predicate(name).is_ok(), "{name}");
+        }
+        assert!(r.transformation("NoSuchTransform").is_err());
+        assert_eq!(
+            shown("org.apache.kafka.connect.transforms.Cast$Value"),
+            ["spec", "replace.null.with.default"]
+        );
+        assert_eq!(shown("TopicNameMatches"), ["pattern"]);
+        let listed: Vec<_> = r
+            .plugin_infos(false)
+            .into_iter()
+            .filter(|p| p.plugin_type == "transformation" || p.plugin_type == "predicate")
+            .collect();
+        assert_eq!(listed.len(), 26 + 3);
+        assert!(listed.iter().all(|p| p.version.as_deref() == Some("3.9.0")));
     }
 }
