@@ -124,9 +124,11 @@ macro_rules! builtin {
 }
 
 macro_rules! keyed {
-    ($v:ident, $name:literal, $ctor:path) => {
-        $v.push(builtin!(concat!($name, "$Key"), $ctor(Side::Key)));
-        $v.push(builtin!(concat!($name, "$Value"), $ctor(Side::Value)));
+    ($name:literal, $ctor:path) => {
+        [
+            builtin!(concat!($name, "$Key"), $ctor(Side::Key)),
+            builtin!(concat!($name, "$Value"), $ctor(Side::Value)),
+        ]
     };
 }
 
@@ -134,22 +136,22 @@ macro_rules! keyed {
 /// variants as separate classes, as Java lists them.
 pub fn transformations() -> Vec<BuiltinTransformation> {
     let mut v = Vec::with_capacity(26);
-    keyed!(v, "Cast", Cast::new);
-    v.push(builtin!("DropHeaders", DropHeaders::default()));
-    keyed!(v, "ExtractField", ExtractField::new);
-    v.push(builtin!("Filter", Filter));
-    keyed!(v, "Flatten", Flatten::new);
-    keyed!(v, "HeaderFrom", HeaderFrom::new);
-    keyed!(v, "HoistField", HoistField::new);
-    keyed!(v, "InsertField", InsertField::new);
-    v.push(builtin!("InsertHeader", InsertHeader::default()));
-    keyed!(v, "MaskField", MaskField::new);
-    v.push(builtin!("RegexRouter", RegexRouter::default()));
-    keyed!(v, "ReplaceField", ReplaceField::new);
-    keyed!(v, "SetSchemaMetadata", SetSchemaMetadata::new);
-    keyed!(v, "TimestampConverter", TimestampConverter::new);
-    v.push(builtin!("TimestampRouter", TimestampRouter::default()));
-    v.push(builtin!("ValueToKey", ValueToKey::default()));
+    v.extend(keyed!("Cast", Cast::new));
+    v.extend([builtin!("DropHeaders", DropHeaders::default())]);
+    v.extend(keyed!("ExtractField", ExtractField::new));
+    v.extend([builtin!("Filter", Filter)]);
+    v.extend(keyed!("Flatten", Flatten::new));
+    v.extend(keyed!("HeaderFrom", HeaderFrom::new));
+    v.extend(keyed!("HoistField", HoistField::new));
+    v.extend(keyed!("InsertField", InsertField::new));
+    v.extend([builtin!("InsertHeader", InsertHeader::default())]);
+    v.extend(keyed!("MaskField", MaskField::new));
+    v.extend([builtin!("RegexRouter", RegexRouter::default())]);
+    v.extend(keyed!("ReplaceField", ReplaceField::new));
+    v.extend(keyed!("SetSchemaMetadata", SetSchemaMetadata::new));
+    v.extend(keyed!("TimestampConverter", TimestampConverter::new));
+    v.extend([builtin!("TimestampRouter", TimestampRouter::default())]);
+    v.extend([builtin!("ValueToKey", ValueToKey::default())]);
     v
 }
 
