@@ -179,7 +179,7 @@ fn java_chain_on_a_file_source_writes_javas_bytes() {
 }
 
 #[test]
-fn built_in_classes_are_listed_and_bad_transform_configs_fail_naming_the_key() {
+fn built_in_classes_are_listed_and_bad_transform_configs_are_refused_naming_the_key() {
     let broker = Broker::start();
     broker.create_topic("smt-bad", 1, &[]);
     let s = Setup::new(&broker, None);
@@ -229,35 +229,64 @@ fn built_in_classes_are_listed_and_bad_transform_configs_fail_naming_the_key() {
         ["field", "field.syntax.version", "replace.null.with.default"]
     );
 
-    // A Cast spec naming a type Cast cannot produce: the task fails with Java's message.
+    // A Cast spec naming a type Cast cannot produce: create answers 400 naming the key.
     let input = s.input("bad.txt", &["1"]);
+    let config = json!({
+        "connector.class": "FileStreamSource",
+        "file": input.display().to_string(),
+        "topic": "smt-bad",
+        "transforms": "c",
+        "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Value",
+        "transforms.c.spec": "id:date",
+    });
+    let (code, body) = http.post_json(
+        &s.url("/connectors"),
+        &json!({"name": "bad-cast", "config": config}),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("Invalid type found in casting spec: date"),
+        "{body}"
+    );
+    let mut named = config.clone();
+    named["name"] = json!("bad-cast");
+    let (code, body) = http.put_json(
+        &s.url("/connector-plugins/FileStreamSource/config/validate"),
+        &named,
+    );
+    assert_eq!(code, 200, "{body}");
+    let infos: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(infos["error_count"], 1, "{body}");
+    let spec = infos["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["value"]["name"] == "transforms.c.spec")
+        .unwrap_or_else(|| panic!("no transforms.c.spec in {body}"));
+    assert_eq!(spec["definition"]["group"], "Transforms: c", "{spec}");
+
+    // InsertField with nothing to insert passes the key checks; Java's configure() refuses
+    // it when the task starts, and so does rconnect.
     create_source(
         &http,
         &s,
-        "bad-cast",
+        "no-insert",
         &input,
         "smt-bad",
         &json!({
-            "transforms": "c",
-            "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Value",
-            "transforms.c.spec": "id:date",
+            "transforms": "i",
+            "transforms.i.type": "org.apache.kafka.connect.transforms.InsertField$Value",
         }),
     );
     let status = wait_for_task_state(
         &http,
-        &s.url("/connectors/bad-cast/status"),
+        &s.url("/connectors/no-insert/status"),
         "FAILED",
         Duration::from_secs(30),
     );
     let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
-    assert!(
-        trace.contains("transforms.c") || trace.contains("transformation c"),
-        "{trace}"
-    );
-    assert!(
-        trace.contains("Invalid type found in casting spec: date"),
-        "{trace}"
-    );
+    assert!(trace.contains("transformation i"), "{trace}");
+    assert!(trace.contains("No field insertion configured"), "{trace}");
     assert!(w.stop().success());
 }
 

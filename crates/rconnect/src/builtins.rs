@@ -142,4 +142,53 @@ mod tests {
         assert_eq!(listed.len(), 26 + 3);
         assert!(listed.iter().all(|p| p.version.as_deref() == Some("3.9.0")));
     }
+
+    #[test]
+    fn transformation_and_predicate_keys_are_validated_with_the_alias_prefix() {
+        let props: rconnect_sdk::Props = [
+            ("name", "v"),
+            ("connector.class", "FileStreamSource"),
+            ("topic", "t"),
+            ("transforms", "c,m"),
+            (
+                "transforms.c.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.c.spec", "id:date"),
+            (
+                "transforms.m.type",
+                "org.apache.kafka.connect.transforms.MaskField$Value",
+            ),
+            ("predicates", "p"),
+            ("predicates.p.type", "TopicNameMatches"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let infos = rconnect_runtime::validation::validate(&super::registry(), &props, false)
+            .expect("validation runs");
+        let errors = |key: &str| -> Vec<String> {
+            infos
+                .configs
+                .iter()
+                .filter_map(|c| c.value.as_ref())
+                .filter(|v| v.name == key)
+                .flat_map(|v| v.errors.clone())
+                .collect()
+        };
+        assert_eq!(
+            errors("transforms.c.spec"),
+            ["Invalid value java.lang.IllegalArgumentException: No enum constant org.apache.kafka.connect.data.Schema.Type.DATE for configuration Invalid type found in casting spec: date"]
+        );
+        assert_eq!(
+            errors("transforms.m.fields"),
+            ["Missing required configuration \"transforms.m.fields\" which has no default value."]
+        );
+        assert_eq!(
+            errors("predicates.p.pattern"),
+            ["Missing required configuration \"predicates.p.pattern\" which has no default value."]
+        );
+        assert!(errors("transforms.c.replace.null.with.default").is_empty());
+        assert_eq!(infos.error_count, 3);
+    }
 }
