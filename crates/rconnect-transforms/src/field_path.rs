@@ -29,34 +29,70 @@ impl FieldPath {
     /// assert!(FieldPath::v2("`a.b").is_err());
     /// ```
     pub fn v2(path: &str) -> Result<Self, String> {
+        // Java `SingleFieldPath.buildFieldPathV2`, step for step: a backtick that is not
+        // followed by a dot (or the end) stays part of the name, backslash included; a
+        // backslash-escaped backtick followed by a dot becomes a plain backtick.
         let b: Vec<char> = path.chars().collect();
         let n = b.len();
+        let incomplete = |at: usize| {
+            format!("Incomplete backtick pair in path: [{path}], consider adding a backslash before backtick at position {at} to escape it")
+        };
+        let find = |c: char, from: usize| (from..n).find(|&i| b[i] == c);
         let mut steps = Vec::new();
-        let mut i = 0;
-        loop {
-            let end = if i < n && b[i] == '`' {
-                let close = (i + 1..n)
-                    .find(|&j| b[j] == '`' && b[j - 1] != '\\' && (j + 1 == n || b[j + 1] == '.'));
-                let Some(j) = close else {
-                    return Err(format!("Incomplete backtick pair in path: [{path}], consider adding a backslash before backtick at position {i} to escape it"));
-                };
-                let step: String = b[i + 1..j].iter().collect();
-                steps.push(step.replace("\\`", "`"));
-                j + 1
+        let mut idx = 0;
+        while idx < n {
+            if b[idx] != '`' {
+                let start = idx;
+                match find('.', idx) {
+                    Some(dot) => {
+                        steps.push(b[start..dot].iter().collect());
+                        idx = dot + 1;
+                    }
+                    None => {
+                        steps.push(b[start..].iter().collect());
+                        idx = n;
+                    }
+                }
             } else {
-                let j = (i..n).find(|&j| b[j] == '.').unwrap_or(n);
-                steps.push(b[i..j].iter().collect());
-                j
-            };
-            if end >= n {
-                break;
+                let backtick_at = idx;
+                idx += 1;
+                let mut field = String::new();
+                let mut start = idx;
+                loop {
+                    let Some(close) = find('`', idx) else {
+                        return Err(incomplete(backtick_at));
+                    };
+                    idx = close;
+                    let escaped = b[idx - 1] == '\\';
+                    if idx >= n - 1 {
+                        if escaped {
+                            return Err(incomplete(backtick_at));
+                        }
+                        field.extend(&b[start..idx]);
+                        steps.push(field);
+                        idx += 1;
+                        break;
+                    }
+                    if b[idx + 1] != '.' {
+                        idx += 1;
+                        continue;
+                    }
+                    if escaped {
+                        field.extend(&b[start..idx - 1]);
+                        field.push('`');
+                        idx += 1;
+                        start = idx;
+                        continue;
+                    }
+                    field.extend(&b[start..idx]);
+                    steps.push(field);
+                    idx += 2;
+                    break;
+                }
             }
-            // b[end] is the '.' separating this step from the next.
-            i = end + 1;
-            if i == n {
-                steps.push(String::new());
-                break;
-            }
+        }
+        if path.ends_with('.') {
+            steps.push(String::new());
         }
         Ok(FieldPath {
             original: path.to_string(),

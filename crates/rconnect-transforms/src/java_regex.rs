@@ -30,45 +30,78 @@ impl JavaRegex {
     }
 
     /// `matcher.matches() ? matcher.replaceFirst(replacement) : None`, with a Java
-    /// replacement string.
+    /// replacement string; the error is Java's message for a bad group reference.
     ///
     /// ```
     /// use rconnect_transforms::java_regex::JavaRegex;
     /// let r = JavaRegex::new("(.*)-raw").unwrap();
-    /// assert_eq!(r.replace_whole("orders-raw", "$1-clean").as_deref(), Some("orders-clean"));
-    /// assert_eq!(r.replace_whole("orders", "$1"), None);
+    /// assert_eq!(r.replace_whole("orders-raw", "$1-clean").unwrap().as_deref(), Some("orders-clean"));
+    /// assert_eq!(r.replace_whole("orders", "$1").unwrap(), None);
+    /// assert_eq!(r.replace_whole("orders-raw", "$2").unwrap_err(), "No group 2");
     /// ```
-    pub fn replace_whole(&self, s: &str, replacement: &str) -> Option<String> {
-        let caps = self.whole.captures(s)?;
+    pub fn replace_whole(&self, s: &str, replacement: &str) -> Result<Option<String>, String> {
+        let Some(caps) = self.whole.captures(s) else {
+            return Ok(None);
+        };
+        // Group 0 is the whole match; `caps.len()` counts it.
+        let group_count = caps.len() - 1;
         let mut out = String::new();
         let b: Vec<char> = replacement.chars().collect();
         let mut i = 0;
         while i < b.len() {
             match b[i] {
-                '\\' if i + 1 < b.len() => {
-                    out.push(b[i + 1]);
+                '\\' => {
+                    let c = b.get(i + 1).ok_or("character to be escaped is missing")?;
+                    out.push(*c);
                     i += 2;
                 }
-                '$' if i + 1 < b.len() && b[i + 1] == '{' => {
-                    let end = (i + 2..b.len()).find(|&j| b[j] == '}').unwrap_or(b.len());
-                    let name: String = b[i + 2..end].iter().collect();
-                    out.push_str(caps.name(&name).map(|m| m.as_str()).unwrap_or(""));
-                    i = end + 1;
-                }
-                '$' if i + 1 < b.len() && b[i + 1].is_ascii_digit() => {
-                    // Java takes further digits while the group number stays valid.
-                    let mut n = b[i + 1].to_digit(10).unwrap_or(0) as usize;
-                    let mut j = i + 2;
-                    while j < b.len() && b[j].is_ascii_digit() {
-                        let next = n * 10 + b[j].to_digit(10).unwrap_or(0) as usize;
-                        if next >= caps.len() {
-                            break;
+                '$' => {
+                    i += 1;
+                    match b.get(i) {
+                        None => {
+                            return Err("Illegal group reference: group index is missing".into())
                         }
-                        n = next;
-                        j += 1;
+                        Some('{') => {
+                            let end = (i + 1..b.len())
+                                .find(|&j| b[j] == '}')
+                                .ok_or("named capturing group is missing trailing '}'")?;
+                            let name: String = b[i + 1..end].iter().collect();
+                            if name.is_empty() {
+                                return Err("named capturing group has 0 length name".into());
+                            }
+                            let m = caps
+                                .name(&name)
+                                .map(|m| m.as_str())
+                                .or_else(|| {
+                                    self.whole
+                                        .capture_names()
+                                        .flatten()
+                                        .any(|n| n == name)
+                                        .then_some("")
+                                })
+                                .ok_or_else(|| format!("No group with name {{{name}}}"))?;
+                            out.push_str(m);
+                            i = end + 1;
+                        }
+                        Some(c) if c.is_ascii_digit() => {
+                            // Java reads one digit, then more while the number stays a group.
+                            let mut n = c.to_digit(10).unwrap_or(0) as usize;
+                            i += 1;
+                            while let Some(d) = b.get(i).and_then(|c| c.to_digit(10)) {
+                                let next = n * 10 + d as usize;
+                                if next > group_count {
+                                    break;
+                                }
+                                n = next;
+                                i += 1;
+                            }
+                            if n > group_count {
+                                return Err(format!("No group {n}"));
+                            }
+                            out.push_str(caps.get(n).map(|m| m.as_str()).unwrap_or(""));
+                        }
+                        Some(_) => return Err("Illegal group reference".into()),
                     }
-                    out.push_str(caps.get(n).map(|m| m.as_str()).unwrap_or(""));
-                    i = j;
                 }
                 c => {
                     out.push(c);
@@ -76,6 +109,6 @@ impl JavaRegex {
                 }
             }
         }
-        Some(out)
+        Ok(Some(out))
     }
 }

@@ -6,7 +6,7 @@ use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
-use rconnect_sdk::{ConnectResult, Props};
+use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::java_regex::JavaRegex;
 use crate::util;
@@ -60,12 +60,14 @@ impl RegexRouter {
         &self,
         mut r: ConnectRecord<M>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        if let Some(topic) = self
-            .regex
-            .as_ref()
-            .and_then(|re| re.replace_whole(&r.topic, &self.replacement))
-        {
-            r.topic = topic.into();
+        if let Some(re) = &self.regex {
+            // Java fails on a bad group reference only when a topic matches.
+            if let Some(topic) = re
+                .replace_whole(&r.topic, &self.replacement)
+                .map_err(ConnectError::data)?
+            {
+                r.topic = topic.into();
+            }
         }
         Ok(Some(r))
     }

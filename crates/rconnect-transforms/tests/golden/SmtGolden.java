@@ -295,6 +295,7 @@ public class SmtGolden {
             .field("address", ADDRESS)
             .build();
     static final Schema PERSON_OPT = copyOptional(PERSON);
+    static final Schema KEY_OPT = SchemaBuilder.struct().name("com.example.Key").optional().field("id", Schema.INT64_SCHEMA).build();
     static final Schema KEY = SchemaBuilder.struct().name("com.example.Key").field("id", Schema.INT64_SCHEMA).build();
 
     static Schema copyOptional(Schema s) {
@@ -646,6 +647,99 @@ public class SmtGolden {
         p("recordistombstone-true-schema", rit, cfg(), in().key(null, "k").value(PERSON_OPT, null));
         p("recordistombstone-false", rit, cfg(), mapIn());
         p("recordistombstone-sink", rit, cfg(), in().value(null, null).sink());
+
+        // Edges: numeric narrowing, parsing, date patterns, renames, headers.
+        t("cast-whole-string-int8-overflow", cast + "$Value", cfg("spec", "int8"), in().value(Schema.STRING_SCHEMA, "300"));
+        t("cast-whole-string-int32-plus", cast + "$Value", cfg("spec", "int32"), in().value(Schema.STRING_SCHEMA, "+5"));
+        t("cast-whole-string-int32-space", cast + "$Value", cfg("spec", "int32"), in().value(Schema.STRING_SCHEMA, " 5"));
+        t("cast-whole-int64-float32", cast + "$Value", cfg("spec", "float32"), in().value(Schema.INT64_SCHEMA, 16777217L));
+        t("cast-whole-float32-string", cast + "$Value", cfg("spec", "string"), in().value(Schema.FLOAT32_SCHEMA, 0.1f));
+        t("cast-whole-float32-float64", cast + "$Value", cfg("spec", "float64"), in().value(Schema.FLOAT32_SCHEMA, 0.1f));
+        t("cast-whole-string-float32-suffix", cast + "$Value", cfg("spec", "float32"), in().value(Schema.STRING_SCHEMA, "1.5f"));
+        t("cast-whole-string-float64-nan", cast + "$Value", cfg("spec", "float64"), in().value(Schema.STRING_SCHEMA, "NaN"));
+        t("cast-whole-string-float64-bad", cast + "$Value", cfg("spec", "float64"), in().value(Schema.STRING_SCHEMA, "1,5"));
+        t("cast-whole-boolean-string", cast + "$Value", cfg("spec", "string"), in().value(Schema.BOOLEAN_SCHEMA, true));
+        t("cast-whole-negative-float-int8", cast + "$Value", cfg("spec", "int8"), in().value(Schema.FLOAT64_SCHEMA, -129.9));
+        t("cast-whole-huge-float-int16", cast + "$Value", cfg("spec", "int16"), in().value(Schema.FLOAT64_SCHEMA, 1e20));
+        t("cast-whole-int64-int32-wrap", cast + "$Value", cfg("spec", "int32"), in().value(Schema.INT64_SCHEMA, 4294967297L));
+        t("cast-whole-time-int32", cast + "$Value", cfg("spec", "int32"), in().value(Time.SCHEMA, new java.util.Date(3723004L)));
+        t("cast-whole-int8-boolean-zero", cast + "$Value", cfg("spec", "boolean"), in().value(Schema.INT8_SCHEMA, (byte) 0));
+        t("cast-whole-float-boolean-fraction", cast + "$Value", cfg("spec", "boolean"), in().value(Schema.FLOAT64_SCHEMA, 0.5));
+        Map<String, Object> bytesMap = new HashMap<>();
+        bytesMap.put("b", new byte[] {0, 1, 2});
+        bytesMap.put("n", null);
+        t("cast-fields-schemaless-bytes", cast + "$Value", cfg("spec", "b:string,n:int32"), in().value(null, bytesMap));
+        t("cast-fields-schemaless-list", cast + "$Value", cfg("spec", "tags:string"), mapIn());
+        t("cast-whole-schemaless-list", cast + "$Value", cfg("spec", "string"), in().value(null, new ArrayList<>(List.of(1, 2))));
+        t("cast-whole-bad-type", cast + "$Value", cfg("spec", "bytes"), personIn());
+
+        t("timestampconverter-string-time", tc + "$Value", cfg("target.type", "Time", "format", "HH:mm"), in().value(Schema.STRING_SCHEMA, "10:30"));
+        t("timestampconverter-schemaless-date-unix", tc + "$Value", cfg("target.type", "unix", "unix.precision", "seconds"), in().value(null, new java.util.Date(-1500L)));
+        t("timestampconverter-micros-negative", tc + "$Value", cfg("target.type", "Timestamp", "unix.precision", "microseconds"), in().value(Schema.INT64_SCHEMA, -1500L));
+        t("timestampconverter-date-before-epoch", tc + "$Value", cfg("target.type", "Date"), in().value(Schema.INT64_SCHEMA, -1L));
+        t("timestampconverter-string-offset", tc + "$Value", cfg("target.type", "unix", "format", "yyyy-MM-dd'T'HH:mm:ss.SSSZ"), in().value(Schema.STRING_SCHEMA, "2023-11-14T22:13:20.123+0100"));
+        t("timestampconverter-string-month-name", tc + "$Value", cfg("target.type", "unix", "format", "dd MMM yyyy"), in().value(Schema.STRING_SCHEMA, "14 Nov 2023"));
+        t("timestampconverter-string-full-month", tc + "$Value", cfg("target.type", "unix", "format", "MMMM d, yyyy h:mm a"), in().value(Schema.STRING_SCHEMA, "November 14, 2023 10:13 PM"));
+        t("timestampconverter-string-lenient", tc + "$Value", cfg("target.type", "unix", "format", "yyyy-MM-dd"), in().value(Schema.STRING_SCHEMA, "2023-02-30"));
+        t("timestampconverter-timestamp-nanos", tc + "$Value", cfg("target.type", "unix", "unix.precision", "nanoseconds"), in().value(Timestamp.SCHEMA, new java.util.Date(TS)));
+        t("timestampconverter-string-iso-x", tc + "$Value", cfg("target.type", "Timestamp", "format", "yyyy-MM-dd'T'HH:mm:ssX"), in().value(Schema.STRING_SCHEMA, "2023-11-14T22:13:20Z"));
+        t("timestampconverter-format-zones", tc + "$Value", cfg("target.type", "string", "format", "G yyyy z Z X k K E u F"), in().value(Timestamp.SCHEMA, new java.util.Date(TS)));
+        t("timestampconverter-field-key-schemaless", tc + "$Key", cfg("field", "ts", "target.type", "Timestamp"), in().key(null, new HashMap<>(Map.of("ts", TS))).value(null, "v"));
+
+        t("timestamprouter-bad-format", tr, cfg("timestamp.format", "yyyy-bb"), in().value(null, "v"));
+        t("timestamprouter-literal", tr, cfg("topic.format", "static", "timestamp.format", "'x'"), in().value(null, "v"));
+
+        t("regexrouter-group-zero", rr, cfg("regex", "orders", "replacement", "$0-copy"), in().value(null, "v"));
+        t("regexrouter-missing-group", rr, cfg("regex", "(orders)", "replacement", "$2"), in().value(null, "v"));
+        t("regexrouter-alternation", rr, cfg("regex", "orders|payments", "replacement", "finance"), in().value(null, "v"));
+
+        t("extractfield-v2-trailing-dot", ef + "$Value", cfg("field", "address.", "field.syntax.version", "V2"), mapIn());
+        t("extractfield-v2-escaped-backtick", ef + "$Value", cfg("field", "`a\\`b`", "field.syntax.version", "V2"), in().value(null, new HashMap<>(Map.of("a`b", 1))));
+        t("extractfield-key-null-schema", ef + "$Key", cfg("field", "id"), in().key(KEY_OPT, null).value(null, "v"));
+
+        Schema withDefault = SchemaBuilder.struct().name("WithDefault")
+                .field("id", Schema.INT32_SCHEMA)
+                .field("inner", SchemaBuilder.struct().optional()
+                        .field("a", Schema.OPTIONAL_STRING_SCHEMA)
+                        .field("b", SchemaBuilder.int32().optional().defaultValue(7).build())
+                        .build())
+                .build();
+        t("flatten-optional-nested-null", fl + "$Value", cfg(), in().value(withDefault, new Struct(withDefault).put("id", 1)));
+        Schema arrOfStruct = SchemaBuilder.struct().field("items", SchemaBuilder.array(ADDRESS).build()).build();
+        t("flatten-array-of-structs", fl + "$Value", cfg(), in().value(arrOfStruct, new Struct(arrOfStruct).put("items", new ArrayList<>(List.of(address())))));
+
+        t("maskfield-schemaless-bytes", mf + "$Value", cfg("fields", "f"), in().value(null, new HashMap<>(Map.of("f", new byte[] {1}))));
+        t("maskfield-replacement-int8-overflow", mf + "$Value", cfg("fields", "v", "replacement", "300"), in().value(null, new HashMap<>(Map.of("v", (byte) 1))));
+        t("maskfield-replacement-fraction", mf + "$Value", cfg("fields", "v", "replacement", "1.9"), in().value(null, new HashMap<>(Map.of("v", 5))));
+        t("maskfield-replacement-decimal", mf + "$Value", cfg("fields", "balance", "replacement", "12.50"), personIn());
+        t("maskfield-replacement-list", mf + "$Value", cfg("fields", "tags", "replacement", "x"), mapIn());
+
+        t("replacefield-rename-collision", rf + "$Value", cfg("renames", "id:name"), personIn());
+        t("replacefield-rename-schemaless-collision", rf + "$Value", cfg("renames", "id:name"), mapIn());
+        t("replacefield-rename-empty-source", rf + "$Value", cfg("renames", ":x"), mapIn());
+        t("replacefield-exclude-renamed", rf + "$Value", cfg("exclude", "ID", "renames", "id:ID"), mapIn());
+
+        t("headerfrom-move-missing-schemaless", hfr + "$Value", cfg("fields", "missing", "headers", "h", "operation", "move"), mapIn());
+        t("headerfrom-copy-struct-field", hfr + "$Value", cfg("fields", "address", "headers", "addr", "operation", "copy"), personIn());
+        t("headerfrom-key-schemaless", hfr + "$Key", cfg("fields", "id", "headers", "kid", "operation", "move"), in().key(null, new HashMap<>(Map.of("id", 1, "x", 2))).value(null, "v"));
+
+        t("setschemametadata-map", ssm + "$Value", cfg("schema.name", "m"), in().value(SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT32_SCHEMA).build(), new HashMap<>(Map.of("a", 1))));
+        t("setschemametadata-key-null", ssm + "$Key", cfg("schema.name", "k"), in().key(KEY_OPT, null).value(null, "v"));
+
+        t("insertheader-empty", ih, cfg("header", "e", "value.literal", ""), mapIn());
+        t("insertheader-map", ih, cfg("header", "m", "value.literal", "{\"a\":1,\"b\":2}"), mapIn());
+        t("insertheader-null", ih, cfg("header", "n", "value.literal", "null"), mapIn());
+        t("insertheader-big-int", ih, cfg("header", "n", "value.literal", "12345678901"), mapIn());
+
+        t("insertfield-key-null", insf + "$Key", cfg("topic.field", "t"), in().key(null, null).value(null, "v"));
+        t("insertfield-duplicate-name", insf + "$Value", cfg("topic.field", "id"), personIn());
+        t("insertfield-schemaless-overwrite", insf + "$Value", cfg("topic.field", "id"), mapIn());
+
+        t("hoistfield-value-array", hf + "$Value", cfg("field", "list"), in().value(SchemaBuilder.array(Schema.INT32_SCHEMA).build(), new ArrayList<>(List.of(1, 2))));
+        t("valuetokey-duplicate-fields", vtk, cfg("fields", "id,id"), personIn());
+
+        p("topicnamematches-alternation", tnm, cfg("pattern", "logs|orders"), in().value(null, "v"));
+        p("hasheaderkey-duplicates", hhk, cfg("name", "a"), mapIn().header("a", null, "1").header("a", null, "2"));
 
         // Chains as a connector configures them; tests/tests/transforms.rs runs the first two
         // through the real binary with a FileStreamSource and compares the bytes on Kafka.
