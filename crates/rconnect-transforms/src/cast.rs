@@ -113,6 +113,7 @@ pub struct Cast {
     side: Side,
     casts: Casts,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl Cast {
@@ -121,6 +122,7 @@ impl Cast {
             side,
             casts: Casts::Fields(Vec::new()),
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -213,7 +215,7 @@ impl Cast {
                 Ok(Some(self.side.set(r, None, out)))
             }
             Some(s) => {
-                let new_schema = self.new_schema(&s)?;
+                let new_schema = self.cache.get_or_build(&s, |s| self.new_schema(s))?;
                 let out = match &self.casts {
                     Casts::Whole(t) => cast_value(Some(&s), value, *t)?,
                     Casts::Fields(_) => {

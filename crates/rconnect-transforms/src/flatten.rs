@@ -12,6 +12,7 @@ use crate::util::{self, copy_schema_basics, require_map, require_struct, Side};
 pub struct Flatten {
     side: Side,
     delimiter: String,
+    cache: crate::util::SchemaCache,
 }
 
 impl Flatten {
@@ -19,6 +20,7 @@ impl Flatten {
         Flatten {
             side,
             delimiter: ".".into(),
+            cache: crate::util::SchemaCache::default(),
         }
     }
 
@@ -152,9 +154,11 @@ impl Flatten {
             }
             Some(s) => {
                 let value = require_struct(value, "flattening")?;
-                let mut b = Some(copy_schema_basics(&s, SchemaBuilder::struct_()));
-                self.flatten_schema(&s, "", false, None, &mut b)?;
-                let new_schema: SchemaRef = b.unwrap_or_else(SchemaBuilder::struct_).build();
+                let new_schema: SchemaRef = self.cache.get_or_build(&s, |s| {
+                    let mut b = Some(copy_schema_basics(s, SchemaBuilder::struct_()));
+                    self.flatten_schema(s, "", false, None, &mut b)?;
+                    Ok(b.unwrap_or_else(SchemaBuilder::struct_).build())
+                })?;
                 let mut out = Struct::new(new_schema.clone());
                 self.flatten_struct(Some(value), &s, &mut out, "")?;
                 Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))

@@ -26,6 +26,7 @@ pub struct HeaderFrom {
     headers: Vec<String>,
     operation: Operation,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl HeaderFrom {
@@ -36,6 +37,7 @@ impl HeaderFrom {
             headers: Vec::new(),
             operation: Operation::Copy,
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -121,15 +123,22 @@ impl HeaderFrom {
                 let mut r = match self.operation {
                     Operation::Copy => r,
                     Operation::Move => {
-                        let mut b = copy_schema_basics(&s, SchemaBuilder::struct_());
-                        let mut kept = Vec::new();
-                        for f in &s.fields {
-                            if !self.fields.contains(&f.name) {
-                                b = b.try_field(f.name.clone(), f.schema.clone())?;
-                                kept.push(f.index);
+                        let kept: Vec<usize> = s
+                            .fields
+                            .iter()
+                            .filter(|f| !self.fields.contains(&f.name))
+                            .map(|f| f.index)
+                            .collect();
+                        let new_schema = self.cache.get_or_build(&s, |s| {
+                            let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+                            for &i in &kept {
+                                b = b.try_field(
+                                    s.fields[i].name.clone(),
+                                    s.fields[i].schema.clone(),
+                                )?;
                             }
-                        }
-                        let new_schema = b.build();
+                            Ok(b.build())
+                        })?;
                         let mut out = Struct::new(new_schema.clone());
                         for (i, idx) in kept.into_iter().enumerate() {
                             out.put_unchecked(

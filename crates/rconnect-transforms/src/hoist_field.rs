@@ -11,6 +11,7 @@ use crate::util::{self, Side};
 pub struct HoistField {
     side: Side,
     field: String,
+    cache: util::SchemaCache,
 }
 
 impl HoistField {
@@ -18,6 +19,7 @@ impl HoistField {
         HoistField {
             side,
             field: String::new(),
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -50,9 +52,11 @@ impl HoistField {
                 Value::Map(vec![(Value::from(self.field.as_str()), value)]),
             ),
             Some(s) => {
-                let new_schema = SchemaBuilder::struct_()
-                    .try_field(self.field.clone(), s)?
-                    .build();
+                let new_schema = self.cache.get_or_build(&s, |_| {
+                    Ok(SchemaBuilder::struct_()
+                        .try_field(self.field.clone(), s.clone())?
+                        .build())
+                })?;
                 let mut st = Struct::new(new_schema.clone());
                 st.put(&self.field, value)?;
                 self.side.set(r, Some(new_schema), Value::Struct(st))

@@ -49,6 +49,7 @@ pub struct InsertField {
     static_field: Option<Spec>,
     static_value: Option<String>,
     replace_null_with_default: bool,
+    pub(crate) cache: util::SchemaCache,
 }
 
 impl InsertField {
@@ -62,6 +63,7 @@ impl InsertField {
             static_field: None,
             static_value: None,
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -200,7 +202,7 @@ impl InsertField {
             }
             Some(s) => {
                 let value = require_struct(value, PURPOSE)?;
-                let new_schema = self.schema_for(&s)?;
+                let new_schema = self.cache.get_or_build(&s, |s| self.schema_for(s))?;
                 let mut out = Struct::new(new_schema.clone());
                 for f in &value.schema().fields {
                     out.put_unchecked(

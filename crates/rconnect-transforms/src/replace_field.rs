@@ -38,6 +38,7 @@ pub struct ReplaceField {
     include: Vec<String>,
     renames: Vec<(String, String)>,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl ReplaceField {
@@ -48,6 +49,7 @@ impl ReplaceField {
             include: Vec::new(),
             renames: Vec::new(),
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -153,15 +155,20 @@ impl ReplaceField {
             }
             Some(s) => {
                 let value = require_struct(value, PURPOSE)?;
-                let mut b = copy_schema_basics(&s, SchemaBuilder::struct_());
-                let mut kept = Vec::new();
-                for f in &s.fields {
-                    if self.keep(&f.name) {
+                let kept: Vec<usize> = s
+                    .fields
+                    .iter()
+                    .filter(|f| self.keep(&f.name))
+                    .map(|f| f.index)
+                    .collect();
+                let new_schema = self.cache.get_or_build(&s, |s| {
+                    let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+                    for &i in &kept {
+                        let f = &s.fields[i];
                         b = b.try_field(self.renamed(&f.name).to_string(), f.schema.clone())?;
-                        kept.push(f.index);
                     }
-                }
-                let new_schema = b.build();
+                    Ok(b.build())
+                })?;
                 let mut out = Struct::new(new_schema.clone());
                 for (i, idx) in kept.into_iter().enumerate() {
                     out.put_unchecked(i, field_value(value, idx, self.replace_null_with_default));

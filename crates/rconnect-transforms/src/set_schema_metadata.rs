@@ -13,6 +13,7 @@ pub struct SetSchemaMetadata {
     name: Option<String>,
     version: Option<i32>,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl SetSchemaMetadata {
@@ -22,6 +23,7 @@ impl SetSchemaMetadata {
             name: None,
             version: None,
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -66,19 +68,21 @@ impl SetSchemaMetadata {
             return Ok(Some(r));
         }
         let schema = util::require_schema(schema, "updating schema metadata")?;
-        let mut new = Schema::clone(schema);
-        if let Some(n) = &self.name {
-            new.name = Some(n.clone());
-        }
-        if let Some(v) = self.version {
-            new.version = Some(v);
-        }
-        // Java `ConnectSchema`'s constructor lists fields even for a non-struct schema,
-        // which fails.
-        if new.schema_type != Type::Struct {
-            return Err(ConnectError::data("Cannot list fields on non-struct type"));
-        }
-        let new = std::sync::Arc::new(new);
+        let new = self.cache.get_or_build(schema, |schema| {
+            let mut new = Schema::clone(schema);
+            if let Some(n) = &self.name {
+                new.name = Some(n.clone());
+            }
+            if let Some(v) = self.version {
+                new.version = Some(v);
+            }
+            // Java `ConnectSchema`'s constructor lists fields even for a non-struct schema,
+            // which fails.
+            if new.schema_type != Type::Struct {
+                return Err(ConnectError::data("Cannot list fields on non-struct type"));
+            }
+            Ok(std::sync::Arc::new(new))
+        })?;
         let value = match value {
             Value::Struct(s) => {
                 let mut out = Struct::new(new.clone());

@@ -37,6 +37,7 @@ pub struct TimestampConverter {
     format: Option<DateFormat>,
     precision: Precision,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl TimestampConverter {
@@ -48,6 +49,7 @@ impl TimestampConverter {
             format: None,
             precision: Precision::Millis,
             replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
         }
     }
 
@@ -229,23 +231,7 @@ impl TimestampConverter {
                     Value::Null => None,
                     other => Some(util::require_struct(other, PURPOSE)?),
                 };
-                let mut b = copy_schema_basics(&s, SchemaBuilder::struct_());
-                for f in &s.fields {
-                    let fs = if f.name == self.field {
-                        self.target_schema(f.schema.optional)
-                    } else {
-                        f.schema.clone()
-                    };
-                    b = b.try_field(f.name.clone(), fs)?;
-                }
-                if s.optional {
-                    b = b.optional();
-                }
-                if let Some(Value::Struct(d)) = &s.default_value {
-                    let partial = b.clone().build();
-                    b = b.default_value(Value::Struct(self.convert_struct(d, &partial)?))?;
-                }
-                let new_schema = b.build();
+                let new_schema = self.cache.get_or_build(&s, |s| self.field_schema(s))?;
                 let out = match value {
                     None => Value::Null,
                     Some(v) => Value::Struct(self.convert_struct(v, &new_schema)?),
@@ -253,6 +239,28 @@ impl TimestampConverter {
                 Ok(Some(self.side.set(r, Some(new_schema), out)))
             }
         }
+    }
+
+    /// The struct schema with `field` converted (Java keeps the struct's optional flag and
+    /// converts its default).
+    fn field_schema(&self, s: &Schema) -> ConnectResult<SchemaRef> {
+        let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+        for f in &s.fields {
+            let fs = if f.name == self.field {
+                self.target_schema(f.schema.optional)
+            } else {
+                f.schema.clone()
+            };
+            b = b.try_field(f.name.clone(), fs)?;
+        }
+        if s.optional {
+            b = b.optional();
+        }
+        if let Some(Value::Struct(d)) = &s.default_value {
+            let partial = b.clone().build();
+            b = b.default_value(Value::Struct(self.convert_struct(d, &partial)?))?;
+        }
+        Ok(b.build())
     }
 }
 

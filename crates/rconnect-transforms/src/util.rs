@@ -217,3 +217,91 @@ pub fn record_string<M: RecordMeta>(r: &ConnectRecord<M>) -> String {
         opt(r.timestamp.map(|t| t.to_string())),
     )
 }
+
+/// Java's per-transformation `SynchronizedCache<Schema, Schema>(new LRUCache<>(16))`: a
+/// rewritten schema is built once per input schema, and records keep sharing one output
+/// `Arc` (which also lets converters reuse their own per-schema work).
+#[derive(Debug, Default)]
+pub struct SchemaCache {
+    entries: std::sync::Mutex<Vec<(SchemaRef, SchemaRef)>>,
+}
+
+impl SchemaCache {
+    const CAPACITY: usize = 16;
+
+    /// The cached rewrite of `input`, or `build(input)` remembered.
+    pub fn get_or_build(
+        &self,
+        input: &SchemaRef,
+        build: impl FnOnce(&Schema) -> ConnectResult<SchemaRef>,
+    ) -> ConnectResult<SchemaRef> {
+        {
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = entries
+                .iter()
+                .position(|(k, _)| std::sync::Arc::ptr_eq(k, input) || **k == **input)
+            {
+                // Most recently used last.
+                let e = entries.remove(i);
+                let out = e.1.clone();
+                entries.push(e);
+                return Ok(out);
+            }
+        }
+        let out = build(input)?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::CAPACITY {
+            entries.remove(0);
+        }
+        entries.push((input.clone(), out.clone()));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rconnect_sdk::data::Schema;
+    use rconnect_sdk::record::SourceRecord;
+    use rconnect_sdk::transform::Transformation;
+
+    fn person(extra: &str) -> SchemaRef {
+        SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field(extra, Schema::optional_string())
+            .build()
+    }
+
+    #[test]
+    fn schema_rewrites_are_cached_per_input_schema() {
+        let mut t = crate::InsertField::new(Side::Value);
+        let props: rconnect_sdk::Props = [("topic.field".to_string(), "t".to_string())].into();
+        Transformation::<rconnect_sdk::record::SourceMeta>::configure(&mut t, &props).unwrap();
+        let rec = |schema: &SchemaRef| {
+            let mut s = Struct::new(schema.clone());
+            s.put("id", Value::Int64(1)).unwrap();
+            SourceRecord::new(None, None, "orders", Some(schema.clone()), Value::Struct(s))
+        };
+        let a = person("a");
+        let first = t.apply(rec(&a)).unwrap().unwrap().value_schema.unwrap();
+        // An equal schema in another Arc hits the same entry.
+        let again = t
+            .apply(rec(&person("a")))
+            .unwrap()
+            .unwrap()
+            .value_schema
+            .unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again));
+        // Other schemas get their own rewrite, and the cache keeps only 16.
+        for i in 0..20 {
+            let s = person(&format!("f{i}"));
+            let out = t.apply(rec(&s)).unwrap().unwrap().value_schema.unwrap();
+            assert_eq!(out.fields.len(), 3);
+            assert_eq!(out.fields[1].name, format!("f{i}"));
+        }
+        assert_eq!(t.cache.entries.lock().unwrap().len(), SchemaCache::CAPACITY);
+        let evicted = t.apply(rec(&a)).unwrap().unwrap().value_schema.unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&first, &evicted));
+        assert_eq!(*first, *evicted);
+    }
+}

@@ -13,6 +13,7 @@ const PURPOSE: &str = "copying fields from value to key";
 pub struct ValueToKey {
     fields: Vec<String>,
     replace_null_with_default: bool,
+    cache: util::SchemaCache,
 }
 
 impl ValueToKey {
@@ -62,14 +63,16 @@ impl ValueToKey {
             }
             Some(schema) => {
                 let value = require_struct(&r.value, PURPOSE)?;
-                let mut b = SchemaBuilder::struct_();
-                for f in &self.fields {
-                    let field = schema
-                        .field(f)
-                        .ok_or_else(|| ConnectError::data(format!("Field does not exist: {f}")))?;
-                    b = b.try_field(f.clone(), field.schema.clone())?;
-                }
-                let key_schema = b.build();
+                let key_schema = self.cache.get_or_build(&schema, |schema| {
+                    let mut b = SchemaBuilder::struct_();
+                    for f in &self.fields {
+                        let field = schema.field(f).ok_or_else(|| {
+                            ConnectError::data(format!("Field does not exist: {f}"))
+                        })?;
+                        b = b.try_field(f.clone(), field.schema.clone())?;
+                    }
+                    Ok(b.build())
+                })?;
                 let mut key = Struct::new(key_schema.clone());
                 for (i, f) in self.fields.iter().enumerate() {
                     let idx = value.schema().field(f).map(|x| x.index).unwrap_or(0);
