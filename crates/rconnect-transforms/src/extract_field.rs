@@ -84,7 +84,7 @@ impl ExtractField {
                 let mut cur = if value.is_null() {
                     None
                 } else {
-                    Some(require_struct(value, PURPOSE)?.clone())
+                    Some(require_struct(value, PURPOSE)?)
                 };
                 let mut field_schema = s.clone();
                 let mut indices = Vec::new();
@@ -97,15 +97,13 @@ impl ExtractField {
                 }
                 let mut out = Value::Null;
                 for (i, idx) in indices.iter().enumerate() {
-                    let Some(st) = cur.take() else { break };
-                    let v = field_value(&st, *idx, self.replace_null_with_default);
+                    let Some(st) = cur else { break };
                     if i + 1 == indices.len() {
-                        out = v;
+                        out = field_value(st, *idx, self.replace_null_with_default);
                     } else {
-                        cur = match v {
-                            Value::Struct(x) => Some(x),
-                            _ => None,
-                        };
+                        // Java `SingleFieldPath.valueFrom` reads intermediate steps with
+                        // `Struct.get`.
+                        cur = st.get_at(*idx).as_struct();
                     }
                 }
                 Ok(Some(self.side.set(r, Some(field_schema), out)))
