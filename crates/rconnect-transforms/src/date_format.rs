@@ -128,7 +128,11 @@ impl DateFormat {
         // 1970-01-01 was a Thursday (index 3 from Monday).
         let dow = (days + 3).rem_euclid(7) as usize;
         let mut out = String::new();
-        let pad = |out: &mut String, v: i64, n: usize| out.push_str(&format!("{v:0n$}"));
+        let pad = |out: &mut String, v: i64, n: usize| {
+            use std::fmt::Write as _;
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{v:0n$}");
+        };
         for item in &self.items {
             match item {
                 Item::Literal(s) => out.push_str(s),

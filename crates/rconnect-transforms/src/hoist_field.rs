@@ -41,10 +41,9 @@ impl HoistField {
 
     fn transform<M: RecordMeta>(
         &self,
-        r: ConnectRecord<M>,
+        mut r: ConnectRecord<M>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
-        let (schema, value) = (schema.cloned(), value.clone());
+        let (schema, value) = self.side.take(&mut r);
         Ok(Some(match schema {
             None => self.side.set(
                 r,

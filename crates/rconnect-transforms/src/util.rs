@@ -24,6 +24,15 @@ impl Side {
         }
     }
 
+    /// Moves the operating schema and value out of the record (leaving null), for
+    /// transformations that wrap the value rather than copy it.
+    pub fn take<M>(self, r: &mut ConnectRecord<M>) -> (Option<SchemaRef>, Value) {
+        match self {
+            Side::Key => (r.key_schema.take(), std::mem::take(&mut r.key)),
+            Side::Value => (r.value_schema.take(), std::mem::take(&mut r.value)),
+        }
+    }
+
     /// The record with the operating side replaced; everything else is kept.
     pub fn set<M: RecordMeta>(
         self,
