@@ -317,8 +317,8 @@ impl RecordMeta for SinkMeta {
             TimestampType::LogAppendTime => "LogAppendTime",
         };
         format!(
-            "SinkRecord{{kafkaOffset={}, timestampType={t}}}",
-            self.kafka_offset
+            "SinkRecord{{kafkaOffset={}, timestampType={t}, originalTopic={}, originalKafkaPartition={}, originalKafkaOffset={}}}",
+            self.kafka_offset, self.original_topic, self.original_kafka_partition, self.original_kafka_offset
         )
     }
 }

@@ -741,6 +741,10 @@ public class SmtGolden {
         p("topicnamematches-alternation", tnm, cfg("pattern", "logs|orders"), in().value(null, "v"));
         p("hasheaderkey-duplicates", hhk, cfg("name", "a"), mapIn().header("a", null, "1").header("a", null, "2"));
 
+        t("timestamprouter-no-timestamp-sink", tr, cfg(), in().key(Schema.STRING_SCHEMA, "k").value(KEY, new Struct(KEY).put("id", 3L)).timestamp(null).sink()
+                .header("h", Schema.STRING_SCHEMA, "v").header("n", Schema.INT32_SCHEMA, 5));
+        t("timestamprouter-no-timestamp-headers", tr, cfg(), in().value(null, "v").timestamp(null).header("a", null, "x"));
+
         // Chains as a connector configures them; tests/tests/transforms.rs runs the first two
         // through the real binary with a FileStreamSource and compares the bytes on Kafka.
         Map<String, String> e2e = cfg(
