@@ -152,10 +152,16 @@ pub fn validate(
         plugins: Some(&catalog),
     };
     let framework_reports = validate_framework_with(kind_of(t), props, &opts);
+    let plugin_def = embedded_plugin_keys(plugins, props);
+    let plugin_reports = plugin_def.validate(props);
     let mut configs = Vec::new();
     let mut error_count = 0;
     let mut seen = std::collections::HashSet::new();
-    for (def, reports) in [(&framework_def, framework_reports), (&own_def, own_reports)] {
+    for (def, reports) in [
+        (&framework_def, framework_reports),
+        (&plugin_def, plugin_reports),
+        (&own_def, own_reports),
+    ] {
         for r in reports {
             if !seen.insert(r.name.clone()) {
                 continue;
@@ -173,6 +179,56 @@ pub fn validate(
         groups: GROUPS.iter().map(|s| s.to_string()).collect(),
         configs,
     })
+}
+
+/// The keys of every configured transformation and predicate, prefixed with
+/// `transforms.<alias>.` / `predicates.<alias>.` (Java `ConnectorConfig.enrich` embeds each
+/// plugin's `config()` this way), so a bad `transforms.c.spec` fails validation and create
+/// with the key named. Aliases whose `type` does not resolve are reported by the framework
+/// keys already. `type`, `predicate` and `negate` belong to the framework.
+fn embedded_plugin_keys(plugins: &PluginRegistry, props: &Props) -> ConfigDef {
+    let mut out = ConfigDef::new();
+    let reserved = ["type", "predicate", "negate"];
+    for (list, kind) in [("transforms", "Transforms"), ("predicates", "Predicates")] {
+        let mut aliases: Vec<String> = Vec::new();
+        for a in rconnect_sdk::config::parse_list(props.get(list).map(String::as_str).unwrap_or(""))
+        {
+            if !aliases.contains(&a) {
+                aliases.push(a);
+            }
+        }
+        for alias in aliases {
+            let prefix = format!("{list}.{alias}.");
+            let Some(class) = props.get(&format!("{prefix}type")) else {
+                continue;
+            };
+            let def = if list == "transforms" {
+                match plugins.transformation(class) {
+                    Ok(p) => rconnect_sdk::transform::Transformation::config_def(
+                        (p.for_source)().as_ref(),
+                    ),
+                    Err(_) => continue,
+                }
+            } else {
+                match plugins.predicate(class) {
+                    Ok(p) => {
+                        rconnect_sdk::transform::Predicate::config_def((p.for_source)().as_ref())
+                    }
+                    Err(_) => continue,
+                }
+            };
+            for k in def.keys() {
+                if reserved.contains(&k.name.as_str()) {
+                    continue;
+                }
+                let mut k = k.clone();
+                k.name = format!("{prefix}{}", k.name);
+                k.group = Some(format!("{kind}: {alias}"));
+                out = out.define(k);
+            }
+        }
+    }
+    out
 }
 
 /// The 400 message for a config that failed validation, or `None` if it is valid.

@@ -418,8 +418,13 @@ impl ConfigDef {
 /// case-insensitive `true`/`false`; lists split on commas with blanks trimmed.
 pub fn parse_type(name: &str, t: ConfigType, raw: &str) -> Result<ConfigValue, String> {
     let s = raw.trim();
-    let bad = |expected: &str| {
-        format!("Invalid value {s} for configuration {name}: Expected value to be {expected}, but it was a java.lang.String")
+    // Java `ConfigDef.parseType` turns the `NumberFormatException` of a string value into
+    // "Not a number of type INT".
+    let bad = |t: ConfigType| {
+        format!(
+            "Invalid value {s} for configuration {name}: Not a number of type {}",
+            t.name()
+        )
     };
     Ok(match t {
         ConfigType::Boolean => {
@@ -434,10 +439,10 @@ pub fn parse_type(name: &str, t: ConfigType, raw: &str) -> Result<ConfigValue, S
         ConfigType::String => ConfigValue::String(s.to_string()),
         ConfigType::Password => ConfigValue::Password(s.to_string()),
         ConfigType::Class => ConfigValue::Class(s.to_string()),
-        ConfigType::Int => ConfigValue::Int(s.parse().map_err(|_| bad("a 32-bit integer"))?),
-        ConfigType::Short => ConfigValue::Short(s.parse().map_err(|_| bad("a 16-bit integer"))?),
-        ConfigType::Long => ConfigValue::Long(s.parse().map_err(|_| bad("a 64-bit integer"))?),
-        ConfigType::Double => ConfigValue::Double(s.parse().map_err(|_| bad("a double"))?),
+        ConfigType::Int => ConfigValue::Int(s.parse().map_err(|_| bad(t))?),
+        ConfigType::Short => ConfigValue::Short(s.parse().map_err(|_| bad(t))?),
+        ConfigType::Long => ConfigValue::Long(s.parse().map_err(|_| bad(t))?),
+        ConfigType::Double => ConfigValue::Double(s.parse().map_err(|_| bad(t))?),
         ConfigType::List => ConfigValue::List(parse_list(s)),
     })
 }

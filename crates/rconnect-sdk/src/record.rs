@@ -267,11 +267,39 @@ pub trait RecordMeta: Clone + Send + Sync + 'static {
     }
     /// The record's kind, for messages.
     fn kind(&self) -> &'static str;
+    /// What Java's `SourceRecord.toString()` / `SinkRecord.toString()` print before the
+    /// `ConnectRecord{...}` part, for messages that quote a whole record (Java
+    /// `TimestampRouter`).
+    fn java_string(&self) -> String {
+        String::new()
+    }
+}
+
+/// A source partition or offset as Java's `Map.toString()` prints it: `{k=v, k2=v2}`.
+fn java_map_string(m: Option<&OffsetMap>) -> String {
+    let Some(m) = m else {
+        return "null".into();
+    };
+    let entries: Vec<String> = m
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
 }
 
 impl RecordMeta for SourceMeta {
     fn kind(&self) -> &'static str {
         "source"
+    }
+    fn java_string(&self) -> String {
+        format!(
+            "SourceRecord{{sourcePartition={}, sourceOffset={}}}",
+            java_map_string(self.source_partition.as_deref()),
+            java_map_string(self.source_offset.as_ref())
+        )
     }
 }
 
@@ -281,6 +309,17 @@ impl RecordMeta for SinkMeta {
     }
     fn kind(&self) -> &'static str {
         "sink"
+    }
+    fn java_string(&self) -> String {
+        let t = match self.timestamp_type {
+            TimestampType::NoTimestampType => "NoTimestampType",
+            TimestampType::CreateTime => "CreateTime",
+            TimestampType::LogAppendTime => "LogAppendTime",
+        };
+        format!(
+            "SinkRecord{{kafkaOffset={}, timestampType={t}, originalTopic={}, originalKafkaPartition={}, originalKafkaOffset={}}}",
+            self.kafka_offset, self.original_topic, self.original_kafka_partition, self.original_kafka_offset
+        )
     }
 }
 

@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use rconnect_config::worker::BUILTIN_CONNECTORS_EXCLUDE_CONFIG;
 use rconnect_runtime::plugins::{
-    ConnectorFactory, ConnectorPlugin, ConverterPlugin, PluginRegistry,
+    ConnectorFactory, ConnectorPlugin, ConverterPlugin, PluginRegistry, PredicatePlugin,
+    TransformationPlugin,
 };
 
-/// A registry with the FileStream connectors and the Apache converters, less the built-in
-/// connectors named in `exclude` (`rconnect.builtin.connectors.exclude`: class names or
-/// aliases). A name that matches no built-in connector is an error naming the key, so a
-/// typo cannot leave a connector enabled that the deployment meant to remove.
+/// A registry with the FileStream connectors, the Apache converters and the Apache
+/// transformations and predicates (`connect-transforms`), less the built-in connectors named
+/// in `exclude` (`rconnect.builtin.connectors.exclude`: class names or aliases). A name that
+/// matches no built-in connector is an error naming the key, so a typo cannot leave a
+/// connector enabled that the deployment meant to remove.
 pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
     let excluded = excluded_classes(exclude)?;
     let mut r = PluginRegistry::new();
@@ -53,6 +55,22 @@ pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
             version: c.version.to_string(),
             converter: c.new_converter.map(|f| Arc::new(f) as _),
             header_converter: c.new_header_converter.map(|f| Arc::new(f) as _),
+        });
+    }
+    for t in rconnect_transforms::transformations() {
+        r.register_transformation(TransformationPlugin {
+            class_name: t.class_name.to_string(),
+            version: t.version.to_string(),
+            for_source: Arc::new(t.new_source),
+            for_sink: Arc::new(t.new_sink),
+        });
+    }
+    for p in rconnect_transforms::predicates() {
+        r.register_predicate(PredicatePlugin {
+            class_name: p.class_name.to_string(),
+            version: p.version.to_string(),
+            for_source: Arc::new(p.new_source),
+            for_sink: Arc::new(p.new_sink),
         });
     }
     Ok(r)
@@ -187,5 +205,92 @@ mod tests {
         );
         // Converters are not connectors.
         assert!(super::registry(&names(&["JsonConverter"])).is_err());
+    }
+
+    #[test]
+    fn built_in_transformations_resolve_by_java_names_and_aliases() {
+        let r = super::registry(&[]).unwrap();
+        // Nested `$Key`/`$Value` classes have no alias; top-level ones do.
+        for name in [
+            "org.apache.kafka.connect.transforms.ValueToKey",
+            "ValueToKey",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+            "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+            "RegexRouter",
+            "Filter",
+        ] {
+            assert!(r.transformation(name).is_ok(), "{name}");
+        }
+        for name in [
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "TopicNameMatches",
+            "HasHeaderKey",
+            "RecordIsTombstone",
+        ] {
+            assert!(r.predicate(name).is_ok(), "{name}");
+        }
+        assert!(r.transformation("NoSuchTransform").is_err());
+        assert_eq!(
+            shown("org.apache.kafka.connect.transforms.Cast$Value"),
+            ["spec", "replace.null.with.default"]
+        );
+        assert_eq!(shown("TopicNameMatches"), ["pattern"]);
+        let listed: Vec<_> = r
+            .plugin_infos(false)
+            .into_iter()
+            .filter(|p| p.plugin_type == "transformation" || p.plugin_type == "predicate")
+            .collect();
+        assert_eq!(listed.len(), 26 + 3);
+        assert!(listed.iter().all(|p| p.version.as_deref() == Some("3.9.0")));
+    }
+
+    #[test]
+    fn transformation_and_predicate_keys_are_validated_with_the_alias_prefix() {
+        let props: rconnect_sdk::Props = [
+            ("name", "v"),
+            ("connector.class", "FileStreamSource"),
+            ("topic", "t"),
+            ("transforms", "c,m"),
+            (
+                "transforms.c.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.c.spec", "id:date"),
+            (
+                "transforms.m.type",
+                "org.apache.kafka.connect.transforms.MaskField$Value",
+            ),
+            ("predicates", "p"),
+            ("predicates.p.type", "TopicNameMatches"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let infos =
+            rconnect_runtime::validation::validate(&super::registry(&[]).unwrap(), &props, false)
+                .expect("validation runs");
+        let errors = |key: &str| -> Vec<String> {
+            infos
+                .configs
+                .iter()
+                .filter_map(|c| c.value.as_ref())
+                .filter(|v| v.name == key)
+                .flat_map(|v| v.errors.clone())
+                .collect()
+        };
+        assert_eq!(
+            errors("transforms.c.spec"),
+            ["Invalid value java.lang.IllegalArgumentException: No enum constant org.apache.kafka.connect.data.Schema.Type.DATE for configuration Invalid type found in casting spec: date"]
+        );
+        assert_eq!(
+            errors("transforms.m.fields"),
+            ["Missing required configuration \"transforms.m.fields\" which has no default value."]
+        );
+        assert_eq!(
+            errors("predicates.p.pattern"),
+            ["Missing required configuration \"predicates.p.pattern\" which has no default value."]
+        );
+        assert!(errors("transforms.c.replace.null.with.default").is_empty());
+        assert_eq!(infos.error_count, 3);
     }
 }

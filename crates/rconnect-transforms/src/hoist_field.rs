@@ -1,0 +1,67 @@
+//! Java `HoistField`: wraps the key or value in a single-field struct (or map).
+
+use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
+use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
+use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::{ConnectResult, Props};
+
+use crate::util::{self, Side};
+
+#[derive(Debug)]
+pub struct HoistField {
+    side: Side,
+    field: String,
+    cache: util::SchemaCache,
+}
+
+impl HoistField {
+    pub fn new(side: Side) -> Self {
+        HoistField {
+            side,
+            field: String::new(),
+            cache: util::SchemaCache::default(),
+        }
+    }
+
+    pub fn definition() -> ConfigDef {
+        ConfigDef::new().define(ConfigKey::new(
+            "field",
+            ConfigType::String,
+            Default::Required,
+            Importance::Medium,
+            "Field name for the single field that will be created in the resulting Struct or Map.",
+        ))
+    }
+
+    fn configure_props(&mut self, props: &Props) -> ConnectResult<()> {
+        let c = util::parse(&Self::definition(), props)?;
+        self.field = c.string("field").unwrap_or_default();
+        Ok(())
+    }
+
+    fn transform<M: RecordMeta>(
+        &self,
+        mut r: ConnectRecord<M>,
+    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+        let (schema, value) = self.side.take(&mut r);
+        Ok(Some(match schema {
+            None => self.side.set(
+                r,
+                None,
+                Value::Map(vec![(Value::from(self.field.as_str()), value)]),
+            ),
+            Some(s) => {
+                let new_schema = self.cache.get_or_build(&s, |_| {
+                    Ok(SchemaBuilder::struct_()
+                        .try_field(self.field.clone(), s.clone())?
+                        .build())
+                })?;
+                let mut st = Struct::new(new_schema.clone());
+                st.put(&self.field, value)?;
+                self.side.set(r, Some(new_schema), Value::Struct(st))
+            }
+        }))
+    }
+}
+
+crate::transformation!(HoistField);

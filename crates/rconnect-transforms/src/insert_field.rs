@@ -1,0 +1,238 @@
+//! Java `InsertField`: adds the record's topic, partition, offset, timestamp and/or a static
+//! value as fields of the key or value.
+
+use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
+use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Value};
+use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::{ConnectError, ConnectResult, Props};
+
+use crate::util::{
+    self, copy_schema_basics, field_value, map_put, require_map, require_struct, Side,
+};
+
+const PURPOSE: &str = "field insertion";
+
+/// A field to insert: `name!` is required, `name?` and `name` optional.
+#[derive(Debug, Clone)]
+struct Spec {
+    name: String,
+    optional: bool,
+}
+
+fn spec(raw: Option<String>) -> Option<Spec> {
+    let raw = raw?;
+    if let Some(n) = raw.strip_suffix('!') {
+        Some(Spec {
+            name: n.to_string(),
+            optional: false,
+        })
+    } else if let Some(n) = raw.strip_suffix('?') {
+        Some(Spec {
+            name: n.to_string(),
+            optional: true,
+        })
+    } else {
+        Some(Spec {
+            name: raw,
+            optional: true,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct InsertField {
+    side: Side,
+    topic: Option<Spec>,
+    partition: Option<Spec>,
+    offset: Option<Spec>,
+    timestamp: Option<Spec>,
+    static_field: Option<Spec>,
+    static_value: Option<String>,
+    replace_null_with_default: bool,
+    pub(crate) cache: util::SchemaCache,
+}
+
+impl InsertField {
+    pub fn new(side: Side) -> Self {
+        InsertField {
+            side,
+            topic: None,
+            partition: None,
+            offset: None,
+            timestamp: None,
+            static_field: None,
+            static_value: None,
+            replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
+        }
+    }
+
+    pub fn definition() -> ConfigDef {
+        let suffix = "Suffix with <code>!</code> to make this a required field, or <code>?</code> to keep it optional (the default).";
+        let key = |name: &str, doc: &str| {
+            ConfigKey::new(
+                name,
+                ConfigType::String,
+                Default::Null,
+                Importance::Medium,
+                &format!("{doc}\n{suffix}"),
+            )
+        };
+        ConfigDef::new()
+            .define(key("topic.field", "Field name for Kafka topic."))
+            .define(key("partition.field", "Field name for Kafka partition."))
+            .define(key(
+                "offset.field",
+                "Field name for Kafka offset - only applicable to sink connectors.",
+            ))
+            .define(key("timestamp.field", "Field name for record timestamp."))
+            .define(key("static.field", "Field name for static data field."))
+            .define(ConfigKey::new(
+                "static.value",
+                ConfigType::String,
+                Default::Null,
+                Importance::Medium,
+                "Static field value, if field name configured.",
+            ))
+            .define(util::replace_null_key())
+    }
+
+    fn configure_props(&mut self, props: &Props) -> ConnectResult<()> {
+        let c = util::parse(&Self::definition(), props)?;
+        self.topic = spec(c.string("topic.field"));
+        self.partition = spec(c.string("partition.field"));
+        self.offset = spec(c.string("offset.field"));
+        self.timestamp = spec(c.string("timestamp.field"));
+        self.static_field = spec(c.string("static.field"));
+        self.static_value = c.string("static.value");
+        self.replace_null_with_default = c.boolean(util::REPLACE_NULL_WITH_DEFAULT);
+        if self.topic.is_none()
+            && self.partition.is_none()
+            && self.offset.is_none()
+            && self.timestamp.is_none()
+            && self.static_field.is_none()
+        {
+            return Err(ConnectError::config("No field insertion configured"));
+        }
+        if self.static_field.is_some() && self.static_value.is_none() {
+            // Java prints the spec object itself (`InsertField$InsertionSpec@<hash>`).
+            return Err(ConnectError::config("Invalid value null for configuration static.value: No value specified for static field: org.apache.kafka.connect.transforms.InsertField$InsertionSpec@0"));
+        }
+        Ok(())
+    }
+
+    fn offset_of<M: RecordMeta>(r: &ConnectRecord<M>) -> ConnectResult<i64> {
+        r.meta.kafka_offset().ok_or_else(|| {
+            ConnectError::data(format!(
+                "Only SinkRecord supported for [{PURPOSE}], found: org.apache.kafka.connect.source.SourceRecord"
+            ))
+        })
+    }
+
+    fn schema_for(&self, s: &Schema) -> ConnectResult<SchemaRef> {
+        let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+        for f in &s.fields {
+            b = b.try_field(f.name.clone(), f.schema.clone())?;
+        }
+        let pick = |sp: &Spec, req: SchemaRef, opt: SchemaRef| if sp.optional { opt } else { req };
+        if let Some(sp) = &self.topic {
+            b = b.try_field(
+                sp.name.clone(),
+                pick(sp, Schema::string(), Schema::optional_string()),
+            )?;
+        }
+        if let Some(sp) = &self.partition {
+            b = b.try_field(
+                sp.name.clone(),
+                pick(sp, Schema::int32(), Schema::optional_int32()),
+            )?;
+        }
+        if let Some(sp) = &self.offset {
+            b = b.try_field(
+                sp.name.clone(),
+                pick(sp, Schema::int64(), Schema::optional_int64()),
+            )?;
+        }
+        if let Some(sp) = &self.timestamp {
+            b = b.try_field(
+                sp.name.clone(),
+                pick(
+                    sp,
+                    logical::timestamp_builder().build(),
+                    logical::timestamp_builder().optional().build(),
+                ),
+            )?;
+        }
+        if let Some(sp) = &self.static_field {
+            b = b.try_field(
+                sp.name.clone(),
+                pick(sp, Schema::string(), Schema::optional_string()),
+            )?;
+        }
+        Ok(b.build())
+    }
+
+    fn transform<M: RecordMeta>(
+        &self,
+        r: ConnectRecord<M>,
+    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+        let (schema, value) = self.side.get(&r);
+        if value.is_null() {
+            return Ok(Some(r));
+        }
+        match schema.cloned() {
+            None => {
+                let mut m = require_map(value, PURPOSE)?.to_vec();
+                if let Some(sp) = &self.topic {
+                    map_put(&mut m, &sp.name, Value::from(r.topic.as_str()));
+                }
+                if let (Some(sp), Some(p)) = (&self.partition, r.kafka_partition) {
+                    map_put(&mut m, &sp.name, Value::Int32(p));
+                }
+                if let Some(sp) = &self.offset {
+                    map_put(&mut m, &sp.name, Value::Int64(Self::offset_of(&r)?));
+                }
+                if let (Some(sp), Some(ts)) = (&self.timestamp, r.timestamp) {
+                    map_put(&mut m, &sp.name, Value::Int64(ts));
+                }
+                if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
+                    map_put(&mut m, &sp.name, Value::from(v.as_str()));
+                }
+                Ok(Some(self.side.set(r, None, Value::Map(m))))
+            }
+            Some(s) => {
+                let value = require_struct(value, PURPOSE)?;
+                let new_schema = self.cache.get_or_build(&s, |s| self.schema_for(s))?;
+                let mut out = Struct::new(new_schema.clone());
+                for f in &value.schema().fields {
+                    out.put_unchecked(
+                        f.index,
+                        field_value(value, f.index, self.replace_null_with_default),
+                    );
+                }
+                let mut set = |sp: &Spec, v: Value| -> ConnectResult<()> {
+                    out.put(&sp.name, v)?;
+                    Ok(())
+                };
+                if let Some(sp) = &self.topic {
+                    set(sp, Value::from(r.topic.as_str()))?;
+                }
+                if let (Some(sp), Some(p)) = (&self.partition, r.kafka_partition) {
+                    set(sp, Value::Int32(p))?;
+                }
+                if let Some(sp) = &self.offset {
+                    set(sp, Value::Int64(Self::offset_of(&r)?))?;
+                }
+                if let (Some(sp), Some(ts)) = (&self.timestamp, r.timestamp) {
+                    set(sp, Value::Timestamp(ts))?;
+                }
+                if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
+                    set(sp, Value::from(v.as_str()))?;
+                }
+                Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))
+            }
+        }
+    }
+}
+
+crate::transformation!(InsertField);

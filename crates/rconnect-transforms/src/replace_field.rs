@@ -1,0 +1,182 @@
+//! Java `ReplaceField`: keeps (`include`), drops (`exclude`) and renames (`renames`) fields;
+//! `whitelist`/`blacklist` are the pre-3.0 names of `include`/`exclude`, still accepted.
+
+use std::sync::Arc;
+
+use rconnect_sdk::config::{
+    ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
+};
+use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
+use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::{ConnectResult, Props};
+
+use crate::util::{self, copy_schema_basics, field_value, require_map, require_struct, Side};
+
+const PURPOSE: &str = "field replacement";
+
+/// Java `String.split(":")`: trailing empty strings are dropped.
+pub(crate) fn java_split_colon(s: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = s.split(':').collect();
+    while parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop();
+    }
+    if parts == [""] {
+        parts.clear();
+    }
+    parts
+}
+
+/// Java's `List.toString()` of a LIST config value, for error messages.
+pub(crate) fn java_list(l: &[String]) -> String {
+    format!("[{}]", l.join(", "))
+}
+
+#[derive(Debug)]
+pub struct ReplaceField {
+    side: Side,
+    exclude: Vec<String>,
+    include: Vec<String>,
+    renames: Vec<(String, String)>,
+    replace_null_with_default: bool,
+    cache: util::SchemaCache,
+}
+
+impl ReplaceField {
+    pub fn new(side: Side) -> Self {
+        ReplaceField {
+            side,
+            exclude: Vec::new(),
+            include: Vec::new(),
+            renames: Vec::new(),
+            replace_null_with_default: true,
+            cache: util::SchemaCache::default(),
+        }
+    }
+
+    pub fn definition() -> ConfigDef {
+        let renames = Validator::Custom(Arc::new(|key, v| {
+            if let ConfigValue::List(l) = v {
+                for m in l {
+                    if java_split_colon(m).len() != 2 {
+                        return Err(format!(
+                            "Invalid value {} for configuration {key}: Invalid rename mapping: {m}",
+                            java_list(l)
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }));
+        ConfigDef::new()
+            .define(ConfigKey::new(
+                "exclude",
+                ConfigType::List,
+                Default::Value(String::new()),
+                Importance::Medium,
+                "Fields to exclude. This takes precedence over the fields to include.",
+            ))
+            .define(ConfigKey::new(
+                "include",
+                ConfigType::List,
+                Default::Value(String::new()),
+                Importance::Medium,
+                "Fields to include. If specified, only these fields will be used.",
+            ))
+            .define(
+                ConfigKey::new(
+                    "renames",
+                    ConfigType::List,
+                    Default::Value(String::new()),
+                    Importance::Medium,
+                    "Field rename mappings.",
+                )
+                .validator(renames),
+            )
+            .define(util::replace_null_key())
+    }
+
+    fn configure_props(&mut self, props: &Props) -> ConnectResult<()> {
+        // Java `ConfigUtils.translateDeprecatedConfigs`: `blacklist` and `whitelist` stand for
+        // `exclude` and `include` when those are not set.
+        let mut props = props.clone();
+        for (old, new) in [("blacklist", "exclude"), ("whitelist", "include")] {
+            if let Some(v) = props.remove(old) {
+                props.entry(new.to_string()).or_insert(v);
+            }
+        }
+        let c = util::parse(&Self::definition(), &props)?;
+        self.exclude = c.list("exclude");
+        self.include = c.list("include");
+        self.renames = c
+            .list("renames")
+            .iter()
+            .map(|m| {
+                let p = java_split_colon(m);
+                (p[0].to_string(), p[1].to_string())
+            })
+            .collect();
+        self.replace_null_with_default = c.boolean(util::REPLACE_NULL_WITH_DEFAULT);
+        Ok(())
+    }
+
+    fn keep(&self, name: &str) -> bool {
+        !self.exclude.iter().any(|e| e == name)
+            && (self.include.is_empty() || self.include.iter().any(|i| i == name))
+    }
+
+    fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .rev()
+            .find(|(o, _)| o == name)
+            .map(|(_, n)| n.as_str())
+            .unwrap_or(name)
+    }
+
+    fn transform<M: RecordMeta>(
+        &self,
+        r: ConnectRecord<M>,
+    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+        let (schema, value) = self.side.get(&r);
+        if value.is_null() {
+            return Ok(Some(r));
+        }
+        match schema.cloned() {
+            None => {
+                let m = require_map(value, PURPOSE)?;
+                let mut out: Vec<(Value, Value)> = Vec::with_capacity(m.len());
+                for (k, v) in m {
+                    let Some(name) = k.as_str() else { continue };
+                    if self.keep(name) {
+                        util::map_put(&mut out, self.renamed(name), v.clone());
+                    }
+                }
+                Ok(Some(self.side.set(r, None, Value::Map(out))))
+            }
+            Some(s) => {
+                let value = require_struct(value, PURPOSE)?;
+                let kept: Vec<usize> = s
+                    .fields
+                    .iter()
+                    .filter(|f| self.keep(&f.name))
+                    .map(|f| f.index)
+                    .collect();
+                let new_schema = self.cache.get_or_build(&s, |s| {
+                    let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+                    for &i in &kept {
+                        let f = &s.fields[i];
+                        b = b.try_field(self.renamed(&f.name).to_string(), f.schema.clone())?;
+                    }
+                    Ok(b.build())
+                })?;
+                let mut out = Struct::new(new_schema.clone());
+                for (i, idx) in kept.into_iter().enumerate() {
+                    out.put_unchecked(i, field_value(value, idx, self.replace_null_with_default));
+                }
+                Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))
+            }
+        }
+    }
+}
+
+crate::transformation!(ReplaceField);
