@@ -1020,31 +1020,40 @@ impl TickLoop {
             return;
         };
         let failed = |s: Option<Status>| s.map(|s| s.state == State::Failed).unwrap_or(false);
-        if self.owned.connectors.contains(&req.connector)
-            && (!req.only_failed || failed(h.worker.status.connector(&req.connector)))
-        {
-            h.worker.stop_connector(&req.connector).await;
+        // Java `DistributedHerder#doRestartConnectorAndTasks`: stop the connector and mark it
+        // RESTARTING, stop the tasks and mark them RESTARTING, then start them all; the stops
+        // themselves write UNASSIGNED first.
+        let restart_connector = self.owned.connectors.contains(&req.connector)
+            && (!req.only_failed || failed(h.worker.status.connector(&req.connector)));
+        let tasks: Vec<TaskId> = if req.include_tasks {
+            self.owned
+                .tasks
+                .iter()
+                .filter(|t| t.connector == req.connector)
+                .filter(|t| !req.only_failed || failed(h.worker.status.task(&task_id(t))))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if restart_connector {
+            h.worker.stop_connector_to_restart(&req.connector).await;
+            h.worker.connector_restarting(&req.connector);
+        }
+        let ids: Vec<ConnectorTaskId> = tasks.iter().map(task_id).collect();
+        futures::future::join_all(ids.iter().map(|id| h.worker.stop_task_to_restart(id))).await;
+        for id in &ids {
+            h.worker.task_restarting(id);
+        }
+        if restart_connector {
             let _ = h
                 .worker
                 .start_connector(&req.connector, c.config.clone(), c.target_state)
                 .await;
         }
-        if req.include_tasks {
-            let mine: Vec<TaskId> = self
-                .owned
-                .tasks
-                .iter()
-                .filter(|t| t.connector == req.connector)
-                .cloned()
-                .collect();
-            for t in mine {
-                let id = task_id(&t);
-                if req.only_failed && !failed(h.worker.status.task(&id)) {
-                    continue;
-                }
-                h.worker.stop_task(&id).await;
-                self.start_task(&t, c);
-            }
+        for t in &tasks {
+            self.started.remove(t);
+            self.start_task(t, c);
         }
     }
 }
@@ -1272,7 +1281,8 @@ impl Herder for DistributedHerder {
             if self.worker.connector_names().iter().any(|c| c == name) {
                 let snap = self.configs.snapshot();
                 let c = &snap.connectors[name];
-                self.worker.stop_connector(name).await;
+                // Java's legacy restart: UNASSIGNED (the stop), then RUNNING.
+                self.worker.stop_connector_to_restart(name).await;
                 let _ = self
                     .worker
                     .start_connector(name, c.config.clone(), c.target_state)
@@ -1332,7 +1342,7 @@ impl Herder for DistributedHerder {
             .get(id.task as usize)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown task: {id}")))?;
         if self.worker.task_ids().contains(id) {
-            self.worker.stop_task(id).await;
+            self.worker.stop_task_to_restart(id).await;
             return self
                 .worker
                 .start_task(id.clone(), c.config.clone(), tc.clone(), c.target_state)
