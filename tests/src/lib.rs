@@ -1187,3 +1187,112 @@ pub fn logged_leader_port(log: &str) -> Option<u16> {
         .parse()
         .ok()
 }
+
+/// The `state` of every record with key `key` in a status topic (`status-connector-NAME`,
+/// `status-task-NAME-N`), in topic order; tombstones read as `"<deleted>"`.
+pub fn status_history(broker: &Broker, topic: &str, key: &str) -> Vec<String> {
+    let total = usize::try_from(broker.high_watermarks(topic)).unwrap_or(0);
+    let mut records = broker.consume_available(topic, total, Duration::from_secs(10));
+    records.retain(|r| r.0.as_deref() == Some(key.as_bytes()));
+    // One key lives in one partition, so (partition, offset) order is write order.
+    records
+        .iter()
+        .map(|r| match &r.1 {
+            None => "<deleted>".to_string(),
+            Some(v) => serde_json::from_slice::<serde_json::Value>(v)
+                .ok()
+                .and_then(|j| j["state"].as_str().map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(v).into_owned()),
+        })
+        .collect()
+}
+
+/// The status records three restarts of a one-task FileStreamSink `name` write, through the
+/// worker at `port` whose status topic is `status_topic`: `[connector, task]` after
+/// `POST /connectors/NAME/restart?includeTasks=true`, `[connector]` after the legacy
+/// `POST /connectors/NAME/restart`, `[task]` after `POST /connectors/NAME/tasks/0/restart`.
+/// Creates the connector (and its input topic) first and waits for RUNNING after each step.
+pub fn restart_status_history(
+    broker: &Broker,
+    status_topic: &str,
+    port: u16,
+    name: &str,
+    sink_file: &Path,
+) -> Vec<Vec<String>> {
+    let http = Http::new();
+    let base = format!("http://127.0.0.1:{port}/connectors");
+    let input = format!("{name}-in");
+    if broker.partition_count(&input).is_none() {
+        broker.create_topic(&input, 1, &[]);
+    }
+    let (code, body) = http.post_json(
+        &base,
+        &serde_json::json!({"name": name, "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1",
+            "topics": input,
+            "file": sink_file.to_str().expect("UTF-8 temp path"),
+        }}),
+    );
+    assert_eq!(code, 201, "create {name}: {body}");
+    let ckey = format!("status-connector-{name}");
+    let tkey = format!("status-task-{name}-0");
+    let running = |keys: &[&str], from: &[usize]| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, st) = http.get_json(&format!("{base}/{name}/status"));
+            let rest_ok = code == 200
+                && st["connector"]["state"] == "RUNNING"
+                && st["tasks"][0]["state"] == "RUNNING";
+            let hist: Vec<Vec<String>> = keys
+                .iter()
+                .zip(from)
+                .map(|(k, n)| status_history(broker, status_topic, k)[*n..].to_vec())
+                .collect();
+            if rest_ok
+                && hist
+                    .iter()
+                    .all(|h| h.len() >= 2 && h.last().is_some_and(|s| s == "RUNNING"))
+            {
+                return hist;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} not RUNNING again after a restart: {st} {hist:?}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    // Wait for the first RUNNING of both.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = status_history(broker, status_topic, &ckey);
+        let t = status_history(broker, status_topic, &tkey);
+        if c.last().is_some_and(|s| s == "RUNNING") && t.last().is_some_and(|s| s == "RUNNING") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never RUNNING: {c:?} {t:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut out = Vec::new();
+    let count = |k: &str| status_history(broker, status_topic, k).len();
+
+    let from = [count(&ckey), count(&tkey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/restart?includeTasks=true"));
+    assert_eq!(code, 202, "restart?includeTasks=true: {body}");
+    out.extend(running(&[&ckey, &tkey], &from));
+
+    let from = [count(&ckey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/restart"));
+    assert_eq!(code, 204, "legacy restart: {body}");
+    out.extend(running(&[&ckey], &from));
+
+    let from = [count(&tkey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/tasks/0/restart"));
+    assert_eq!(code, 204, "task restart: {body}");
+    out.extend(running(&[&tkey], &from));
+    out
+}

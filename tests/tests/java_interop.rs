@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rconnect_tests::{
-    free_port, java_reference, logged_leader_port, unique_name, write_properties, Broker, Http,
-    JavaWorker, Worker,
+    free_port, java_reference, logged_leader_port, restart_status_history, unique_name,
+    write_properties, Broker, Http, JavaWorker, Worker,
 };
 use serde_json::{json, Value};
 
@@ -50,11 +50,15 @@ impl Mixed {
     /// Worker properties both implementations read the same way; tansu needs the short
     /// session timeouts (a join otherwise waits out the default 45 s).
     fn props(&self, port: u16) -> BTreeMap<&'static str, String> {
-        let g = &self.group;
+        self.props_in(port, &self.group)
+    }
+
+    /// [`Mixed::props`] for another group on the same broker.
+    fn props_in(&self, port: u16, g: &str) -> BTreeMap<&'static str, String> {
         let mut p = BTreeMap::new();
         for (k, v) in [
             ("bootstrap.servers", self.broker.bootstrap()),
-            ("group.id", g.clone()),
+            ("group.id", g.to_string()),
             ("config.storage.topic", format!("{g}-configs")),
             ("offset.storage.topic", format!("{g}-offsets")),
             ("status.storage.topic", format!("{g}-status")),
@@ -100,9 +104,13 @@ impl Mixed {
     }
 
     fn start_rconnect(&self) -> (u16, Worker) {
+        self.start_rconnect_in(&self.group)
+    }
+
+    fn start_rconnect_in(&self, group: &str) -> (u16, Worker) {
         let port = free_port();
         let path = self.dir.path().join(format!("rconnect-{port}.properties"));
-        write_properties(&path, &self.props(port));
+        write_properties(&path, &self.props_in(port, group));
         let mut w = Worker::start(&["distributed", path.to_str().unwrap()], &[]);
         w.wait_for_rest(port, Duration::from_secs(60));
         (port, w)
@@ -493,11 +501,27 @@ fn rolling_replacement_of_a_java_worker_by_rconnect_loses_no_lines() {
     // The replacement: an rconnect worker joins, then the Java worker stops (SIGTERM).
     let (rport, rc) = m.start_rconnect();
     assert_eq!(mixed_leader(&java, &rc), java.port());
-    std::thread::sleep(Duration::from_secs(2));
+    // As an operator would, stop the Java worker once the new worker has taken a share: a
+    // leader stopped in the middle of its follow-up (cooperative) rebalance leaves the other
+    // member's SyncGroup unanswered on tansu until request.timeout.ms (40 s) passes.
+    let names = ["lines-source", "lines-sink"];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = m
+            .all_running(rport, &names, None, deadline)
+            .unwrap_or_else(|| panic!("not all RUNNING: {}", m.status_dump(rport)));
+        if workers_of(&p).len() == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rconnect never got a share: {p:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let before = written.load(Ordering::SeqCst);
     java.stop_within(Duration::from_secs(60));
     let stopped_at = Instant::now();
-    let names = ["lines-source", "lines-sink"];
     let on_rconnect = m.all_running(
         rport,
         &names,
@@ -571,4 +595,35 @@ fn wait_lines(file: &Path, n: usize, timeout: Duration) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The status records of in-place restarts, Java's against rconnect's, each alone in a group
+/// on one broker (issue 12: rconnect wrote only RUNNING where Java writes UNASSIGNED,
+/// RESTARTING, RUNNING).
+#[test]
+fn restart_status_history_matches_java() {
+    let Some(cp) = java_reference("restart_status_history_matches_java") else {
+        return;
+    };
+    let m = Mixed::new(cp, 0);
+    let java = m.start_java();
+    let java_history = restart_status_history(
+        &m.broker,
+        &format!("{}-status", m.group),
+        java.port(),
+        "hist",
+        &m.dir.path().join("java-hist.out"),
+    );
+    drop(java);
+    let group = unique_name("rconnect-history");
+    let (port, _rc) = m.start_rconnect_in(&group);
+    let ours = restart_status_history(
+        &m.broker,
+        &format!("{group}-status"),
+        port,
+        "hist",
+        &m.dir.path().join("rconnect-hist.out"),
+    );
+    eprintln!("STATUS HISTORY Java: {java_history:?}\nSTATUS HISTORY rconnect: {ours:?}");
+    assert_eq!(ours, java_history);
 }
