@@ -22,6 +22,13 @@ use rconnect_tests::{
 };
 use serde_json::{json, Value};
 
+/// Prints a measured figure so that it shows without `--nocapture` too (the harness captures
+/// `eprintln!` of passing tests): failover times and line counts are what these tests report.
+fn report(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Java needs about 2.5 s alone; on a busy 2-core machine it can take several times that.
 const JAVA_START: Duration = Duration::from_secs(90);
 
@@ -241,10 +248,9 @@ fn measure_failover(m: &Mixed, survivor: u16, connectors: &[&str], what: &str) -
         m.delay_ms,
         m.status_dump(survivor)
     );
-    eprintln!(
-        "FAILOVER {what} (scheduled.rebalance.max.delay.ms={}): all work RUNNING on the survivor {secs:.1} s after kill -9",
+    report(&format!("FAILOVER {what} (scheduled.rebalance.max.delay.ms={}): all work RUNNING on the survivor {secs:.1} s after kill -9",
         m.delay_ms
-    );
+    ));
     secs
 }
 
@@ -533,10 +539,9 @@ fn rolling_replacement_of_a_java_worker_by_rconnect_loses_no_lines() {
         "the pipeline did not move to rconnect: {}",
         m.status_dump(rport)
     );
-    eprintln!(
-        "ROLLING: pipeline RUNNING on rconnect {:.1} s after the Java worker stopped ({before} lines written by then)",
+    report(&format!("ROLLING: pipeline RUNNING on rconnect {:.1} s after the Java worker stopped ({before} lines written by then)",
         stopped_at.elapsed().as_secs_f64()
-    );
+    ));
     std::thread::sleep(Duration::from_secs(3));
     stop.store(true, Ordering::SeqCst);
     let total = writer.join().unwrap();
@@ -557,14 +562,13 @@ fn rolling_replacement_of_a_java_worker_by_rconnect_loses_no_lines() {
         .broker
         .consume_available(topic, usize::MAX, Duration::from_secs(3))
         .len();
-    eprintln!(
-        "ROLLING: {total} lines written, {} lines in the sink file ({} distinct), {} records in {topic}: lost {}, duplicated {duplicated} in the sink file, {} duplicated in the topic",
+    report(&format!("ROLLING: {total} lines written, {} lines in the sink file ({} distinct), {} records in {topic}: lost {}, duplicated {duplicated} in the sink file, {} duplicated in the topic",
         out.lines().count(),
         seen.len(),
         topic_records,
         lost.len(),
         topic_records.saturating_sub(total)
-    );
+    ));
     assert!(
         lost.is_empty(),
         "{} of {total} lines lost in the replacement, first: {:?}",
@@ -624,6 +628,8 @@ fn restart_status_history_matches_java() {
         "hist",
         &m.dir.path().join("rconnect-hist.out"),
     );
-    eprintln!("STATUS HISTORY Java: {java_history:?}\nSTATUS HISTORY rconnect: {ours:?}");
+    report(&format!(
+        "STATUS HISTORY Java: {java_history:?}\nSTATUS HISTORY rconnect: {ours:?}"
+    ));
     assert_eq!(ours, java_history);
 }
