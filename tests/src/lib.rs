@@ -994,3 +994,405 @@ pub fn sample_config_with(name: &str, overrides: &[(&str, String)], dir: &Path) 
     std::fs::write(&path, out).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     path
 }
+
+// ---------------------------------------------------------------------------------------------
+// Java reference worker (Apache Kafka Connect 3.9.0)
+// ---------------------------------------------------------------------------------------------
+
+/// Env var that turns "Java is missing" from a test failure into a printed skip.
+pub const SKIP_JAVA_ENV: &str = "RCONNECT_SKIP_JAVA_TESTS";
+
+/// The classpath of the Java reference, installed by `scripts/install-java-reference` (once
+/// per process), or None when `java` is missing and `RCONNECT_SKIP_JAVA_TESTS=1` is set.
+///
+/// A missing `java` fails the calling test unless that variable is set: these tests must never
+/// pass silently on a machine that cannot run them. Either way the reason is printed.
+pub fn java_reference(test: &str) -> Option<String> {
+    static CLASSPATH: OnceLock<Result<String, String>> = OnceLock::new();
+    let result = CLASSPATH.get_or_init(|| {
+        let has_java = Command::new("java")
+            .arg("-version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_java {
+            return Err(
+                "no `java` on PATH (Java 17 runs the Apache Kafka Connect 3.9.0 \
+                        reference worker)"
+                    .into(),
+            );
+        }
+        let script = repo_root().join("scripts/install-java-reference");
+        let out = Command::new(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!("{} failed: {}", script.display(), out.status));
+        }
+        let file = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        std::fs::read_to_string(&file)
+            .map(|cp| cp.trim().to_string())
+            .map_err(|e| format!("cannot read the classpath file {file:?}: {e}"))
+    });
+    match result {
+        Ok(cp) => Some(cp.clone()),
+        Err(reason) => {
+            let skip = std::env::var(SKIP_JAVA_ENV).is_ok_and(|v| v == "1");
+            if skip {
+                // Written to the stderr handle, not with eprintln!: the test harness captures
+                // the macros' output of passing tests, and a skip must be seen.
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED {test}: {reason}; {SKIP_JAVA_ENV}=1 is set"
+                );
+                None
+            } else {
+                panic!(
+                    "{test} needs the Java reference and cannot run: {reason}. Install Java 17 \
+                     (see README, \"Java interoperability tests\") or set {SKIP_JAVA_ENV}=1 \
+                     to skip these tests explicitly"
+                );
+            }
+        }
+    }
+}
+
+/// log4j2 configuration for a Java worker: everything at INFO to stdout (captured in the log
+/// file), with the worker's group-membership logs included.
+const JAVA_LOG4J2: &str = "status = warn\n\
+appender.console.type = Console\n\
+appender.console.name = STDOUT\n\
+appender.console.layout.type = PatternLayout\n\
+appender.console.layout.pattern = [%d] %p %m (%c)%n\n\
+rootLogger.level = info\n\
+rootLogger.appenderRef.stdout.ref = STDOUT\n\
+logger.reflections.name = org.reflections\n\
+logger.reflections.level = error\n";
+
+/// A running Apache Kafka Connect 3.9.0 `ConnectDistributed` worker (the Java reference).
+/// Its output goes to its own log file, printed in part when dropped during a panic; dropping
+/// it kills the JVM (SIGKILL).
+pub struct JavaWorker {
+    child: Option<Child>,
+    log: tempfile::NamedTempFile,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl JavaWorker {
+    /// Starts `ConnectDistributed` with the worker properties `props` (written to a temp
+    /// file; `plugin.discovery=service_load` is added, as the bundled scanner is too old)
+    /// and waits until its REST server on `port` answers (up to `timeout`).
+    pub fn start_distributed(
+        classpath: &str,
+        props: &BTreeMap<&str, String>,
+        port: u16,
+        timeout: Duration,
+    ) -> JavaWorker {
+        let dir = tempfile::tempdir().expect("temp dir for the Java worker");
+        let mut props = props.clone();
+        props.insert("plugin.discovery", "service_load".into());
+        let worker_props = dir.path().join("worker.properties");
+        write_properties(&worker_props, &props);
+        let log4j = dir.path().join("log4j2.properties");
+        std::fs::write(&log4j, JAVA_LOG4J2).expect("write log4j2.properties");
+        let log = log_file("java-connect-");
+        let mut cmd = Command::new("java");
+        cmd.arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+            .args([
+                "-Xms64m",
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+            ])
+            .arg("-cp")
+            .arg(classpath)
+            .arg("org.apache.kafka.connect.cli.ConnectDistributed")
+            .arg(&worker_props)
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("reopen Java worker log"))
+            .stderr(log.reopen().expect("reopen Java worker log"));
+        let child = spawn_reaped(cmd).unwrap_or_else(|e| panic!("cannot start java: {e}"));
+        let mut worker = JavaWorker {
+            child: Some(child),
+            log,
+            port,
+            _dir: dir,
+        };
+        worker.wait_for_rest(timeout);
+        worker
+    }
+
+    /// Waits until `GET /` answers 200 (Java's REST server is up once the herder started).
+    fn wait_for_rest(&mut self, timeout: Duration) {
+        let http = Http::with_timeout(Duration::from_secs(2));
+        let url = format!("http://127.0.0.1:{}/", self.port);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "the Java worker exited with {status} before its REST server came up\n{}",
+                    self.log_tail(60)
+                );
+            }
+            if matches!(http.try_request("GET", &url, None), Ok((200, _))) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "Java worker REST server on port {} not up after {timeout:?}\n{}",
+                    self.port,
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The REST port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Path of the captured stdout/stderr.
+    pub fn log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// Everything the JVM has written so far (lossy UTF-8).
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.log.path()).unwrap_or_default()).into_owned()
+    }
+
+    /// The last `lines` lines of the log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        log_tail(self.log.path(), lines)
+    }
+
+    /// SIGTERM (Connect's shutdown hook stops work and leaves the group), then waits up to
+    /// `grace` for the JVM to exit; SIGKILL and panic after that.
+    pub fn stop_within(&mut self, grace: Duration) -> ExitStatus {
+        let Some(mut child) = self.child.take() else {
+            panic!("the Java worker was already stopped");
+        };
+        // SAFETY: plain syscall on a pid we own and have not reaped yet.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the Java worker did not exit within {grace:?} of SIGTERM\n{}",
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the JVM with SIGKILL and reaps it.
+    pub fn kill9(&mut self) -> ExitStatus {
+        let Some(mut child) = self.child.take() else {
+            panic!("the Java worker was already stopped");
+        };
+        let _ = child.kill();
+        child.wait().expect("wait for the killed Java worker")
+    }
+}
+
+impl Drop for JavaWorker {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- Java worker log tail ({}) ---\n{}",
+                self.log.path().display(),
+                log_tail(self.log.path(), 80)
+            );
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The leader's REST port from the last `leaderUrl=` a worker logged: rconnect logs
+/// `leaderUrl=http://127.0.0.1:PORT/`, Java `leaderUrl='http://127.0.0.1:PORT/'`.
+pub fn logged_leader_port(log: &str) -> Option<u16> {
+    let line = log.lines().rev().find(|l| l.contains("leaderUrl="))?;
+    let url = line.split("leaderUrl=").nth(1)?;
+    let url = url.trim_start_matches('\'');
+    let end = url.find(['\'', ',', ' ', '}']).unwrap_or(url.len());
+    url[..end]
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The `state` of every record with key `key` in a status topic (`status-connector-NAME`,
+/// `status-task-NAME-N`), in topic order; tombstones read as `"<deleted>"`.
+pub fn status_history(broker: &Broker, topic: &str, key: &str) -> Vec<String> {
+    // Every partition up to its high watermark as of now: a count over all partitions could
+    // be reached with one partition read short while others grow.
+    let highs = broker.partition_high_watermarks(topic);
+    let consumer: BaseConsumer = broker
+        .client_config()
+        .set("group.id", unique_name("harness-status"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("create consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..highs.len() as i32 {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .expect("add partition to assignment");
+    }
+    consumer.assign(&tpl).expect("assign partitions");
+    let mut next: Vec<i64> = vec![0; highs.len()];
+    let mut records: Vec<ConsumedRecord> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while next.iter().zip(&highs).any(|(n, h)| n < h) {
+        assert!(
+            Instant::now() < deadline,
+            "{topic} not read up to {highs:?} within 20 s (at {next:?})"
+        );
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let p = m.partition() as usize;
+            next[p] = next[p].max(m.offset() + 1);
+            if m.offset() < highs[p] && m.key() == Some(key.as_bytes()) {
+                records.push((
+                    m.key().map(<[u8]>::to_vec),
+                    m.payload().map(<[u8]>::to_vec),
+                    m.partition(),
+                    m.offset(),
+                ));
+            }
+        }
+    }
+    records.sort_by_key(|r| (r.2, r.3));
+    // One key lives in one partition, so (partition, offset) order is write order.
+    records
+        .iter()
+        .map(|r| match &r.1 {
+            None => "<deleted>".to_string(),
+            Some(v) => serde_json::from_slice::<serde_json::Value>(v)
+                .ok()
+                .and_then(|j| j["state"].as_str().map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(v).into_owned()),
+        })
+        .collect()
+}
+
+/// The status records three restarts of a one-task FileStreamSink `name` write, through the
+/// worker at `port` whose status topic is `status_topic`: `[connector, task]` after
+/// `POST /connectors/NAME/restart?includeTasks=true`, `[connector]` after the legacy
+/// `POST /connectors/NAME/restart`, `[task]` after `POST /connectors/NAME/tasks/0/restart`.
+/// Creates the connector (and its input topic) first and waits for RUNNING after each step.
+pub fn restart_status_history(
+    broker: &Broker,
+    status_topic: &str,
+    port: u16,
+    name: &str,
+    sink_file: &Path,
+) -> Vec<Vec<String>> {
+    let http = Http::new();
+    let base = format!("http://127.0.0.1:{port}/connectors");
+    let input = format!("{name}-in");
+    if broker.partition_count(&input).is_none() {
+        broker.create_topic(&input, 1, &[]);
+    }
+    let (code, body) = http.post_json(
+        &base,
+        &serde_json::json!({"name": name, "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1",
+            "topics": input,
+            "file": sink_file.to_str().expect("UTF-8 temp path"),
+        }}),
+    );
+    assert_eq!(code, 201, "create {name}: {body}");
+    let ckey = format!("status-connector-{name}");
+    let tkey = format!("status-task-{name}-0");
+    let running = |keys: &[&str], from: &[usize]| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, st) = http.get_json(&format!("{base}/{name}/status"));
+            let rest_ok = code == 200
+                && st["connector"]["state"] == "RUNNING"
+                && st["tasks"][0]["state"] == "RUNNING";
+            let hist: Vec<Vec<String>> = keys
+                .iter()
+                .zip(from)
+                .map(|(k, n)| {
+                    status_history(broker, status_topic, k)
+                        .get(*n..)
+                        .map(<[String]>::to_vec)
+                        .unwrap_or_default()
+                })
+                .collect();
+            if rest_ok
+                && hist
+                    .iter()
+                    .all(|h| h.len() >= 2 && h.last().is_some_and(|s| s == "RUNNING"))
+            {
+                return hist;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} not RUNNING again after a restart: {st} {hist:?}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    // Wait for the first RUNNING of both.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = status_history(broker, status_topic, &ckey);
+        let t = status_history(broker, status_topic, &tkey);
+        if c.last().is_some_and(|s| s == "RUNNING") && t.last().is_some_and(|s| s == "RUNNING") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never RUNNING: {c:?} {t:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut out = Vec::new();
+    let count = |k: &str| status_history(broker, status_topic, k).len();
+
+    let from = [count(&ckey), count(&tkey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/restart?includeTasks=true"));
+    assert_eq!(code, 202, "restart?includeTasks=true: {body}");
+    out.extend(running(&[&ckey, &tkey], &from));
+
+    let from = [count(&ckey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/restart"));
+    assert_eq!(code, 204, "legacy restart: {body}");
+    out.extend(running(&[&ckey], &from));
+
+    let from = [count(&tkey)];
+    let (code, body) = http.post_empty(&format!("{base}/{name}/tasks/0/restart"));
+    assert_eq!(code, 204, "task restart: {body}");
+    out.extend(running(&[&tkey], &from));
+    out
+}

@@ -27,6 +27,10 @@ pub(crate) struct Connection {
     correlation_id: i32,
     /// Broker's supported version range per API key.
     versions: HashMap<i16, (i16, i16)>,
+    /// A request was written whose response has not been read whole: its call was cancelled
+    /// (a dropped future, e.g. a join abandoned at shutdown) or timed out. The broker still
+    /// answers it, so the next response on this socket would belong to that request.
+    in_flight: bool,
 }
 
 impl Connection {
@@ -54,6 +58,7 @@ impl Connection {
             client_id: StrBytes::from_string(client_id.to_string()),
             correlation_id: 0,
             versions: HashMap::new(),
+            in_flight: false,
         };
         let request = ApiVersionsRequest::default()
             .with_client_software_name(StrBytes::from_static_str("rconnect"))
@@ -77,6 +82,13 @@ impl Connection {
 
     pub(crate) fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// False once a request was left without its response (see `in_flight`): the
+    /// connection must be replaced, as Java's `NetworkClient` disconnects a node whose
+    /// request it gave up on.
+    pub(crate) fn in_sync(&self) -> bool {
+        !self.in_flight
     }
 
     /// The version to use for `R`: the highest both sides support, at most `cap`.
@@ -128,6 +140,14 @@ impl Connection {
             message,
         };
         let encode = |message: String| GroupError::Encode { api, message };
+        if self.in_flight {
+            return Err(GroupError::Io {
+                broker: self.addr.clone(),
+                source: std::io::Error::other(
+                    "an earlier request on this connection was never answered; reconnecting",
+                ),
+            });
+        }
         self.correlation_id = self.correlation_id.wrapping_add(1);
         let correlation_id = self.correlation_id;
         let header = RequestHeader::default()
@@ -145,6 +165,7 @@ impl Connection {
         frame.put_i32(len);
         frame.extend_from_slice(&body);
 
+        self.in_flight = true;
         let io = async {
             self.stream.write_all(&frame).await?;
             let len = self.stream.read_i32().await?;
@@ -171,6 +192,7 @@ impl Connection {
                 broker: self.addr.clone(),
                 source,
             })?;
+        self.in_flight = false;
         let mut buf = Bytes::from(raw);
         let header = ResponseHeader::decode(&mut buf, R::Response::header_version(version))
             .map_err(|e| codec(e.to_string()))?;

@@ -585,6 +585,12 @@ impl GroupMember {
 
     /// Makes sure a coordinator connection exists.
     async fn coordinator(&mut self) -> Result<&mut Connection, Retry> {
+        if self.coordinator.as_ref().is_some_and(|c| !c.in_sync()) {
+            // A join cancelled mid-request (shutdown) leaves its response on the socket: a
+            // LeaveGroup sent there read it ("correlation id 8 does not match request 9").
+            debug!(group = %self.config.group_id, "replacing a coordinator connection with an unanswered request");
+            self.coordinator = None;
+        }
         if self.coordinator.is_none() {
             let conn = connect_coordinator(&self.config, self.config.request_timeout)
                 .await
@@ -1064,5 +1070,171 @@ mod tests {
             }
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// A fake group coordinator on a loopback port: answers ApiVersions and FindCoordinator
+    /// (naming itself), asks the first JoinGroup for a member id, answers every later
+    /// JoinGroup only after `join_delay` (as a broker does while it waits for the other
+    /// members), and counts LeaveGroups. Requests on one connection are answered in order.
+    async fn fake_coordinator(join_delay: Duration) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        use bytes::{Buf, BufMut, BytesMut};
+        use kafka_protocol::messages::api_versions_response::ApiVersion;
+        use kafka_protocol::messages::find_coordinator_response::Coordinator;
+        use kafka_protocol::messages::leave_group_response::MemberResponse;
+        use kafka_protocol::messages::*;
+        use kafka_protocol::protocol::{Encodable, HeaderVersion, Request};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        fn frame<R: Encodable + HeaderVersion>(
+            correlation_id: i32,
+            version: i16,
+            r: &R,
+        ) -> Vec<u8> {
+            let mut body = BytesMut::new();
+            ResponseHeader::default()
+                .with_correlation_id(correlation_id)
+                .encode(&mut body, R::header_version(version))
+                .unwrap();
+            r.encode(&mut body, version).unwrap();
+            let mut out = Vec::with_capacity(body.len() + 4);
+            out.put_i32(body.len() as i32);
+            out.extend_from_slice(&body);
+            out
+        }
+        fn range<R: Request>() -> ApiVersion {
+            ApiVersion::default()
+                .with_api_key(R::KEY)
+                .with_min_version(R::VERSIONS.min)
+                .with_max_version(R::VERSIONS.max)
+        }
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let leaves = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let leaves_out = leaves.clone();
+        let joins = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (leaves, joins) = (leaves.clone(), joins.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let Ok(len) = socket.read_i32().await else {
+                            return;
+                        };
+                        let mut buf = vec![0u8; len as usize];
+                        if socket.read_exact(&mut buf).await.is_err() {
+                            return;
+                        }
+                        let mut b = &buf[..];
+                        let (key, version, cid) = (b.get_i16(), b.get_i16(), b.get_i32());
+                        let out = match ApiKey::try_from(key) {
+                            Ok(ApiKey::ApiVersions) => frame(
+                                cid,
+                                version,
+                                &ApiVersionsResponse::default().with_api_keys(vec![
+                                    range::<ApiVersionsRequest>(),
+                                    range::<FindCoordinatorRequest>(),
+                                    range::<JoinGroupRequest>(),
+                                    range::<SyncGroupRequest>(),
+                                    range::<HeartbeatRequest>(),
+                                    range::<LeaveGroupRequest>(),
+                                ]),
+                            ),
+                            Ok(ApiKey::FindCoordinator) => {
+                                let host = StrBytes::from_static_str("127.0.0.1");
+                                let response = if version >= 4 {
+                                    FindCoordinatorResponse::default().with_coordinators(vec![
+                                        Coordinator::default()
+                                            .with_key(StrBytes::from_static_str("g"))
+                                            .with_host(host)
+                                            .with_port(i32::from(port)),
+                                    ])
+                                } else {
+                                    FindCoordinatorResponse::default()
+                                        .with_host(host)
+                                        .with_port(i32::from(port))
+                                };
+                                frame(cid, version, &response)
+                            }
+                            Ok(ApiKey::JoinGroup) => {
+                                let first =
+                                    joins.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+                                let response = JoinGroupResponse::default()
+                                    .with_member_id(StrBytes::from_static_str("m-1"));
+                                if first {
+                                    frame(
+                                        cid,
+                                        version,
+                                        &response.with_error_code(
+                                            ResponseError::MemberIdRequired.code(),
+                                        ),
+                                    )
+                                } else {
+                                    tokio::time::sleep(join_delay).await;
+                                    frame(
+                                        cid,
+                                        version,
+                                        &response.with_error_code(
+                                            ResponseError::RebalanceInProgress.code(),
+                                        ),
+                                    )
+                                }
+                            }
+                            Ok(ApiKey::LeaveGroup) => {
+                                leaves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                frame(
+                                    cid,
+                                    version,
+                                    &LeaveGroupResponse::default()
+                                        .with_members(vec![MemberResponse::default()
+                                            .with_member_id(StrBytes::from_static_str("m-1"))]),
+                                )
+                            }
+                            _ => return,
+                        };
+                        if socket.write_all(&out).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (port, leaves_out)
+    }
+
+    /// A join cancelled while its JoinGroup is unanswered (the herder's shutdown does this)
+    /// must not leave that response for the LeaveGroup to read: before the fix the leave
+    /// failed with "correlation id N does not match request N+1" and the group waited out
+    /// the session timeout.
+    #[tokio::test]
+    async fn leave_after_a_cancelled_join_is_answered_on_a_clean_connection() {
+        let (port, leaves) = fake_coordinator(Duration::from_millis(600)).await;
+        let mut member = GroupMember::new(GroupConfig {
+            bootstrap_servers: vec![format!("127.0.0.1:{port}")],
+            group_id: "g".into(),
+            request_timeout: Duration::from_secs(5),
+            ..GroupConfig::default()
+        });
+        let md = WorkerMetadata {
+            version: 0,
+            url: "u".into(),
+            config_offset: 0,
+            allocation: None,
+        };
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(200),
+            member.join(&md, &mut |_: &LeaderContext| BTreeMap::new()),
+        )
+        .await;
+        assert!(
+            cancelled.is_err(),
+            "the join should still be waiting: {cancelled:?}"
+        );
+        assert_eq!(member.member_id(), "m-1");
+        member.leave().await.expect("LeaveGroup answered");
+        assert_eq!(leaves.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

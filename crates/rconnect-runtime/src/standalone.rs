@@ -406,7 +406,8 @@ impl Herder for StandaloneHerder {
             .get_mut(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {name}")))?;
         if !include_tasks && !only_failed {
-            self.worker.stop_connector(name).await;
+            // Java's legacy restart: UNASSIGNED (the stop), then RUNNING; no RESTARTING.
+            self.worker.stop_connector_to_restart(name).await;
             if let Err(err) = self
                 .worker
                 .start_connector(name, e.config.clone(), e.target)
@@ -435,17 +436,30 @@ impl Herder for StandaloneHerder {
                 t.state = State::Restarting;
             }
         }
-        // Standalone executes the plan before answering.
-        for t in &restart_tasks {
-            self.worker
-                .stop_task(&ConnectorTaskId {
-                    connector: name.to_string(),
-                    task: *t,
-                })
-                .await;
+        // Standalone executes the plan before answering, in Java's order
+        // (`StandaloneHerder#restartConnectorAndTasks`): stop the connector and mark it
+        // RESTARTING, stop the tasks and mark them RESTARTING, then start them all.
+        let task_ids: Vec<ConnectorTaskId> = restart_tasks
+            .iter()
+            .map(|t| ConnectorTaskId {
+                connector: name.to_string(),
+                task: *t,
+            })
+            .collect();
+        if restart_connector {
+            self.worker.stop_connector_to_restart(name).await;
+            self.worker.connector_restarting(name);
+        }
+        futures::future::join_all(
+            task_ids
+                .iter()
+                .map(|id| self.worker.stop_task_to_restart(id)),
+        )
+        .await;
+        for id in &task_ids {
+            self.worker.task_restarting(id);
         }
         if restart_connector {
-            self.worker.stop_connector(name).await;
             if let Err(err) = self
                 .worker
                 .start_connector(name, e.config.clone(), e.target)
@@ -480,7 +494,8 @@ impl Herder for StandaloneHerder {
             .tasks
             .get(id.task as usize)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown task: {id}")))?;
-        self.worker.stop_task(id).await;
+        // Java: UNASSIGNED (the stop of a running task), then RUNNING.
+        self.worker.stop_task_to_restart(id).await;
         self.worker
             .start_task(id.clone(), e.config.clone(), tc.clone(), e.target)
             .map_err(|_| HerderError::Internal(format!("Failed to start task: {id}")))

@@ -436,6 +436,13 @@ struct TickLoop {
     /// commit restarts only the tasks whose pair changed (Java restarts unchanged tasks
     /// only when their connector's config changed).
     started: HashMap<TaskId, (Props, Props)>,
+    /// Config-topic updates not handled yet. A rebalance drains the ones already queued once
+    /// it has read the config topic, so that they are judged against the work owned before
+    /// it (Java's `ConfigUpdateListener` classifies each record as it is read, against the
+    /// herder's pre-rebalance `configState`): a `connector-X` record read before the
+    /// rebalance that assigned X is the creation the assignment already covers, not a
+    /// reconfiguration of the X that rebalance started.
+    updates: tokio::sync::broadcast::Receiver<ConfigUpdate>,
 }
 
 /// What the leader's assignment callback leaves for the rest of the rebalance.
@@ -457,7 +464,9 @@ struct Outcome {
 impl TickLoop {
     fn new(herder: Arc<DistributedHerder>, member: GroupMember) -> Self {
         let delay = herder.settings().scheduled_rebalance_max_delay_ms;
+        let updates = herder.configs.subscribe();
         TickLoop {
+            updates,
             herder,
             member,
             assignor: IncrementalCooperativeAssignor::new(delay),
@@ -474,7 +483,6 @@ impl TickLoop {
         mut events: mpsc::UnboundedReceiver<ConnectorEvent>,
         mut shutdown: oneshot::Receiver<oneshot::Sender<()>>,
     ) {
-        let mut updates = self.herder.configs.subscribe();
         let mut rejoin = self.member.rejoin_needed();
         let mut need_join = true;
         // The first join, retries and rejoins the coordinator asks for go at once.
@@ -529,7 +537,7 @@ impl TickLoop {
                         urgent = true;
                     }
                 }
-                u = updates.recv() => match u {
+                u = self.updates.recv() => match u {
                     Ok(update) => need_join |= self.on_config_update(update).await,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => need_join = true,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break None,
@@ -710,13 +718,19 @@ impl TickLoop {
         if !revoked.is_empty() {
             self.stop_work(&revoked).await;
         }
-        let assigned = a.assigned_set();
         if joined.protocol_version == 0 {
-            self.owned = assigned.clone();
+            self.owned = WorkSet::default();
         } else {
             self.owned.remove_all(&revoked);
-            self.owned.extend(&assigned);
         }
+        // Updates for records this rebalance has read, judged against the work kept from
+        // before it (newly assigned work starts below from the snapshot that has them).
+        let (pending, lagged) = self.drain_updates();
+        for update in &pending {
+            self.on_config_update(update.clone()).await;
+        }
+        let assigned = a.assigned_set();
+        self.owned.extend(&assigned);
         self.last_completed_generation = joined.generation;
         let is_leader = joined.is_leader;
         let view = std::mem::take(&mut *view.lock().unwrap_or_else(|p| p.into_inner()));
@@ -752,9 +766,12 @@ impl TickLoop {
             m.rebalancing = false;
             m.ready = true;
         });
+        // A drained record the assignment did not cover (the leader assigned from an older
+        // snapshot) needs another round, as it would have outside a rebalance.
+        let uncovered = lagged || pending.iter().any(|u| self.needs_rebalance(u));
         self.start_work(&assigned).await;
         Ok(Outcome {
-            rejoin_now: !revoked.is_empty(),
+            rejoin_now: !revoked.is_empty() || uncovered,
             delay: (a.delay > 0).then(|| Duration::from_millis(a.delay as u64)),
         })
     }
@@ -853,6 +870,39 @@ impl TickLoop {
         };
         if let Err(e) = h.configs.put_session_key(&key).await {
             warn!("cannot write the session key: {e}");
+        }
+    }
+
+    /// The queued config updates, and whether some were lost to lag.
+    fn drain_updates(&mut self) -> (Vec<ConfigUpdate>, bool) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        let mut pending = Vec::new();
+        let mut lagged = false;
+        loop {
+            match self.updates.try_recv() {
+                Ok(u) => pending.push(u),
+                Err(TryRecvError::Lagged(_)) => lagged = true,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return (pending, lagged),
+            }
+        }
+    }
+
+    /// Whether `update` changes the connectors or task counts the last assignment was made
+    /// from (for the leader: what it assigned; for a follower: what it read).
+    fn needs_rebalance(&self, update: &ConfigUpdate) -> bool {
+        if self.herder.configs.concerns_skipped(update) {
+            return false;
+        }
+        let snap = self.herder.configs.snapshot();
+        match update {
+            ConfigUpdate::ConnectorConfig(name) => {
+                snap.connectors.contains_key(name) != self.task_counts.contains_key(name)
+            }
+            ConfigUpdate::TaskConfigs(name) => {
+                snap.connectors.get(name).map(|c| c.tasks.len())
+                    != self.task_counts.get(name).copied()
+            }
+            _ => false,
         }
     }
 
@@ -976,31 +1026,40 @@ impl TickLoop {
             return;
         };
         let failed = |s: Option<Status>| s.map(|s| s.state == State::Failed).unwrap_or(false);
-        if self.owned.connectors.contains(&req.connector)
-            && (!req.only_failed || failed(h.worker.status.connector(&req.connector)))
-        {
-            h.worker.stop_connector(&req.connector).await;
+        // Java `DistributedHerder#doRestartConnectorAndTasks`: stop the connector and mark it
+        // RESTARTING, stop the tasks and mark them RESTARTING, then start them all; the stops
+        // themselves write UNASSIGNED first.
+        let restart_connector = self.owned.connectors.contains(&req.connector)
+            && (!req.only_failed || failed(h.worker.status.connector(&req.connector)));
+        let tasks: Vec<TaskId> = if req.include_tasks {
+            self.owned
+                .tasks
+                .iter()
+                .filter(|t| t.connector == req.connector)
+                .filter(|t| !req.only_failed || failed(h.worker.status.task(&task_id(t))))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if restart_connector {
+            h.worker.stop_connector_to_restart(&req.connector).await;
+            h.worker.connector_restarting(&req.connector);
+        }
+        let ids: Vec<ConnectorTaskId> = tasks.iter().map(task_id).collect();
+        futures::future::join_all(ids.iter().map(|id| h.worker.stop_task_to_restart(id))).await;
+        for id in &ids {
+            h.worker.task_restarting(id);
+        }
+        if restart_connector {
             let _ = h
                 .worker
                 .start_connector(&req.connector, c.config.clone(), c.target_state)
                 .await;
         }
-        if req.include_tasks {
-            let mine: Vec<TaskId> = self
-                .owned
-                .tasks
-                .iter()
-                .filter(|t| t.connector == req.connector)
-                .cloned()
-                .collect();
-            for t in mine {
-                let id = task_id(&t);
-                if req.only_failed && !failed(h.worker.status.task(&id)) {
-                    continue;
-                }
-                h.worker.stop_task(&id).await;
-                self.start_task(&t, c);
-            }
+        for t in &tasks {
+            self.started.remove(t);
+            self.start_task(t, c);
         }
     }
 }
@@ -1228,7 +1287,8 @@ impl Herder for DistributedHerder {
             if self.worker.connector_names().iter().any(|c| c == name) {
                 let snap = self.configs.snapshot();
                 let c = &snap.connectors[name];
-                self.worker.stop_connector(name).await;
+                // Java's legacy restart: UNASSIGNED (the stop), then RUNNING.
+                self.worker.stop_connector_to_restart(name).await;
                 let _ = self
                     .worker
                     .start_connector(name, c.config.clone(), c.target_state)
@@ -1288,7 +1348,7 @@ impl Herder for DistributedHerder {
             .get(id.task as usize)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown task: {id}")))?;
         if self.worker.task_ids().contains(id) {
-            self.worker.stop_task(id).await;
+            self.worker.stop_task_to_restart(id).await;
             return self
                 .worker
                 .start_task(id.clone(), c.config.clone(), tc.clone(), c.target_state)

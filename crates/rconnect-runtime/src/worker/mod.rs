@@ -409,6 +409,55 @@ impl Worker {
         }
     }
 
+    /// Stops the connector instance to restart it. When an instance ran here it is then
+    /// recorded UNASSIGNED, as Java's `WorkerConnector#doShutdown` does through
+    /// `AbstractHerder#onShutdown` (the status topic shows UNASSIGNED before the restart's
+    /// RESTARTING and RUNNING).
+    pub async fn stop_connector_to_restart(&self, name: &str) {
+        let running = self
+            .connectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        if let Some(running) = running {
+            self.stop_instance(name, &running).await;
+            self.connector_status(name, State::Unassigned, None);
+        }
+    }
+
+    /// Stops a task to restart it, recording it UNASSIGNED when it was running: Java's
+    /// `WorkerTask#onShutdown` reports a task that ends normally, while a FAILED task's
+    /// thread has already ended and reports nothing more.
+    pub async fn stop_task_to_restart(&self, id: &ConnectorTaskId) {
+        let t = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(t) = t {
+            let failed = self
+                .status
+                .task(id)
+                .is_some_and(|s| s.state == State::Failed);
+            t.stop.stop();
+            self.await_task(id, t.join).await;
+            if !failed {
+                self.task_status(id, State::Unassigned, None);
+            }
+        }
+    }
+
+    /// Records the connector RESTARTING (Java `AbstractHerder#onRestart`), between stopping
+    /// and starting it for a restart request with `includeTasks` or `onlyFailed`.
+    pub fn connector_restarting(&self, name: &str) {
+        self.connector_status(name, State::Restarting, None);
+    }
+
+    /// Records the task RESTARTING (Java `AbstractHerder#onRestart(ConnectorTaskId)`).
+    pub fn task_restarting(&self, id: &ConnectorTaskId) {
+        self.task_status(id, State::Restarting, None);
+    }
+
     async fn stop_instance(&self, name: &str, running: &RunningConnector) {
         let was_started = std::mem::replace(
             &mut *running.started.lock().unwrap_or_else(|p| p.into_inner()),
