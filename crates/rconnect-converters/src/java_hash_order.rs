@@ -22,13 +22,7 @@ fn java_hash(v: &Value) -> Option<i32> {
     let long_hash = |x: i64| (x ^ ((x as u64) >> 32) as i64) as i32;
     Some(match v {
         Value::Null => 0,
-        // `String#hashCode` runs over UTF-16 code units; ASCII bytes are those units.
-        Value::String(s) if s.is_ascii() => s
-            .bytes()
-            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
-        Value::String(s) => s
-            .encode_utf16()
-            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+        Value::String(s) => string_hash(s),
         Value::Int8(x) => i32::from(*x),
         Value::Int16(x) => i32::from(*x),
         Value::Int32(x) => *x,
@@ -60,6 +54,21 @@ fn java_hash(v: &Value) -> Option<i32> {
     })
 }
 
+/// `String#hashCode`, over UTF-16 code units; ASCII bytes are those units, so the common
+/// case needs one pass over the bytes.
+fn string_hash(s: &str) -> i32 {
+    let mut h = 0i32;
+    for &b in s.as_bytes() {
+        if b >= 0x80 {
+            return s
+                .encode_utf16()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+        }
+        h = h.wrapping_mul(31).wrapping_add(i32::from(b));
+    }
+    h
+}
+
 /// `HashMap#hash`: the high half folded into the low one.
 fn spread(h: i32) -> usize {
     let h = h as u32;
@@ -80,21 +89,24 @@ pub(crate) fn into_java_hash_order(entries: &mut Vec<(Value, Value)>) {
         return;
     }
     if n <= SMALL {
-        let mut buckets = [0usize; SMALL];
-        if !spread_hashes(entries, &mut buckets[..n]) {
+        let mut hashes = [0usize; SMALL];
+        if !spread_hashes(entries, &mut hashes[..n]) {
             return;
         }
-        let buckets = &mut buckets[..n];
-        let mask = table_capacity(buckets) - 1;
-        // A stable insertion sort of both slices by bucket.
-        for i in 1..n {
-            let mut j = i;
-            while j > 0 && buckets[j - 1] & mask > buckets[j] & mask {
-                buckets.swap(j - 1, j);
-                entries.swap(j - 1, j);
-                j -= 1;
-            }
+        let mask = table_capacity(&hashes[..n]) - 1;
+        // Bucket then insertion index in one small key: sorting these is a stable sort by
+        // bucket that moves no entry (a table of at most 64 buckets here, 32 entries).
+        let mut keys = [0u16; SMALL];
+        for (i, (key, h)) in keys.iter_mut().zip(&hashes[..n]).enumerate() {
+            *key = (((h & mask) as u16) << 5) | i as u16;
         }
+        let keys = &mut keys[..n];
+        keys.sort_unstable();
+        let mut order = [0u8; SMALL];
+        for (o, k) in order.iter_mut().zip(keys.iter()) {
+            *o = (k & 31) as u8;
+        }
+        apply_order(entries, &order[..n]);
         return;
     }
     let mut buckets = vec![0usize; n];
@@ -132,18 +144,47 @@ fn table_capacity(hashes: &[usize]) -> usize {
     // A bin that would hold more than 8 entries makes a small table resize instead of
     // treeifying. (A treeified bin, at 64 buckets or more, iterates in an order not
     // modelled here; it needs 9 keys in one bucket.)
-    while capacity < MIN_TREEIFY_CAPACITY && fullest_bin(hashes, capacity) > TREEIFY_THRESHOLD {
+    while hashes.len() > TREEIFY_THRESHOLD
+        && capacity < MIN_TREEIFY_CAPACITY
+        && has_crowded_bin(hashes, capacity)
+    {
         capacity *= 2;
     }
     capacity
 }
 
-fn fullest_bin(hashes: &[usize], capacity: usize) -> usize {
-    let mut counts = [0usize; MIN_TREEIFY_CAPACITY];
+/// Whether a table of `capacity` (< 64) buckets would have a bin of more than 8 entries.
+fn has_crowded_bin(hashes: &[usize], capacity: usize) -> bool {
+    let mut counts = [0u8; MIN_TREEIFY_CAPACITY];
     for h in hashes {
-        counts[h & (capacity - 1) & (MIN_TREEIFY_CAPACITY - 1)] += 1;
+        let c = &mut counts[h & (capacity - 1) & (MIN_TREEIFY_CAPACITY - 1)];
+        *c = c.saturating_add(1);
+        if usize::from(*c) > TREEIFY_THRESHOLD {
+            return true;
+        }
     }
-    counts.into_iter().max().unwrap_or(0)
+    false
+}
+
+/// Puts `entries[order[i]]` at position `i`, by swapping along each cycle of the
+/// permutation (each entry moves once).
+fn apply_order<T>(entries: &mut [T], order: &[u8]) {
+    let mut done = 0u32;
+    for start in 0..order.len() {
+        if done & (1 << start) != 0 {
+            continue;
+        }
+        let mut pos = start;
+        loop {
+            done |= 1 << pos;
+            let next = usize::from(order[pos]);
+            if next == start {
+                break;
+            }
+            entries.swap(pos, next);
+            pos = next;
+        }
+    }
 }
 
 #[cfg(test)]
