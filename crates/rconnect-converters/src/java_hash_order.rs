@@ -90,23 +90,9 @@ pub(crate) fn into_java_hash_order(entries: &mut Vec<(Value, Value)>) {
     }
     if n <= SMALL {
         let mut hashes = [0usize; SMALL];
-        if !spread_hashes(entries, &mut hashes[..n]) {
-            return;
+        if spread_hashes(entries, &mut hashes[..n]) {
+            order_small(entries, &hashes[..n]);
         }
-        let mask = table_capacity(&hashes[..n]) - 1;
-        // Bucket then insertion index in one small key: sorting these is a stable sort by
-        // bucket that moves no entry (a table of at most 64 buckets here, 32 entries).
-        let mut keys = [0u16; SMALL];
-        for (i, (key, h)) in keys.iter_mut().zip(&hashes[..n]).enumerate() {
-            *key = (((h & mask) as u16) << 5) | i as u16;
-        }
-        let keys = &mut keys[..n];
-        keys.sort_unstable();
-        let mut order = [0u8; SMALL];
-        for (o, k) in order.iter_mut().zip(keys.iter()) {
-            *o = (k & 31) as u8;
-        }
-        apply_order(entries, &order[..n]);
         return;
     }
     let mut buckets = vec![0usize; n];
@@ -121,6 +107,52 @@ pub(crate) fn into_java_hash_order(entries: &mut Vec<(Value, Value)>) {
         .collect();
     keyed.sort_by_key(|(bucket, _)| *bucket);
     entries.extend(keyed.into_iter().map(|(_, e)| e));
+}
+
+/// [`into_java_hash_order`] for a small map whose keys may repeat (a JSON object, which
+/// Jackson reads last-value-wins): orders it and answers true when its keys are distinct,
+/// leaves it as it is and answers false when a key repeats, or when the map is too large to
+/// check here. The hashes serve both the duplicate check and the order.
+pub(crate) fn order_if_distinct(entries: &mut [(Value, Value)]) -> bool {
+    let n = entries.len();
+    if n < 2 {
+        return true;
+    }
+    if n > SMALL {
+        return false;
+    }
+    let mut hashes = [0usize; SMALL];
+    if !spread_hashes(entries, &mut hashes[..n]) {
+        return false;
+    }
+    let hashes = &hashes[..n];
+    // Equal keys have equal hashes; only keys whose hashes collide are compared.
+    let repeated =
+        (1..n).any(|i| (0..i).any(|j| hashes[i] == hashes[j] && entries[i].0 == entries[j].0));
+    if repeated {
+        return false;
+    }
+    order_small(entries, hashes);
+    true
+}
+
+/// Orders at most [`SMALL`] entries by the buckets of their spread `hashes`.
+fn order_small(entries: &mut [(Value, Value)], hashes: &[usize]) {
+    let n = entries.len();
+    let mask = table_capacity(hashes) - 1;
+    // Bucket then insertion index in one small key: sorting these is a stable sort by
+    // bucket that moves no entry (a table of at most 64 buckets here, 32 entries).
+    let mut keys = [0u16; SMALL];
+    for (i, (key, h)) in keys.iter_mut().zip(hashes).enumerate() {
+        *key = (((h & mask) as u16) << 5) | i as u16;
+    }
+    let keys = &mut keys[..n];
+    keys.sort_unstable();
+    let mut order = [0u8; SMALL];
+    for (o, k) in order.iter_mut().zip(keys.iter()) {
+        *o = (k & 31) as u8;
+    }
+    apply_order(entries, &order[..n]);
 }
 
 /// Fills `out` with each key's spread hash; false when a key has no modelled hash.
@@ -278,6 +310,21 @@ mod tests {
         into_java_hash_order(&mut e);
         let expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
         assert_eq!(keys(&e), expected);
+    }
+
+    #[test]
+    fn repeated_keys_are_reported_not_ordered() {
+        let mut e = strings(&["z", "a", "z"]);
+        assert!(!order_if_distinct(&mut e));
+        assert_eq!(keys(&e), ["z", "a", "z"], "left as it was");
+        // Distinct keys that share a hash ("Aa" and "BB") are not a repetition.
+        let mut e = strings(&["z", "BB", "a", "Aa"]);
+        assert!(order_if_distinct(&mut e));
+        assert_eq!(keys(&e), ["BB", "Aa", "a", "z"]); // buckets 0, 0, 1, 10
+        let mut e: Vec<(Value, Value)> = (0..40)
+            .map(|i| (Value::from(format!("k{i}").as_str()), Value::Null))
+            .collect();
+        assert!(!order_if_distinct(&mut e), "too large to check here");
     }
 
     #[test]

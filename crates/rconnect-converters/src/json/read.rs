@@ -702,7 +702,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 self.depth -= 1;
-                Value::Map(java_hash_ordered(dedup_keys(entries)))
+                Value::Map(java_map(entries))
             }
             Some(b'[') => {
                 self.enter()?;
@@ -960,7 +960,7 @@ impl<'a> Reader<'a> {
                 }
             }
             self.depth -= 1;
-            return Ok(Value::Map(java_hash_ordered(dedup_keys(entries))));
+            return Ok(Value::Map(java_map(entries)));
         }
         if self.peek() != Some(b'[') {
             return Err(ConnectError::data(format!(
@@ -1130,6 +1130,16 @@ fn dedup_keys(mut entries: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
 fn java_hash_ordered(mut entries: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
     crate::java_hash_order::into_java_hash_order(&mut entries);
     entries
+}
+
+/// A JSON object as Java holds it: a repeated key keeps its first place with its last value
+/// (Jackson's `ObjectNode`), then the `HashMap` order. Small objects with distinct keys, the
+/// common case, are checked and ordered in one pass over their keys' hashes.
+fn java_map(mut entries: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
+    if crate::java_hash_order::order_if_distinct(&mut entries) {
+        return entries;
+    }
+    java_hash_ordered(dedup_keys(entries))
 }
 
 /// `Map.put`: a repeated key takes the new value and keeps its position.
