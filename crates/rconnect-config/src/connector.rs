@@ -253,7 +253,7 @@ pub fn source_config_def() -> ConfigDef {
                 .group(EXACTLY_ONCE_SUPPORT_GROUP, 4, Width::Short, "Transaction boundary interval"),
         )
         .define(
-            key("offsets.storage.topic", T::String, Default::Null, Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker's global offsets topic name will be used. If specified, the offsets topic will be created if it does not already exist on the Kafka cluster targeted by this connector. Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
+            key("offsets.storage.topic", T::String, Default::Null, Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker’s global offsets topic name will be used. If specified, the offsets topic will be created if it does not already exist on the Kafka cluster targeted by this connector (which may be different from the one used for the worker's global offsets topic if the bootstrap.servers property of the connector's producer has been overridden from the worker's). Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
                 .validator(Validator::Custom(Arc::new(|name: &str, value: &ConfigValue| match value {
                     ConfigValue::Null => Ok(()),
                     other => Validator::NonEmptyString.check(name, other),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use rconnect_runtime::herder::{OffsetChange, TargetState};
 use serde_json::{Map, Value};
 
+use crate::deep_json;
 use crate::error::ApiError;
 
 /// A flat `Map<String,String>` body in which JSON `null` values are kept as `None`.
@@ -23,12 +24,52 @@ const MAP_TYPE: &str = "java.util.LinkedHashMap<java.lang.String,java.lang.Strin
 const CREATE_REQUEST_CLASS: &str =
     "org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest";
 
-/// Parses a request body; an empty body is JSON `null` (Jackson's `ALLOW_EMPTY_INPUT`).
-pub(crate) fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
+/// A request body as JSON, and whether it nests deeper than Jackson reads.
+#[derive(Debug)]
+pub(crate) struct ParsedBody {
+    pub value: Value,
+    /// Containers below [`deep_json::MAX_NESTING_DEPTH`] were cut off.
+    pub too_deep: bool,
+}
+
+impl ParsedBody {
+    /// The result of binding `self.value`: a binding error of the shallow part as it is
+    /// (Jackson meets it first while streaming), else Jackson's depth error if the body
+    /// nests too deep.
+    pub fn finish<T>(&self, bound: Result<T, ApiError>) -> Result<T, ApiError> {
+        let bound = bound?;
+        if self.too_deep {
+            return Err(ApiError::internal(deep_json::too_deep_message()));
+        }
+        Ok(bound)
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::internal(syntax_message(body, &e)))
+}
+
+/// Parses a request body; an empty body is JSON `null` (Jackson's `ALLOW_EMPTY_INPUT`).
+pub(crate) fn parse_body(body: &[u8]) -> Result<ParsedBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ParsedBody {
+            value: Value::Null,
+            too_deep: false,
+        });
+    }
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(ParsedBody {
+            value,
+            too_deep: false,
+        }),
+        // Deeper than serde_json's recursion limit: read without recursion.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            match deep_json::parse(body) {
+                Some(p) => Ok(ParsedBody {
+                    value: p.value,
+                    too_deep: p.truncated,
+                }),
+                None => Err(ApiError::internal(syntax_message(body, &e))),
+            }
+        }
+        Err(e) => Err(ApiError::internal(syntax_message(body, &e))),
+    }
 }
 
 /// Renders a serde_json syntax error the way Jackson reports a `JsonParseException`.
@@ -40,14 +81,100 @@ fn syntax_message(body: &[u8], e: &serde_json::Error) -> String {
         .map(|(d, _)| d.to_string())
         .unwrap_or(full);
     let (line, column) = (e.line(), e.column());
-    let prefix = match e.classify() {
-        serde_json::error::Category::Eof => "Unexpected end-of-input".to_string(),
-        _ => match offending_char(body, line, column) {
-            Some(c) => format!("Unexpected character ('{c}' (code {}))", c as u32),
-            None => "Unexpected character".to_string(),
-        },
+    let location = |line: usize, column: usize| {
+        format!("[{LOCATION_REDACTED}; line: {line}, column: {column}]")
     };
-    format!("{prefix}: {detail}\n at [{LOCATION_REDACTED}; line: {line}, column: {column}]")
+    if e.classify() == serde_json::error::Category::Eof {
+        // Jackson names the innermost container left open and where it started, and
+        // reports the position after the last character.
+        if let Some((kind, open_line, open_column)) = innermost_open_container(body) {
+            let (end_line, end_column) = end_position(body);
+            return format!(
+                "Unexpected end-of-input: expected close marker for {kind} (start marker at {})\n \
+                 at {}",
+                location(open_line, open_column),
+                location(end_line, end_column)
+            );
+        }
+        return format!(
+            "Unexpected end-of-input: {detail}\n at {}",
+            location(line, column)
+        );
+    }
+    let Some(byte) = byte_at(body, line, column) else {
+        return format!("Unexpected character: {detail}\n at {}", location(line, column));
+    };
+    // Jackson reports the position after the character it stopped at.
+    let after = location(line, column + 1);
+    if byte >= 0x80 && !(0xC2..=0xF4).contains(&byte) {
+        return format!("Invalid UTF-8 start byte 0x{byte:x}\n at {after}");
+    }
+    let c = offending_char(body, line, column).unwrap_or(byte as char);
+    let prefix = format!("Unexpected character ('{c}' (code {}))", c as u32);
+    let jackson_detail = match detail.as_str() {
+        "expected value" => Some(
+            "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' \
+             or 'false')",
+        ),
+        "key must be a string" => Some("was expecting double-quote to start field name"),
+        "trailing comma" if c == '}' => Some("was expecting double-quote to start field name"),
+        _ => None,
+    };
+    match jackson_detail {
+        Some(d) => format!("{prefix}: {d}\n at {after}"),
+        None => format!("{prefix}: {detail}\n at {}", location(line, column)),
+    }
+}
+
+/// The byte serde_json stopped at (`column` is 1-based, in bytes).
+fn byte_at(body: &[u8], line: usize, column: usize) -> Option<u8> {
+    let line_bytes = body.split(|b| *b == b'\n').nth(line.checked_sub(1)?)?;
+    line_bytes.get(column.checked_sub(1)?).copied()
+}
+
+/// The innermost array or object still open at the end of `body`, with its 1-based line
+/// and column, scanning without recursion (strings and escapes respected).
+fn innermost_open_container(body: &[u8]) -> Option<(&'static str, usize, usize)> {
+    let mut open: Vec<(&'static str, usize, usize)> = Vec::new();
+    let (mut line, mut column) = (1usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in body {
+        if b == b'\n' {
+            line += 1;
+            column = 0;
+            continue;
+        }
+        column += 1;
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => open.push(("Object", line, column)),
+            b'[' => open.push(("Array", line, column)),
+            b'}' | b']' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    if in_string {
+        return None;
+    }
+    open.pop()
+}
+
+/// The 1-based line and column just after the last byte of `body`.
+fn end_position(body: &[u8]) -> (usize, usize) {
+    let line = body.iter().filter(|b| **b == b'\n').count() + 1;
+    let last_line = body.rsplit(|b| *b == b'\n').next().unwrap_or(body);
+    (line, last_line.len() + 1)
 }
 
 /// The character serde_json stopped at (`column` is 1-based, in bytes).
@@ -303,8 +430,8 @@ mod tests {
 
     #[test]
     fn empty_body_is_null() {
-        assert_eq!(parse_body(b"").unwrap(), Value::Null);
-        assert_eq!(parse_body(b"  \n").unwrap(), Value::Null);
+        assert_eq!(parse_body(b"").unwrap().value, Value::Null);
+        assert_eq!(parse_body(b"  \n").unwrap().value, Value::Null);
     }
 
     #[test]
@@ -315,12 +442,59 @@ mod tests {
             msg.starts_with("Unexpected character ('x' (code 120)): "),
             "{msg}"
         );
-        assert!(msg.ends_with("line: 1, column: 7]"), "{msg}");
-        let err = parse_body(b"{\"a\": ").unwrap_err();
-        assert!(err
-            .message
-            .unwrap()
-            .starts_with("Unexpected end-of-input: "));
+        assert!(msg.ends_with("line: 1, column: 8]"), "{msg}");
+        let err = parse_body(b"{").unwrap_err();
+        assert_eq!(
+            err.message.unwrap(),
+            "Unexpected end-of-input: expected close marker for Object (start marker at \
+             [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: \
+             1, column: 1])\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` \
+             disabled); line: 1, column: 2]"
+        );
+        let msg = parse_body(b"{bad").unwrap_err().message.unwrap();
+        assert!(
+            msg.starts_with(
+                "Unexpected character ('b' (code 98)): was expecting double-quote to start field \
+                 name\n"
+            ) && msg.ends_with("column: 3]"),
+            "{msg}"
+        );
+        let msg = parse_body(b"{\"a\":\"\xff\"}").unwrap_err().message.unwrap();
+        assert!(msg.starts_with("Invalid UTF-8 start byte 0xff\n"), "{msg}");
+    }
+
+    #[test]
+    fn deep_bodies_get_the_shallow_binding_error_or_the_depth_error() {
+        let deep = |inner: &str| {
+            format!(
+                "{{\"name\":\"c\",\"config\":{{\"a\":{inner}{}{}}}}}",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+        };
+        let body = parse_body(deep("").as_bytes()).unwrap();
+        let err = body
+            .finish(create_connector_request(&body.value))
+            .unwrap_err();
+        assert!(
+            err.message.unwrap().starts_with(
+                "Cannot deserialize value of type `java.lang.String` from Array value"
+            ),
+        );
+        let offsets = format!(
+            "{{\"offsets\":[{{\"partition\":{{\"a\":{}{}}}}}]}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let body = parse_body(offsets.as_bytes()).unwrap();
+        let err = body
+            .finish(connector_offsets_request(&body.value))
+            .unwrap_err();
+        assert!(err.message.unwrap().starts_with("Document nesting depth (1001)"));
+        // Deeper than serde_json reads, shallower than Jackson's limit: accepted.
+        let fine = format!("{{\"a\":{}1{}}}", "[".repeat(500), "]".repeat(500));
+        let body = parse_body(fine.as_bytes()).unwrap();
+        assert!(!body.too_deep);
     }
 
     #[test]

@@ -376,9 +376,9 @@ impl Herder for StandaloneHerder {
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
         let mut configs = self.configs.lock().await;
         let e = configs.get_mut(name).ok_or_else(|| {
-            HerderError::Internal(format!(
-                "java.lang.IllegalArgumentException: No connector `{name}` configured"
-            ))
+            // Java: `StandaloneHerder#stopConnector`'s IllegalArgumentException, whose
+            // message the exception mapper answers without the class name.
+            HerderError::Internal(format!("No connector `{name}` configured"))
         })?;
         e.target = TargetState::Stopped;
         self.worker.stop_tasks_of(name).await;
@@ -475,11 +475,15 @@ impl Herder for StandaloneHerder {
         let configs = self.configs.lock().await;
         let e = configs
             .get(&id.connector)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {}", id.connector)))?;
+            .ok_or_else(|| {
+                // Java: `StandaloneHerder#restartTask`'s NotFoundException texts (Java goes
+                // on after reporting them and answers a 500 from the failed start instead).
+                HerderError::NotFound(format!("Connector {} not found", id.connector))
+            })?;
         let tc = e
             .tasks
             .get(id.task as usize)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown task: {id}")))?;
+            .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
         self.worker.stop_task(id).await;
         self.worker
             .start_task(id.clone(), e.config.clone(), tc.clone(), e.target)

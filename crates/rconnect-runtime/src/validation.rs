@@ -14,16 +14,18 @@ use crate::herder::{
 };
 use crate::plugins::{ConnectorFactory, PluginClass, PluginRegistry};
 
-/// The groups Java lists in every validation response.
-const GROUPS: [&str; 7] = [
-    "Common",
-    "Transforms",
-    "Predicates",
-    "Error Handling",
-    "Topic Creation",
-    "Exactly Once Support",
-    "offsets.topic",
-];
+/// Java's `ConfigDef#groups`: each group in the order a key of it was first defined.
+fn groups_of(defs: &[&ConfigDef]) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for def in defs {
+        for group in def.keys().iter().filter_map(|k| k.group.as_ref()) {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+    }
+    groups
+}
 
 pub fn key_info(k: &ConfigKey) -> ConfigKeyInfo {
     ConfigKeyInfo {
@@ -170,7 +172,7 @@ pub fn validate(
     Ok(ConfigInfos {
         name: class.clone(),
         error_count,
-        groups: GROUPS.iter().map(|s| s.to_string()).collect(),
+        groups: groups_of(&[&framework_def, &own_def]),
         configs,
     })
 }

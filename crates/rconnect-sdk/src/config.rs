@@ -329,10 +329,14 @@ impl ConfigDef {
     pub fn new() -> Self {
         ConfigDef { keys: Vec::new() }
     }
-    /// Adds a key; a later definition of the same name replaces the earlier one.
+    /// Adds a key; a later definition of the same name replaces the earlier one in its
+    /// place, so the key keeps its position (Java lists keys in definition order, e.g. in
+    /// validation answers).
     pub fn define(mut self, key: ConfigKey) -> Self {
-        self.keys.retain(|k| k.name != key.name);
-        self.keys.push(key);
+        match self.keys.iter_mut().find(|k| k.name == key.name) {
+            Some(existing) => *existing = key,
+            None => self.keys.push(key),
+        }
         self
     }
     /// Adds every key of `other` this definition lacks.
