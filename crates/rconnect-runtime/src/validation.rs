@@ -169,12 +169,104 @@ pub fn validate(
             });
         }
     }
+    let mut groups = groups_of(&[&framework_def, &own_def]);
+    // Java merges the header converter's answer first, then the key's and the value's.
+    for (property, converter_type) in [
+        ("header.converter", "header"),
+        ("key.converter", "key"),
+        ("value.converter", "value"),
+    ] {
+        let Some((def, reports)) =
+            validate_converter(plugins, props, &configs, property, converter_type)
+        else {
+            continue;
+        };
+        // Groups in the order of the answer's entries (Java's `prefixedConfigInfos`).
+        for r in &reports {
+            if let Some(group) = def.key(&r.name).and_then(|k| k.group.clone()) {
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+        }
+        let prefix = format!("{property}.");
+        for r in reports {
+            // Java's `prefixedConfigInfos` counts configs with errors, not messages.
+            error_count += usize::from(!r.errors.is_empty());
+            let definition = def.key(&r.name).map(|k| ConfigKeyInfo {
+                name: format!("{prefix}{}", k.name),
+                ..key_info(k)
+            });
+            let mut value = value_info(r);
+            value.name = format!("{prefix}{}", value.name);
+            configs.push(ConfigInfo {
+                definition,
+                value: Some(value),
+            });
+        }
+    }
     Ok(ConfigInfos {
         name: class.clone(),
         error_count,
-        groups: groups_of(&[&framework_def, &own_def]),
+        groups,
         configs,
     })
+}
+
+/// Java 3.9's `AbstractHerder#validateConverterConfig`: a converter named in the connector
+/// config (and valid there) validates its own `<property>.`-prefixed keys, with
+/// `converter.type` defaulting to `converter_type`.
+fn validate_converter(
+    plugins: &PluginRegistry,
+    props: &Props,
+    configs: &[ConfigInfo],
+    property: &str,
+    converter_type: &str,
+) -> Option<(ConfigDef, Vec<ConfigValueReport>)> {
+    let class = props.get(property)?;
+    let valid = configs
+        .iter()
+        .filter_map(|c| c.value.as_ref())
+        .find(|v| v.name == property)
+        .is_some_and(|v| v.errors.is_empty());
+    if !valid {
+        return None;
+    }
+    let (_, def) = plugin_config_def(plugins, class).ok()?;
+    let prefix = format!("{property}.");
+    let mut own: Props = props
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone())))
+        .collect();
+    own.entry("converter.type".to_string())
+        .or_insert_with(|| converter_type.to_string());
+    let reports = java_hash_map_order(def.validate(&own));
+    Some((def, reports))
+}
+
+/// `reports` in the iteration order of a Java `HashMap` keyed by their names, into which
+/// they were put in the given order: `ConfigDef#validate` returns the values of such a map,
+/// and the converter's entries (and its groups) are answered in that order.
+fn java_hash_map_order(reports: Vec<ConfigValueReport>) -> Vec<ConfigValueReport> {
+    fn java_string_hash(s: &str) -> i32 {
+        s.encode_utf16()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    }
+    let mut capacity = 16usize;
+    while reports.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let mut keyed: Vec<(usize, usize, ConfigValueReport)> = reports
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let h = java_string_hash(&r.name) as u32;
+            let spread = h ^ (h >> 16);
+            (spread as usize & (capacity - 1), i, r)
+        })
+        .collect();
+    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    keyed.into_iter().map(|(_, _, r)| r).collect()
 }
 
 /// The 400 message for a config that failed validation, or `None` if it is valid.
@@ -200,9 +292,11 @@ pub fn invalid_message(infos: &ConfigInfos) -> Option<String> {
 pub fn shown_as_sent(mut infos: ConfigInfos, sent: &Props, secrets: &Secrets) -> ConfigInfos {
     infos.name = secrets.redact(&infos.name);
     for v in infos.configs.iter_mut().filter_map(|c| c.value.as_mut()) {
-        v.value = match sent.get(&v.name) {
-            Some(raw) => Some(raw.clone()),
-            None => v.value.as_deref().map(|x| secrets.redact(x)),
+        // A value that failed to parse stays `null`, as Java shows it.
+        v.value = match (sent.get(&v.name), &v.value) {
+            (_, None) => None,
+            (Some(raw), Some(_)) => Some(raw.clone()),
+            (None, Some(x)) => Some(secrets.redact(x)),
         };
         for text in v.errors.iter_mut().chain(v.recommended_values.iter_mut()) {
             *text = secrets.redact(text);
