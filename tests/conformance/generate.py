@@ -4,7 +4,9 @@
 
 Placeholders the suite fills in per worker (and maps back before comparing answers):
   ${N}   a per-worker name prefix (`jxq` for Java, `rxq` for rconnect), so the two workers'
-         sink connectors are in different consumer groups and their topics differ;
+         sink connectors are in different consumer groups. Both workers' connectors use the
+         topic `conformance-t1`: Java lists sink offsets in HashMap order, which depends on
+         the topic name;
   ${DIR} a per-worker scratch directory for the file connectors.
 `raw` is a body sent verbatim; `body` is JSON; `content_type` defaults to application/json
 when there is a body; `settle_ms` waits after the request (on both workers).
@@ -30,11 +32,11 @@ def req(method, path, body=None, raw=None, content_type=None, headers=None, sett
 SRC = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 def src_cfg(*args, **extra):
-    c = {"connector.class": "FileStreamSource", "topic": "${N}-t1", "file": "${DIR}/in.txt"}
+    c = {"connector.class": "FileStreamSource", "topic": "conformance-t1", "file": "${DIR}/in.txt"}
     for a in args: c.update(a)
     c.update(extra); return c
 def sink_cfg(*args, **extra):
-    c = {"connector.class": "FileStreamSink", "topics": "${N}-t1", "file": "${DIR}/out.txt"}
+    c = {"connector.class": "FileStreamSink", "topics": "conformance-t1", "file": "${DIR}/out.txt"}
     for a in args: c.update(a)
     c.update(extra); return c
 
@@ -266,12 +268,12 @@ req("PUT", K + "/config", body=sink_cfg(), settle_ms=1000)
 for p in ["", "/config", "/status", "/tasks", "/tasks/0/status", "/topics"]:
     req("GET", K + p)
 req("GET", K + "/offsets")
-req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "${N}-t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]})
+req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "conformance-t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]})
 req("PUT", K + "/stop", settle_ms=2000)
-req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "${N}-t1", "kafka_partition": 0}, "offset": {"kafka_offset": "x"}}]})
-req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "${N}-t1"}, "offset": {"kafka_offset": 1}}]})
-req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "${N}-t1", "kafka_partition": 0}, "offset": {"kafka_offset": -2}}]})
-req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "${N}-t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]})
+req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "conformance-t1", "kafka_partition": 0}, "offset": {"kafka_offset": "x"}}]})
+req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "conformance-t1"}, "offset": {"kafka_offset": 1}}]})
+req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "conformance-t1", "kafka_partition": 0}, "offset": {"kafka_offset": -2}}]})
+req("PATCH", K + "/offsets", body={"offsets": [{"partition": {"kafka_topic": "conformance-t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]})
 req("GET", K + "/offsets")
 req("DELETE", K + "/offsets")
 req("GET", K + "/offsets")

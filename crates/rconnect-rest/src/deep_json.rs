@@ -112,15 +112,51 @@ impl Reader<'_> {
 /// Parses `body` iteratively; `None` when it is not valid JSON (the caller reports
 /// serde_json's syntax error for it).
 pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
-    let mut r = Reader { s: body, i: 0 };
-    let mut stack: Vec<Frame> = Vec::new();
+    let mut stack = Vec::new();
     let mut truncated = false;
+    let value = parse_into(body, &mut stack, &mut truncated)?;
+    Some(Parsed { value, truncated })
+}
+
+/// What Jackson has read of a body that is not valid JSON when it stops at the error, as
+/// a document: every container still open is closed where the error is, and the value
+/// being read there is left out. `None` when no container was opened. Jackson binds while
+/// it reads, so a binding error in this part comes before the syntax error.
+pub(crate) fn parse_prefix(body: &[u8]) -> Option<Parsed> {
+    let mut stack = Vec::new();
+    let mut truncated = false;
+    if let Some(value) = parse_into(body, &mut stack, &mut truncated) {
+        return Some(Parsed { value, truncated });
+    }
+    let mut value: Option<Value> = None;
+    while let Some(frame) = stack.pop() {
+        let closed = match frame {
+            Frame::Array(mut items) => {
+                items.extend(value.take());
+                Value::Array(items)
+            }
+            Frame::Object(mut map, pending_key) => {
+                // The key a child container was opened for is still pending here; the
+                // innermost frame's pending key had no value yet and is left out.
+                if let (Some(key), Some(inner)) = (pending_key, value.take()) {
+                    map.insert(key, inner);
+                }
+                Value::Object(map)
+            }
+        };
+        value = Some(closed);
+    }
+    value.map(|value| Parsed { value, truncated })
+}
+
+fn parse_into(body: &[u8], stack: &mut Vec<Frame>, truncated: &mut bool) -> Option<Value> {
+    let mut r = Reader { s: body, i: 0 };
     let mut done: Option<Value> = None;
     loop {
         // Read one value (or open a container).
         let value = match r.peek()? {
             b'[' | b'{' if stack.len() >= MAX_NESTING_DEPTH => {
-                truncated = true;
+                *truncated = true;
                 let array = r.s[r.i] == b'[';
                 r.skip_container()?;
                 Some(if array {
@@ -129,21 +165,26 @@ pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
                     Value::Object(Map::new())
                 })
             }
+            // A container is on the stack from its first character, so a body cut short
+            // inside it still shows it (see `parse_prefix`).
             b'[' => {
                 r.i += 1;
+                stack.push(Frame::Array(Vec::new()));
                 if r.peek()? == b']' {
                     r.i += 1;
+                    stack.pop();
                     Some(Value::Array(Vec::new()))
                 } else {
-                    stack.push(Frame::Array(Vec::new()));
                     None
                 }
             }
             b'{' => {
                 r.i += 1;
+                stack.push(Frame::Object(Map::new(), None));
                 match r.peek()? {
                     b'}' => {
                         r.i += 1;
+                        stack.pop();
                         Some(Value::Object(Map::new()))
                     }
                     b'"' => {
@@ -152,7 +193,9 @@ pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
                             return None;
                         }
                         r.i += 1;
-                        stack.push(Frame::Object(Map::new(), Some(key)));
+                        if let Some(Frame::Object(_, pending)) = stack.last_mut() {
+                            *pending = Some(key);
+                        }
                         None
                     }
                     _ => return None,
@@ -217,7 +260,7 @@ pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
             if r.peek().is_some() {
                 return None;
             }
-            return Some(Parsed { value, truncated });
+            return Some(value);
         }
     }
 }

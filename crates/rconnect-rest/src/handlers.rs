@@ -485,18 +485,13 @@ pub(crate) async fn put_task_configs(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let name = p.connector()?;
-    let configs: Vec<Props> = serde_json::from_slice::<Vec<Map<String, Value>>>(&body)
-        .map_err(|e| ApiError::internal(format!("Cannot deserialize value of type `java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>`: {e}")))?
+    let parsed = json::parse_body(&body)?;
+    let configs: Vec<Props> = parsed
+        .finish(json::task_configs(&parsed.value))?
+        // A `null` body: no task configs (the herder refuses or writes none).
+        .unwrap_or_default()
         .into_iter()
-        .map(|m| {
-            m.into_iter()
-                .filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k, s)),
-                    Value::Null => None,
-                    other => Some((k, other.to_string())),
-                })
-                .collect()
-        })
+        .map(|m| m.into_iter().collect())
         .collect();
     let header = |n: &str| {
         headers

@@ -32,6 +32,9 @@ pub(crate) struct ParsedBody {
     pub raw: axum::body::Bytes,
     /// Containers below [`deep_json::MAX_NESTING_DEPTH`] were cut off.
     pub too_deep: bool,
+    /// The body is not valid JSON: `value` is what precedes the error, and this is
+    /// Jackson's message for it, answered unless binding that part fails first.
+    pub syntax_error: Option<String>,
 }
 
 impl ParsedBody {
@@ -39,7 +42,18 @@ impl ParsedBody {
     /// (Jackson meets it first while streaming), else Jackson's depth error if the body
     /// nests too deep.
     pub fn finish<T>(&self, bound: Result<T, BindError>) -> Result<T, ApiError> {
-        let bound = bound.map_err(|e| e.into_api_error(&self.raw))?;
+        let bound = match bound {
+            // Unknown properties Jackson buffers are reported at the end of their object,
+            // which a body cut short by a syntax error never reaches.
+            Err(e) if self.syntax_error.is_some() && matches!(e.at, At::AfterObject(_)) => {
+                return Err(ApiError::internal(self.syntax_error.clone().unwrap_or_default()))
+            }
+            Err(e) => return Err(e.into_api_error(&self.raw)),
+            Ok(bound) => bound,
+        };
+        if let Some(message) = &self.syntax_error {
+            return Err(ApiError::internal(message.clone()));
+        }
         if self.too_deep {
             return Err(ApiError::internal(deep_json::too_deep_message()));
         }
@@ -55,26 +69,41 @@ pub(crate) fn parse_body(raw: &axum::body::Bytes) -> Result<ParsedBody, ApiError
             value: Value::Null,
             raw: raw.clone(),
             too_deep: false,
+            syntax_error: None,
         });
     }
-    match serde_json::from_slice(body) {
-        Ok(value) => Ok(ParsedBody {
-            value,
-            raw: raw.clone(),
-            too_deep: false,
-        }),
-        // Deeper than serde_json's recursion limit: read without recursion.
-        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
-            match deep_json::parse(body) {
-                Some(p) => Ok(ParsedBody {
-                    value: p.value,
-                    raw: raw.clone(),
-                    too_deep: p.truncated,
-                }),
-                None => Err(ApiError::internal(syntax_message(body, &e))),
-            }
+    let error = match serde_json::from_slice(body) {
+        Ok(value) => {
+            return Ok(ParsedBody {
+                value,
+                raw: raw.clone(),
+                too_deep: false,
+                syntax_error: None,
+            })
         }
-        Err(e) => Err(ApiError::internal(syntax_message(body, &e))),
+        Err(e) => e,
+    };
+    // Deeper than serde_json's recursion limit: read without recursion.
+    if error.to_string().starts_with("recursion limit exceeded") {
+        if let Some(p) = deep_json::parse(body) {
+            return Ok(ParsedBody {
+                value: p.value,
+                raw: raw.clone(),
+                too_deep: p.truncated,
+                syntax_error: None,
+            });
+        }
+    }
+    let message = syntax_message(body, &error);
+    // Jackson binds while it reads: what precedes the error is bound first.
+    match deep_json::parse_prefix(body) {
+        Some(prefix) => Ok(ParsedBody {
+            value: prefix.value,
+            raw: raw.clone(),
+            too_deep: prefix.truncated,
+            syntax_error: Some(message),
+        }),
+        None => Err(ApiError::internal(message)),
     }
 }
 
@@ -423,8 +452,9 @@ pub(crate) fn create_connector_request(
     if let Some(error) = buffered_unknown {
         return Err(error);
     }
-    // Jackson trims nothing; the resource does (`createRequest.name().trim()`).
-    req.name = req.name.trim().to_string();
+    // Jackson trims nothing; the resource does (`createRequest.name().trim()`), and Java's
+    // `String#trim` removes every character up to U+0020, control characters included.
+    req.name = req.name.trim_matches(|c: char| c <= ' ').to_string();
     Ok(Some(req))
 }
 
@@ -619,9 +649,34 @@ fn connector_offset(
     Ok(Some(change))
 }
 
+const TASK_CONFIGS_TYPE: &str =
+    "java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>";
+
+/// `POST /connectors/{c}/tasks` body (`List<Map<String,String>>`): each map with its
+/// `null` values left out (no task config holds them). `Ok(None)` for a `null` body.
+pub(crate) fn task_configs(v: &Value) -> Result<Option<Vec<BTreeMap<String, String>>>, BindError> {
+    let items = match v {
+        Value::Null => return Ok(None),
+        Value::Array(items) => items,
+        other => return Err(cannot_deserialize(TASK_CONFIGS_TYPE, other, None, &[])),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let chain = format!("java.util.ArrayList[{i}]->");
+        let config = flat_config_at(item, &chain, &with_index(&[], i))?.unwrap_or_default();
+        out.push(
+            config
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect(),
+        );
+    }
+    Ok(Some(out))
+}
+
 /// Byte offsets of the value at `path` in `body`: its start, the end of its first token and
-/// its end. Scans without recursion, skipping everything off the path.
-fn value_span(body: &[u8], path: &[Seg]) -> Option<(usize, usize, usize)> {
+/// its end (those two unknown when the body ends inside the value). Scans without recursion, skipping everything off the path.
+fn value_span(body: &[u8], path: &[Seg]) -> Option<(usize, Option<usize>, Option<usize>)> {
     let ws = |i: &mut usize| {
         while *i < body.len() && matches!(body[*i], b' ' | b'\t' | b'\n' | b'\r') {
             *i += 1;
@@ -717,9 +772,10 @@ fn value_span(body: &[u8], path: &[Seg]) -> Option<(usize, usize, usize)> {
             _ => return None,
         }
     }
-    let end = value_end(i)?;
-    let first_token_end = match body.get(i)? {
-        b'[' | b'{' => i + 1,
+    // The start is known even when the value is cut short (a truncated body).
+    let end = value_end(i);
+    let first_token_end = match body.get(i) {
+        Some(b'[' | b'{') => Some(i + 1),
         _ => end,
     };
     Some((i, first_token_end, end))
@@ -736,8 +792,8 @@ fn line_column(body: &[u8], offset: usize) -> (usize, usize) {
 fn locate(body: &[u8], at: &At) -> Option<(usize, usize)> {
     let offset = match at {
         At::Start(path) => value_span(body, path)?.0,
-        At::AfterToken(path) => value_span(body, path)?.1,
-        At::AfterObject(path) => value_span(body, path)?.2,
+        At::AfterToken(path) => value_span(body, path)?.1?,
+        At::AfterObject(path) => value_span(body, path)?.2?,
     };
     Some(line_column(body, offset))
 }
@@ -751,6 +807,51 @@ mod tests {
         parse_body(&axum::body::Bytes::copy_from_slice(body))
     }
 
+    /// The error a `Map<String,String>` endpoint answers for `body`.
+    fn parse_err(body: &[u8]) -> ApiError {
+        match parse_test(body) {
+            Err(e) => e,
+            Ok(p) => p.finish(flat_config(&p.value, "")).unwrap_err(),
+        }
+    }
+
+    #[test]
+    fn truncated_bodies_bind_what_precedes_the_error_first() {
+        // Java: `[` to a ConnectorOffsets endpoint is a binding error at column 1.
+        let p = parse_test(b"[").unwrap();
+        let msg = p
+            .finish(connector_offsets_request(&p.value))
+            .unwrap_err()
+            .message
+            .unwrap();
+        assert!(msg.starts_with("Cannot deserialize value of type `org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets` from Array value"), "{msg}");
+        assert!(msg.ends_with("line: 1, column: 1]"), "{msg}");
+        // What precedes the error binds: the syntax error is answered.
+        let p = parse_test(br#"{"name":"a","config":{"k":"v","#).unwrap();
+        let msg = p
+            .finish(create_connector_request(&p.value))
+            .unwrap_err()
+            .message
+            .unwrap();
+        assert!(msg.starts_with("Unexpected end-of-input"), "{msg}");
+        // A buffered unknown property is never reported for a body cut short.
+        let p = parse_test(br#"{"bogus":1,"name":"#).unwrap();
+        let msg = p
+            .finish(create_connector_request(&p.value))
+            .unwrap_err()
+            .message
+            .unwrap();
+        assert!(msg.starts_with("Unexpected end-of-input"), "{msg}");
+        // A value of the wrong type before the error is reported instead.
+        let p = parse_test(br#"{"name":["a"], x"#).unwrap();
+        let msg = p
+            .finish(create_connector_request(&p.value))
+            .unwrap_err()
+            .message
+            .unwrap();
+        assert!(msg.starts_with("Cannot deserialize value of type `java.lang.String` from Array"), "{msg}");
+    }
+
     #[test]
     fn empty_body_is_null() {
         assert_eq!(parse_test(b"").unwrap().value, Value::Null);
@@ -759,14 +860,14 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_character_and_location() {
-        let err = parse_test(b"{\"a\": x}").unwrap_err();
+        let err = parse_err(b"{\"a\": x}");
         let msg = err.message.unwrap();
         assert!(
             msg.starts_with("Unexpected character ('x' (code 120)): "),
             "{msg}"
         );
         assert!(msg.ends_with("line: 1, column: 8]"), "{msg}");
-        let err = parse_test(b"{").unwrap_err();
+        let err = parse_err(b"{");
         assert_eq!(
             err.message.unwrap(),
             "Unexpected end-of-input: expected close marker for Object (start marker at \
@@ -774,7 +875,7 @@ mod tests {
              1, column: 1])\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` \
              disabled); line: 1, column: 2]"
         );
-        let msg = parse_test(b"{bad").unwrap_err().message.unwrap();
+        let msg = parse_err(b"{bad").message.unwrap();
         assert!(
             msg.starts_with(
                 "Unexpected character ('b' (code 98)): was expecting double-quote to start field \
@@ -782,7 +883,7 @@ mod tests {
             ) && msg.ends_with("column: 3]"),
             "{msg}"
         );
-        let msg = parse_test(b"{\"a\":\"\xff\"}").unwrap_err().message.unwrap();
+        let msg = parse_err(b"{\"a\":\"\xff\"}").message.unwrap();
         assert!(msg.starts_with("Invalid UTF-8 start byte 0xff\n"), "{msg}");
     }
 

@@ -226,8 +226,10 @@ impl Validator {
                     java_hash_set_order(&upper).join(", ")
                 ))
             }
+            // Java's `NonEmptyString` lets `null` through (`s != null && s.isEmpty()`).
             Validator::NonEmptyString => match v {
                 ConfigValue::String(s) if !s.is_empty() => Ok(()),
+                ConfigValue::Null => Ok(()),
                 _ => Err(format!(
                     "Invalid value {shown} for configuration {key}: String must be non-empty"
                 )),
