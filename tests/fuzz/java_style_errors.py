@@ -26,6 +26,8 @@ JAVA_500_MESSAGES = [
     # Herder exceptions Java maps to 500 (`ConnectExceptionMapper`).
     r"No connector `.*` configured$",
     r"Failed to start task ",
+    # Java's StandaloneHerder#putTaskConfigs (UnsupportedOperationException), verified on 3.9.
+    r"Kafka Connect in standalone mode does not support externally setting task configurations\.$",
     r"org\.apache\.kafka\.connect\.errors\.ConnectException: ",
 ]
 PATTERN = re.compile("|".join(f"(?:{m})" for m in JAVA_500_MESSAGES), re.DOTALL)
