@@ -85,7 +85,10 @@ fn fuzzed_requests_get_no_server_errors_java_would_not_give() {
     let base = format!("http://127.0.0.1:{port}");
     let mut ready = false;
     for _ in 0..300 {
-        if matches!(http.try_request("GET", &format!("{base}/connectors"), None), Ok((200, _))) {
+        if matches!(
+            http.try_request("GET", &format!("{base}/connectors"), None),
+            Ok((200, _))
+        ) {
             ready = true;
             break;
         }

@@ -312,6 +312,14 @@ impl PluginCatalog {
         out
     }
 
+    /// The class a converter, transformation or predicate name or alias stands for.
+    pub fn resolve(&self, value: &str) -> Option<String> {
+        let entries = self.entries();
+        resolve_class(value.trim(), &entries)
+            .ok()
+            .map(str::to_string)
+    }
+
     /// Resolves `value` to a class of the given list; the error is Java's message for
     /// `key`.
     fn check(
@@ -325,7 +333,11 @@ impl PluginCatalog {
         let entries = self.entries();
         match resolve_class(value, &entries) {
             Ok(class) if wanted.iter().any(|w| w == class) => Ok(()),
-            Ok(class) => Err(config_exception(key, class, &format!("Not a {type_name}"))),
+            // Java's message (a bare ConfigException, without the "Invalid value" prefix);
+            // the class is printed as `Class#toString` does.
+            Ok(class) => Err(format!(
+                "Class class {class} does not implement the {type_name} interface"
+            )),
             Err(_) => Err(config_exception(
                 key,
                 value,
@@ -1082,7 +1094,7 @@ mod tests {
         assert_eq!(errors(&r, "value.converter"), vec!["Invalid value Nope for configuration value.converter: Class Nope could not be found."]);
         assert_eq!(
             errors(&r, "header.converter"),
-            vec!["Invalid value org.apache.kafka.connect.json.JsonConverter for configuration header.converter: Not a HeaderConverter"]
+            vec!["Class class org.apache.kafka.connect.json.JsonConverter does not implement the HeaderConverter interface"]
         );
         assert!(errors(&r, "transforms.r.type").is_empty());
         assert_eq!(errors(&r, "predicates.m.type").len(), 1);

@@ -298,6 +298,9 @@ mod tests {
             depth += 1;
         }
         assert_eq!(depth, 499);
-        assert_eq!(parse(b"{\"k\": \"\\u00e9\"}").unwrap().value, json!({"k": "é"}));
+        assert_eq!(
+            parse(b"{\"k\": \"\\u00e9\"}").unwrap().value,
+            json!({"k": "é"})
+        );
     }
 }

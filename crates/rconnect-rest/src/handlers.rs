@@ -398,7 +398,8 @@ pub(crate) async fn create_connector(
     base: BaseUrl,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = body.finish(json::create_connector_request(&body.value))?
+    let req = body
+        .finish(json::create_connector_request(&body.value))?
         .ok_or_else(|| ApiError::internal(NPE_CREATE_REQUEST))?;
     let config = req.config.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     let config = name_checked_config(&req.name, config)?;
@@ -436,7 +437,9 @@ pub(crate) async fn put_connector_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let config = body.finish(json::flat_config(&body.value, ""))?.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
+    let config = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     let config = name_checked_config(&name, config)?;
     let result = s
         .call(s.herder.put_connector_config(&name, config, None, true))
@@ -454,7 +457,9 @@ pub(crate) async fn patch_connector_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let patch = body.finish(json::flat_config(&body.value, ""))?.ok_or_else(|| ApiError::internal(NPE_PATCH))?;
+    let patch = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_PATCH))?;
     Ok(ok(&s
         .call(s.herder.patch_connector_config(&name, patch))
         .await?))
@@ -613,8 +618,9 @@ pub(crate) async fn alter_connector_offsets(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let request =
-        body.finish(json::connector_offsets_request(&body.value))?.ok_or_else(|| ApiError::internal(NPE_OFFSETS))?;
+    let request = body
+        .finish(json::connector_offsets_request(&body.value))?
+        .ok_or_else(|| ApiError::internal(NPE_OFFSETS))?;
     let offsets = request
         .offsets
         .filter(|o| !o.is_empty())
@@ -679,7 +685,9 @@ pub(crate) async fn validate_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let plugin = p.get("plugin")?;
-    let config = body.finish(json::flat_config(&body.value, ""))?.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
+    let config = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     if let Some(Some(included)) = config.get(CONNECTOR_CLASS_CONFIG) {
         if !normalized_plugin_name(included).ends_with(normalized_plugin_name(plugin)) {
             return Err(ApiError::bad_request(format!(
@@ -752,7 +760,11 @@ pub(crate) async fn set_logger(
     })?;
     // `@DefaultValue("worker")`; an unknown scope is logged and treated as `worker`.
     let scope = q.all("scope").into_iter().next().unwrap_or_default();
-    let scope = if scope.is_empty() { "worker".to_string() } else { scope };
+    let scope = if scope.is_empty() {
+        "worker".to_string()
+    } else {
+        scope
+    };
     let affected = s.loggers.set(&name, level);
     if scope.eq_ignore_ascii_case("cluster") {
         return Ok(StatusCode::NO_CONTENT.into_response());

@@ -46,7 +46,9 @@ impl ParsedBody {
             // Unknown properties Jackson buffers are reported at the end of their object,
             // which a body cut short by a syntax error never reaches.
             Err(e) if self.syntax_error.is_some() && matches!(e.at, At::AfterObject(_)) => {
-                return Err(ApiError::internal(self.syntax_error.clone().unwrap_or_default()))
+                return Err(ApiError::internal(
+                    self.syntax_error.clone().unwrap_or_default(),
+                ))
             }
             Err(e) => return Err(e.into_api_error(&self.raw)),
             Ok(bound) => bound,
@@ -137,7 +139,10 @@ fn syntax_message(body: &[u8], e: &serde_json::Error) -> String {
         );
     }
     let Some(byte) = byte_at(body, line, column) else {
-        return format!("Unexpected character: {detail}\n at {}", location(line, column));
+        return format!(
+            "Unexpected character: {detail}\n at {}",
+            location(line, column)
+        );
     };
     // Jackson reports the position after the character it stopped at.
     let after = location(line, column + 1);
@@ -264,12 +269,6 @@ pub(crate) struct BindError {
 }
 
 impl BindError {
-    /// The message without the location suffix.
-    #[cfg(test)]
-    pub fn text(&self) -> &str {
-        &self.message
-    }
-
     /// The 500 Java answers: the message with Jackson's location before the chain.
     pub fn into_api_error(self, body: &[u8]) -> ApiError {
         let location = locate(body, &self.at)
@@ -327,7 +326,10 @@ fn scalar_to_string(v: &Value, chain: &str, path: &[Seg]) -> Result<Option<Strin
 
 /// Binds a `Map<String,String>` body. `Ok(None)` is a JSON `null` (or empty) body, which
 /// Java hands to the resource method as `null`.
-pub(crate) fn flat_config(v: &Value, chain_prefix: &str) -> Result<Option<NullableProps>, BindError> {
+pub(crate) fn flat_config(
+    v: &Value,
+    chain_prefix: &str,
+) -> Result<Option<NullableProps>, BindError> {
     flat_config_at(v, chain_prefix, &[])
 }
 
@@ -342,13 +344,22 @@ fn flat_config_at(
         other => {
             let chain = chain_prefix.trim_end_matches("->");
             let chain = (!chain.is_empty()).then_some(chain);
-            return Err(not_an_object(MAP_TYPE, "java.util.LinkedHashMap", other, chain, path));
+            return Err(not_an_object(
+                MAP_TYPE,
+                "java.util.LinkedHashMap",
+                other,
+                chain,
+                path,
+            ));
         }
     };
     let mut out = NullableProps::new();
     for (key, value) in obj {
         let chain = format!("{chain_prefix}java.util.LinkedHashMap[\"{key}\"]");
-        out.insert(key.clone(), scalar_to_string(value, &chain, &with_key(path, key))?);
+        out.insert(
+            key.clone(),
+            scalar_to_string(value, &chain, &with_key(path, key))?,
+        );
     }
     Ok(Some(out))
 }
@@ -414,18 +425,20 @@ pub(crate) fn create_connector_request(
             "initial_state" => {
                 req.initial_state = match scalar_to_string(value, &chain, &path)? {
                     None => None,
-                    Some(s) => Some(TargetState::from_initial_state(&s).ok_or_else(|| {
-                        BindError {
-                            message: format!(
-                                "Cannot construct instance of \
+                    Some(s) => {
+                        Some(
+                            TargetState::from_initial_state(&s).ok_or_else(|| BindError {
+                                message: format!(
+                                    "Cannot construct instance of \
                                  `{CREATE_REQUEST_CLASS}$InitialState`, problem: No enum \
                                  constant {CREATE_REQUEST_CLASS}.InitialState.{} (through \
                                  reference chain: {chain})",
-                                s.to_uppercase()
-                            ),
-                            at: At::Start(path.clone()),
-                        }
-                    })?),
+                                    s.to_uppercase()
+                                ),
+                                at: At::Start(path.clone()),
+                            })?,
+                        )
+                    }
                 }
             }
             _ => {
@@ -532,7 +545,15 @@ pub(crate) fn connector_offsets_request(
     let obj = match v {
         Value::Null => return Ok(None),
         Value::Object(obj) => obj,
-        other => return Err(not_an_object(OFFSETS_CLASS, OFFSETS_CLASS, other, None, &[])),
+        other => {
+            return Err(not_an_object(
+                OFFSETS_CLASS,
+                OFFSETS_CLASS,
+                other,
+                None,
+                &[],
+            ))
+        }
     };
     let mut req = ConnectorOffsetsRequest { offsets: None };
     let mut creator_complete = false;
@@ -721,7 +742,9 @@ fn value_span(body: &[u8], path: &[Seg]) -> Option<(usize, Option<usize>, Option
             }
             _ => {
                 let mut j = i;
-                while j < body.len() && !matches!(body[j], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                while j < body.len()
+                    && !matches!(body[j], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                {
                     j += 1;
                 }
                 Some(j)
@@ -785,7 +808,10 @@ fn value_span(body: &[u8], path: &[Seg]) -> Option<(usize, Option<usize>, Option
 fn line_column(body: &[u8], offset: usize) -> (usize, usize) {
     let before = &body[..offset.min(body.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
     (line, offset - line_start + 1)
 }
 
@@ -849,7 +875,10 @@ mod tests {
             .unwrap_err()
             .message
             .unwrap();
-        assert!(msg.starts_with("Cannot deserialize value of type `java.lang.String` from Array"), "{msg}");
+        assert!(
+            msg.starts_with("Cannot deserialize value of type `java.lang.String` from Array"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -900,11 +929,10 @@ mod tests {
         let err = body
             .finish(create_connector_request(&body.value))
             .unwrap_err();
-        assert!(
-            err.message.unwrap().starts_with(
-                "Cannot deserialize value of type `java.lang.String` from Array value"
-            ),
-        );
+        assert!(err
+            .message
+            .unwrap()
+            .starts_with("Cannot deserialize value of type `java.lang.String` from Array value"),);
         let offsets = format!(
             "{{\"offsets\":[{{\"partition\":{{\"a\":{}{}}}}}]}}",
             "[".repeat(5000),
@@ -914,7 +942,10 @@ mod tests {
         let err = body
             .finish(connector_offsets_request(&body.value))
             .unwrap_err();
-        assert!(err.message.unwrap().starts_with("Document nesting depth (1001)"));
+        assert!(err
+            .message
+            .unwrap()
+            .starts_with("Document nesting depth (1001)"));
         // Deeper than serde_json reads, shallower than Jackson's limit: accepted.
         let fine = format!("{{\"a\":{}1{}}}", "[".repeat(500), "]".repeat(500));
         let body = parse_test(fine.as_bytes()).unwrap();
@@ -926,7 +957,11 @@ mod tests {
     fn binding_errors_carry_jacksons_location() {
         fn column(body: &str, bind: fn(&Value) -> Result<(), BindError>) -> String {
             let parsed = parse_test(body.as_bytes()).unwrap();
-            let msg = parsed.finish(bind(&parsed.value)).unwrap_err().message.unwrap();
+            let msg = parsed
+                .finish(bind(&parsed.value))
+                .unwrap_err()
+                .message
+                .unwrap();
             let (_, after) = msg.split_once("column: ").expect(&msg);
             after.split(']').next().unwrap().to_string()
         }
@@ -939,14 +974,26 @@ mod tests {
         assert_eq!(column(r#"{"x":"y","topic":{"a": 1}}"#, map), "18");
         assert_eq!(column("  [1]", map), "3");
         assert_eq!(column(r#"{"name":"x", "bogus": 1}"#, create), "25");
-        assert_eq!(column(r#"{"bogus": {"a":[1,2]}, "name":"x"}"#, create), "35");
+        assert_eq!(
+            column(r#"{"bogus": {"a":[1,2]}, "name":"x"}"#, create),
+            "35"
+        );
         assert_eq!(column(r#"{"config": {"k": [1]}, "name": 5}"#, create), "18");
-        assert_eq!(column(r#"{"name":"a", "initial_state": "bogus"}"#, create), "31");
+        assert_eq!(
+            column(r#"{"name":"a", "initial_state": "bogus"}"#, create),
+            "31"
+        );
         assert_eq!(column("  12", create), "3");
         assert_eq!(column(r#"{"offsets": [], "extra": 1}"#, offsets), "27");
         assert_eq!(column(r#"{"extra":   1, "offsets": []}"#, offsets), "30");
-        assert_eq!(column(r#"{"offsets": [{"partition": {}, "bogus": 1}]}"#, offsets), "43");
-        assert_eq!(column(r#"{"offsets": [{"partition": "p"}]}"#, offsets), "28");
+        assert_eq!(
+            column(r#"{"offsets": [{"partition": {}, "bogus": 1}]}"#, offsets),
+            "43"
+        );
+        assert_eq!(
+            column(r#"{"offsets": [{"partition": "p"}]}"#, offsets),
+            "28"
+        );
         assert_eq!(column(r#"{"offsets": [5]}"#, offsets), "14");
         let parsed = parse_test(b"{\"name\":\"c\",\n \"config\": [1, 2]}").unwrap();
         let msg = parsed

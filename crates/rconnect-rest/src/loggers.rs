@@ -162,10 +162,7 @@ impl LoggerLevels {
             all.push(ROOT.to_string());
             all
         } else {
-            state
-                .loggers
-                .entry(namespace.to_string())
-                .or_insert(None);
+            state.loggers.entry(namespace.to_string()).or_insert(None);
             state
                 .loggers
                 .keys()
@@ -196,7 +193,9 @@ impl LoggerLevels {
                 .filter_map(|(n, l)| l.as_ref().map(|l| (n.clone(), l.clone())))
                 .collect();
             if let Err(e) = control.apply(&state.root, &named) {
-                tracing::warn!("Could not apply the log level of {namespace} to the log filter: {e}");
+                tracing::warn!(
+                    "Could not apply the log level of {namespace} to the log filter: {e}"
+                );
             }
         }
         tracing::info!("Set the log level of {namespace} and its children to {level}");
@@ -237,7 +236,10 @@ mod tests {
         assert!(loggers.get("a").is_none());
         assert_eq!(loggers.set("a.b.c", "DEBUG"), vec!["a.b.c"]);
         assert_eq!(loggers.get("a.b.c").unwrap().last_modified, None);
-        assert!(!loggers.all().contains_key("a.b.c"), "already at DEBUG: no own level");
+        assert!(
+            !loggers.all().contains_key("a.b.c"),
+            "already at DEBUG: no own level"
+        );
 
         // A plain prefix, as Java's `startsWith`: `a.bx` is a child of `a.b` too.
         loggers.set("a.bx", "ERROR");

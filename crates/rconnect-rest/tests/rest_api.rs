@@ -825,11 +825,19 @@ fn admin_loggers() {
     assert!(level["last_modified"].is_i64());
     s.send_json("PUT", "/admin/loggers/a", r#"{"level":"BOGUS"}"#)
         .assert_error(404, "invalid log level 'BOGUS'.");
-    s.send_json("PUT", "/admin/loggers/a", "{}")
-        .assert_error(400, "Desired 'level' parameter was not specified in request.");
-    s.send_json("PUT", "/admin/loggers/a", "")
-        .assert_error(500, "Cannot invoke \"java.util.Map.get(Object)\" because \"levelMap\" is null");
-    let r = s.send_json("PUT", "/admin/loggers/a?scope=cluster", r#"{"level":"ERROR"}"#);
+    s.send_json("PUT", "/admin/loggers/a", "{}").assert_error(
+        400,
+        "Desired 'level' parameter was not specified in request.",
+    );
+    s.send_json("PUT", "/admin/loggers/a", "").assert_error(
+        500,
+        "Cannot invoke \"java.util.Map.get(Object)\" because \"levelMap\" is null",
+    );
+    let r = s.send_json(
+        "PUT",
+        "/admin/loggers/a?scope=cluster",
+        r#"{"level":"ERROR"}"#,
+    );
     assert_eq!(r.status, 204);
     // `a` was created by that call; its child `a.b` follows it.
     assert_eq!(s.get("/admin/loggers/a.b").json()["level"], "ERROR");

@@ -473,13 +473,11 @@ impl Herder for StandaloneHerder {
 
     async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
         let configs = self.configs.lock().await;
-        let e = configs
-            .get(&id.connector)
-            .ok_or_else(|| {
-                // Java: `StandaloneHerder#restartTask`'s NotFoundException texts (Java goes
-                // on after reporting them and answers a 500 from the failed start instead).
-                HerderError::NotFound(format!("Connector {} not found", id.connector))
-            })?;
+        let e = configs.get(&id.connector).ok_or_else(|| {
+            // Java: `StandaloneHerder#restartTask`'s NotFoundException texts (Java goes
+            // on after reporting them and answers a 500 from the failed start instead).
+            HerderError::NotFound(format!("Connector {} not found", id.connector))
+        })?;
         let tc = e
             .tasks
             .get(id.task as usize)

@@ -169,6 +169,23 @@ pub fn validate(
             });
         }
     }
+    // Java shows a CLASS value as the class it parsed to (`Class#getName`), so an alias
+    // such as `JsonConverter` appears as the class it resolved to.
+    for config in &mut configs {
+        let is_class = config
+            .definition
+            .as_ref()
+            .is_some_and(|d| d.config_type == "CLASS");
+        if let Some(value) = config
+            .value
+            .as_mut()
+            .filter(|v| is_class && v.errors.is_empty())
+        {
+            if let Some(resolved) = value.value.as_deref().and_then(|v| catalog.resolve(v)) {
+                value.value = Some(resolved);
+            }
+        }
+    }
     let mut groups = groups_of(&[&framework_def, &own_def]);
     // Java merges the header converter's answer first, then the key's and the value's.
     for (property, converter_type) in [
@@ -295,8 +312,10 @@ pub fn shown_as_sent(mut infos: ConfigInfos, sent: &Props, secrets: &Secrets) ->
         // A value that failed to parse stays `null`, as Java shows it.
         v.value = match (sent.get(&v.name), &v.value) {
             (_, None) => None,
-            (Some(raw), Some(_)) => Some(raw.clone()),
-            (None, Some(x)) => Some(secrets.redact(x)),
+            // A value sent with a provider reference is shown with it; others as
+            // validation shows them (a class alias as its class).
+            (Some(raw), Some(_)) if raw.contains("${") => Some(raw.clone()),
+            (_, Some(x)) => Some(secrets.redact(x)),
         };
         for text in v.errors.iter_mut().chain(v.recommended_values.iter_mut()) {
             *text = secrets.redact(text);

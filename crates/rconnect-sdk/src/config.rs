@@ -426,7 +426,8 @@ impl ConfigDef {
                     if let Err(e) = validator.check(&k.name, checked) {
                         // Java resolves a CLASS value while parsing it: a class that is not
                         // found is a parse error there, so the value is not shown.
-                        if k.config_type == ConfigType::Class && e.ends_with("could not be found.") {
+                        if k.config_type == ConfigType::Class && e.ends_with("could not be found.")
+                        {
                             shown = None;
                         }
                         errors.push(e);

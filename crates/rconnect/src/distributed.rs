@@ -40,9 +40,14 @@ async fn run(
     rest_runtime: tokio::runtime::Handle,
 ) -> Result<(), Failure> {
     let setup = |e: anyhow::Error| Failure::Setup(e);
-    let b = boot(worker_file, WorkerConfig::distributed, log_control, &rest_runtime)
-        .await
-        .map_err(setup)?;
+    let b = boot(
+        worker_file,
+        WorkerConfig::distributed,
+        log_control,
+        &rest_runtime,
+    )
+    .await
+    .map_err(setup)?;
     let d = b.config.distributed.clone().expect("distributed config");
     ensure_internal_topics(&b.config)
         .await

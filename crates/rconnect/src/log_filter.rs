@@ -130,7 +130,13 @@ mod tests {
         let _keep = layer;
         let control = ReloadableFilter::new(handle.clone(), "info,x[s]=debug".to_string());
         control
-            .apply("WARN", &[("my.target".into(), "TRACE".into()), ("a b".into(), "INFO".into())])
+            .apply(
+                "WARN",
+                &[
+                    ("my.target".into(), "TRACE".into()),
+                    ("a b".into(), "INFO".into()),
+                ],
+            )
             .unwrap();
         let now = handle.with_current(|f| f.to_string()).unwrap();
         assert!(now.contains("my.target=trace"), "{now}");

@@ -35,9 +35,14 @@ async fn run(
     log_control: std::sync::Arc<crate::log_filter::ReloadableFilter>,
     rest_runtime: tokio::runtime::Handle,
 ) -> Result<(), Failure> {
-    let b = boot(&args[0], WorkerConfig::standalone, log_control, &rest_runtime)
-        .await
-        .map_err(Failure::Setup)?;
+    let b = boot(
+        &args[0],
+        WorkerConfig::standalone,
+        log_control,
+        &rest_runtime,
+    )
+    .await
+    .map_err(Failure::Setup)?;
     let offsets_file = b
         .config
         .offset_storage_file_filename
