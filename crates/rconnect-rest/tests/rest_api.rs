@@ -844,3 +844,45 @@ fn admin_loggers() {
     let all = s.get("/admin/loggers").json();
     assert_eq!(all["a"]["level"], "ERROR");
 }
+
+/// The OpenAPI document is served as committed (docs/openapi.json) and describes every
+/// resource the router serves.
+#[test]
+fn openapi_document() {
+    let s = TestServer::start();
+    let r = s.get("/openapi.json");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
+    assert_eq!(doc, committed);
+    for path in [
+        "/",
+        "/health",
+        "/connectors",
+        "/connectors/{connector}",
+        "/connectors/{connector}/config",
+        "/connectors/{connector}/status",
+        "/connectors/{connector}/tasks",
+        "/connectors/{connector}/tasks-config",
+        "/connectors/{connector}/tasks/{task}/status",
+        "/connectors/{connector}/restart",
+        "/connectors/{connector}/tasks/{task}/restart",
+        "/connectors/{connector}/pause",
+        "/connectors/{connector}/resume",
+        "/connectors/{connector}/stop",
+        "/connectors/{connector}/offsets",
+        "/connectors/{connector}/topics",
+        "/connectors/{connector}/topics/reset",
+        "/connector-plugins",
+        "/connector-plugins/{pluginName}/config",
+        "/connector-plugins/{pluginName}/config/validate",
+        "/admin/loggers",
+        "/admin/loggers/{logger}",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 23);
+}
