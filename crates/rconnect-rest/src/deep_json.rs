@@ -10,6 +10,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::json::Seg;
+
 /// Jackson 2.16's `StreamReadConstraints.DEFAULT_MAX_DEPTH`.
 pub(crate) const MAX_NESTING_DEPTH: usize = 1000;
 
@@ -26,6 +28,25 @@ pub(crate) fn too_deep_message() -> String {
 pub(crate) struct Parsed {
     pub value: Value,
     pub truncated: bool,
+    /// Where the first container too deep was met: the path of the value it belongs to.
+    pub cut_at: Option<Vec<Seg>>,
+    /// For a body that is not valid JSON ([`parse_prefix`]): the path of the value being
+    /// read when the error was met (empty at the top level or at a key).
+    pub error_at: Option<Vec<Seg>>,
+}
+
+/// The path of the value being read, from the open containers.
+fn path_of(stack: &[Frame]) -> Vec<Seg> {
+    let mut path = Vec::new();
+    for frame in stack {
+        match frame {
+            Frame::Array(items) => path.push(Seg::Index(items.len())),
+            Frame::Object(_, Some(key)) => path.push(Seg::Key(key.clone())),
+            // At a key: not inside any property's value.
+            Frame::Object(_, None) => break,
+        }
+    }
+    path
 }
 
 enum Frame {
@@ -113,9 +134,14 @@ impl Reader<'_> {
 /// serde_json's syntax error for it).
 pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
     let mut stack = Vec::new();
-    let mut truncated = false;
-    let value = parse_into(body, &mut stack, &mut truncated)?;
-    Some(Parsed { value, truncated })
+    let mut cut_at = None;
+    let value = parse_into(body, &mut stack, &mut cut_at)?;
+    Some(Parsed {
+        value,
+        truncated: cut_at.is_some(),
+        cut_at,
+        error_at: None,
+    })
 }
 
 /// What Jackson has read of a body that is not valid JSON when it stops at the error, as
@@ -124,10 +150,16 @@ pub(crate) fn parse(body: &[u8]) -> Option<Parsed> {
 /// it reads, so a binding error in this part comes before the syntax error.
 pub(crate) fn parse_prefix(body: &[u8]) -> Option<Parsed> {
     let mut stack = Vec::new();
-    let mut truncated = false;
-    if let Some(value) = parse_into(body, &mut stack, &mut truncated) {
-        return Some(Parsed { value, truncated });
+    let mut cut_at = None;
+    if let Some(value) = parse_into(body, &mut stack, &mut cut_at) {
+        return Some(Parsed {
+            value,
+            truncated: cut_at.is_some(),
+            cut_at,
+            error_at: None,
+        });
     }
+    let error_at = Some(path_of(&stack));
     let mut value: Option<Value> = None;
     while let Some(frame) = stack.pop() {
         let closed = match frame {
@@ -146,17 +178,24 @@ pub(crate) fn parse_prefix(body: &[u8]) -> Option<Parsed> {
         };
         value = Some(closed);
     }
-    value.map(|value| Parsed { value, truncated })
+    value.map(|value| Parsed {
+        value,
+        truncated: cut_at.is_some(),
+        cut_at,
+        error_at,
+    })
 }
 
-fn parse_into(body: &[u8], stack: &mut Vec<Frame>, truncated: &mut bool) -> Option<Value> {
+fn parse_into(body: &[u8], stack: &mut Vec<Frame>, cut_at: &mut Option<Vec<Seg>>) -> Option<Value> {
     let mut r = Reader { s: body, i: 0 };
     let mut done: Option<Value> = None;
     loop {
         // Read one value (or open a container).
         let value = match r.peek()? {
             b'[' | b'{' if stack.len() >= MAX_NESTING_DEPTH => {
-                *truncated = true;
+                if cut_at.is_none() {
+                    *cut_at = Some(path_of(stack));
+                }
                 let array = r.s[r.i] == b'[';
                 r.skip_container()?;
                 Some(if array {
