@@ -39,24 +39,37 @@ pub(crate) struct ParsedBody {
     pub syntax_error: Option<String>,
     /// Where in the body the syntax error is (see [`deep_json::Parsed::error_at`]).
     pub syntax_path: Option<Vec<Seg>>,
+    /// A second JSON value after the body: its token type and 1-based line and column.
+    pub trailing: Option<(&'static str, usize, usize)>,
 }
 
 /// What Jackson binds a body to, for the reference chain of an error met inside it while
 /// reading (a syntax error, a document nested too deep): the bean properties down to it.
 pub(crate) trait Entity {
+    /// The type the resource method declares, as Jackson names it in "bound as".
+    const BOUND_AS: &'static str;
+
     fn chain(_path: &[Seg]) -> Option<String> {
         None
     }
 }
 
-impl Entity for Option<NullableProps> {}
+impl Entity for Option<NullableProps> {
+    const BOUND_AS: &'static str = "java.util.Map";
+}
 
 #[cfg(test)]
-impl Entity for () {}
+impl Entity for () {
+    const BOUND_AS: &'static str = "java.lang.Object";
+}
 
-impl Entity for Option<Vec<BTreeMap<String, String>>> {}
+impl Entity for Option<Vec<BTreeMap<String, String>>> {
+    const BOUND_AS: &'static str = "java.util.List";
+}
 
 impl Entity for Option<CreateConnectorRequest> {
+    const BOUND_AS: &'static str = CREATE_REQUEST_CLASS;
+
     fn chain(path: &[Seg]) -> Option<String> {
         match path.first()? {
             Seg::Key(k) if matches!(k.as_str(), "name" | "config" | "initial_state") => {
@@ -68,6 +81,8 @@ impl Entity for Option<CreateConnectorRequest> {
 }
 
 impl Entity for Option<ConnectorOffsetsRequest> {
+    const BOUND_AS: &'static str = OFFSETS_CLASS;
+
     fn chain(path: &[Seg]) -> Option<String> {
         depth_error_chain(path)
     }
@@ -96,6 +111,14 @@ impl ParsedBody {
             }
             return Err(ApiError::internal(message));
         }
+        if let Some((token, line, column)) = self.trailing {
+            return Err(ApiError::internal(format!(
+                "Trailing token (of type {token}) found after value (bound as `{}`): not allowed \
+                 as per `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`\n at \
+                 [{LOCATION_REDACTED}; line: {line}, column: {column}]",
+                T::BOUND_AS
+            )));
+        }
         if self.too_deep {
             let mut message = deep_json::too_deep_message();
             if let Some(chain) = self.deep_path.as_deref().and_then(T::chain) {
@@ -118,6 +141,7 @@ pub(crate) fn parse_body(raw: &axum::body::Bytes) -> Result<ParsedBody, ApiError
             deep_path: None,
             syntax_error: None,
             syntax_path: None,
+            trailing: None,
         });
     }
     let error = match serde_json::from_slice(body) {
@@ -129,6 +153,7 @@ pub(crate) fn parse_body(raw: &axum::body::Bytes) -> Result<ParsedBody, ApiError
                 deep_path: None,
                 syntax_error: None,
                 syntax_path: None,
+                trailing: None,
             })
         }
         Err(e) => e,
@@ -143,10 +168,22 @@ pub(crate) fn parse_body(raw: &axum::body::Bytes) -> Result<ParsedBody, ApiError
                 deep_path: p.cut_at,
                 syntax_error: None,
                 syntax_path: None,
+                trailing: None,
             });
         }
     }
     let message = syntax_message(body, &error);
+    if let Some((value, trailing)) = value_then_trailing_token(body) {
+        return Ok(ParsedBody {
+            value,
+            raw: raw.clone(),
+            too_deep: false,
+            deep_path: None,
+            syntax_error: None,
+            syntax_path: None,
+            trailing: Some(trailing),
+        });
+    }
     // Jackson binds while it reads: what precedes the error is bound first.
     match deep_json::parse_prefix(body) {
         Some(prefix) => Ok(ParsedBody {
@@ -156,6 +193,7 @@ pub(crate) fn parse_body(raw: &axum::body::Bytes) -> Result<ParsedBody, ApiError
             deep_path: prefix.cut_at,
             syntax_error: Some(message),
             syntax_path: prefix.error_at,
+            trailing: None,
         }),
         None => Err(ApiError::internal(message)),
     }
@@ -175,6 +213,43 @@ fn depth_error_chain(path: &[Seg]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A body that is one JSON value followed by the start of another: the first value and
+/// the second's token type and start (Jackson binds the first, then refuses the trailing
+/// token, `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`). `None` for anything else.
+fn value_then_trailing_token(body: &[u8]) -> Option<(Value, (&'static str, usize, usize))> {
+    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    let value = values.next()?.ok()?;
+    let mut at = values.byte_offset();
+    while at < body.len() && matches!(body[at], b' ' | b'\t' | b'\n' | b'\r') {
+        at += 1;
+    }
+    let token = match body.get(at)? {
+        b'{' => "START_OBJECT",
+        b'[' => "START_ARRAY",
+        b'"' => "VALUE_STRING",
+        b't' if body[at..].starts_with(b"true") => "VALUE_TRUE",
+        b'f' if body[at..].starts_with(b"false") => "VALUE_FALSE",
+        b'n' if body[at..].starts_with(b"null") => "VALUE_NULL",
+        b'-' | b'0'..=b'9' => {
+            let end = body[at..]
+                .iter()
+                .position(|b| !matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                .map_or(body.len(), |p| at + p);
+            if body[at..end]
+                .iter()
+                .any(|b| matches!(b, b'.' | b'e' | b'E'))
+            {
+                "VALUE_NUMBER_FLOAT"
+            } else {
+                "VALUE_NUMBER_INT"
+            }
+        }
+        _ => return None,
+    };
+    let (line, column) = line_column(body, at);
+    Some((value, (token, line, column)))
 }
 
 /// Renders a serde_json syntax error the way Jackson reports a `JsonParseException`.
@@ -1016,6 +1091,29 @@ mod tests {
                 "Invalid numeric value: Leading zeroes not allowed{}",
                 loc(32)
             )
+        );
+    }
+
+    #[test]
+    fn trailing_tokens_are_refused_after_binding() {
+        // Java 3.9: `{"a":1}{"b":2}` to a Map<String,String> endpoint.
+        assert_eq!(
+            parse_err(br#"{"a":1}{"b":2}"#).message.unwrap(),
+            "Trailing token (of type START_OBJECT) found after value (bound as \
+             `java.util.Map`): not allowed as per \
+             `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`\n at [Source: REDACTED \
+             (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 8]"
+        );
+        // The first value's binding error comes first.
+        let p = parse_test(br#"{"name":[1]} 5"#).unwrap();
+        let msg = p
+            .finish(create_connector_request(&p.value))
+            .unwrap_err()
+            .message
+            .unwrap();
+        assert!(
+            msg.starts_with("Cannot deserialize value of type `java.lang.String`"),
+            "{msg}"
         );
     }
 
