@@ -237,7 +237,9 @@ impl Herder for StandaloneHerder {
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
         herder_support::check_name(name)?;
-        let infos = herder_support::validate(&self.worker, &config).await?;
+        let infos = herder_support::validate(&self.worker, &config)
+            .await
+            .map_err(validation::as_thrown)?;
         if let Some(msg) = validation::invalid_message(&infos) {
             return Err(HerderError::BadRequest(msg));
         }

@@ -14,6 +14,45 @@ use crate::herder::{
 };
 use crate::plugins::{ConnectorFactory, PluginClass, PluginRegistry};
 
+const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
+
+/// Java's `Plugins#connectorClass` message for a class that matches no connector: the
+/// connectors listed as `PluginDesc#toString`, in `PluginDesc` order (by class name).
+/// rconnect's connectors are all reported at `location='classpath'`.
+fn connector_not_found(plugins: &PluginRegistry, value: &str) -> String {
+    let mut connectors = plugins.plugin_infos(true);
+    connectors.sort_by(|a, b| a.class_name.cmp(&b.class_name));
+    let list: Vec<String> = connectors
+        .iter()
+        .map(|p| {
+            let (c, t) = (&p.class_name, &p.plugin_type);
+            let v = p.version.as_deref().unwrap_or("undefined");
+            format!(
+                "PluginDesc{{klass=class {c}, name='{c}', version='{v}', encodedVersion={v}, \
+                 type={t}, typeName='{t}', location='classpath'}}"
+            )
+        })
+        .collect();
+    format!(
+        "Failed to find any class that implements Connector and which name matches {value}, \
+         available connectors are: {}",
+        list.join(", ")
+    )
+}
+
+/// A validation error as Java's create path answers it: there validation runs on the
+/// request thread, so a ConnectException is answered with its message only.
+pub fn as_thrown(e: HerderError) -> HerderError {
+    match e {
+        HerderError::Internal(m) => HerderError::Internal(
+            m.strip_prefix(&format!("{CONNECT_EXCEPTION}: "))
+                .map(str::to_string)
+                .unwrap_or(m),
+        ),
+        other => other,
+    }
+}
+
 /// Java's `ConfigDef#groups`: each group in the order a key of it was first defined.
 fn groups_of(defs: &[&ConfigDef]) -> Vec<String> {
     let mut groups: Vec<String> = Vec::new();
@@ -131,10 +170,16 @@ pub fn validate(
             java_map(props)
         ))
     })?;
+    // Java validates on an executor, so the ConnectException comes back wrapped and its
+    // class name is part of the answer (see [`as_thrown`] for the create path).
     let plugin = plugins.connector(class).map_err(|e| {
-        HerderError::Internal(format!(
-            "org.apache.kafka.connect.errors.ConnectException: {e}"
-        ))
+        let message = match &e {
+            rconnect_config::ResolveError::NotFound { value, .. } => {
+                connector_not_found(plugins, value)
+            }
+            other => other.to_string(),
+        };
+        HerderError::Internal(format!("{CONNECT_EXCEPTION}: {message}"))
     })?;
     let t = plugin.connector_type();
     let (own_def, own_reports) = match &plugin.factory {
