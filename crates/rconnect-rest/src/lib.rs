@@ -11,6 +11,8 @@
 //! ([`ConnectionLimits`]); [`rest_runtime`] builds the runtime rconnect serves them on, apart
 //! from the data path's.
 //!
+//! `/admin/loggers` (Java's `LoggingResource`) changes log levels through a
+//! [`LogFilterControl`] given with [`RestServer::with_log_filter_control`].
 //! `GET /openapi.json` serves an OpenAPI 3 description of the API (docs/openapi.json).
 
 mod connections;
