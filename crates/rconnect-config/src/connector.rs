@@ -253,7 +253,7 @@ pub fn source_config_def() -> ConfigDef {
                 .group(EXACTLY_ONCE_SUPPORT_GROUP, 4, Width::Short, "Transaction boundary interval"),
         )
         .define(
-            key("offsets.storage.topic", T::String, Default::Null, Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker's global offsets topic name will be used. If specified, the offsets topic will be created if it does not already exist on the Kafka cluster targeted by this connector. Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
+            key("offsets.storage.topic", T::String, Default::Null, Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker’s global offsets topic name will be used. If specified, the offsets topic will be created if it does not already exist on the Kafka cluster targeted by this connector (which may be different from the one used for the worker's global offsets topic if the bootstrap.servers property of the connector's producer has been overridden from the worker's). Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
                 .validator(Validator::Custom(Arc::new(|name: &str, value: &ConfigValue| match value {
                     ConfigValue::Null => Ok(()),
                     other => Validator::NonEmptyString.check(name, other),
@@ -312,6 +312,14 @@ impl PluginCatalog {
         out
     }
 
+    /// The class a converter, transformation or predicate name or alias stands for.
+    pub fn resolve(&self, value: &str) -> Option<String> {
+        let entries = self.entries();
+        resolve_class(value.trim(), &entries)
+            .ok()
+            .map(str::to_string)
+    }
+
     /// Resolves `value` to a class of the given list; the error is Java's message for
     /// `key`.
     fn check(
@@ -325,7 +333,11 @@ impl PluginCatalog {
         let entries = self.entries();
         match resolve_class(value, &entries) {
             Ok(class) if wanted.iter().any(|w| w == class) => Ok(()),
-            Ok(class) => Err(config_exception(key, class, &format!("Not a {type_name}"))),
+            // Java's message (a bare ConfigException, without the "Invalid value" prefix);
+            // the class is printed as `Class#toString` does.
+            Ok(class) => Err(format!(
+                "Class class {class} does not implement the {type_name} interface"
+            )),
             Err(_) => Err(config_exception(
                 key,
                 value,
@@ -1082,7 +1094,7 @@ mod tests {
         assert_eq!(errors(&r, "value.converter"), vec!["Invalid value Nope for configuration value.converter: Class Nope could not be found."]);
         assert_eq!(
             errors(&r, "header.converter"),
-            vec!["Invalid value org.apache.kafka.connect.json.JsonConverter for configuration header.converter: Not a HeaderConverter"]
+            vec!["Class class org.apache.kafka.connect.json.JsonConverter does not implement the HeaderConverter interface"]
         );
         assert!(errors(&r, "transforms.r.type").is_empty());
         assert_eq!(errors(&r, "predicates.m.type").len(), 1);

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::json::{self, NullableProps};
+use crate::loggers::{self, LoggerLevels};
 
 const CONNECTOR_CLASS_CONFIG: &str = "connector.class";
 const NAME_CONFIG: &str = "name";
@@ -50,6 +51,8 @@ pub(crate) struct AppState {
     pub herder: Arc<dyn Herder>,
     /// Java's `DEFAULT_REST_REQUEST_TIMEOUT_MS`: how long a request waits for the herder.
     pub request_timeout: Duration,
+    /// The worker's log levels (`/admin/loggers`).
+    pub loggers: Arc<LoggerLevels>,
 }
 
 impl AppState {
@@ -212,7 +215,7 @@ fn encode_path(s: &str) -> String {
 
 /// The request body as JSON (`null` when empty); syntax errors are Jackson-style 500s.
 /// The declared media type was already checked by the `negotiate` middleware.
-pub(crate) struct JsonBody(Value);
+pub(crate) struct JsonBody(json::ParsedBody);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
@@ -395,7 +398,8 @@ pub(crate) async fn create_connector(
     base: BaseUrl,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = json::create_connector_request(&body)?
+    let req = body
+        .finish(json::create_connector_request(&body.value))?
         .ok_or_else(|| ApiError::internal(NPE_CREATE_REQUEST))?;
     let config = req.config.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     let config = name_checked_config(&req.name, config)?;
@@ -433,7 +437,9 @@ pub(crate) async fn put_connector_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let config = json::flat_config(&body, "")?.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
+    let config = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     let config = name_checked_config(&name, config)?;
     let result = s
         .call(s.herder.put_connector_config(&name, config, None, true))
@@ -451,7 +457,9 @@ pub(crate) async fn patch_connector_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let patch = json::flat_config(&body, "")?.ok_or_else(|| ApiError::internal(NPE_PATCH))?;
+    let patch = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_PATCH))?;
     Ok(ok(&s
         .call(s.herder.patch_connector_config(&name, patch))
         .await?))
@@ -482,18 +490,13 @@ pub(crate) async fn put_task_configs(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let name = p.connector()?;
-    let configs: Vec<Props> = serde_json::from_slice::<Vec<Map<String, Value>>>(&body)
-        .map_err(|e| ApiError::internal(format!("Cannot deserialize value of type `java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>`: {e}")))?
+    let parsed = json::parse_body(&body)?;
+    let configs: Vec<Props> = parsed
+        .finish(json::task_configs(&parsed.value))?
+        // A `null` body: no task configs (the herder refuses or writes none).
+        .unwrap_or_default()
         .into_iter()
-        .map(|m| {
-            m.into_iter()
-                .filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k, s)),
-                    Value::Null => None,
-                    other => Some((k, other.to_string())),
-                })
-                .collect()
-        })
+        .map(|m| m.into_iter().collect())
         .collect();
     let header = |n: &str| {
         headers
@@ -615,8 +618,9 @@ pub(crate) async fn alter_connector_offsets(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let name = p.connector()?;
-    let request =
-        json::connector_offsets_request(&body)?.ok_or_else(|| ApiError::internal(NPE_OFFSETS))?;
+    let request = body
+        .finish(json::connector_offsets_request(&body.value))?
+        .ok_or_else(|| ApiError::internal(NPE_OFFSETS))?;
     let offsets = request
         .offsets
         .filter(|o| !o.is_empty())
@@ -681,7 +685,9 @@ pub(crate) async fn validate_config(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let plugin = p.get("plugin")?;
-    let config = json::flat_config(&body, "")?.ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
+    let config = body
+        .finish(json::flat_config(&body.value, ""))?
+        .ok_or_else(|| ApiError::internal(NPE_CONFIG))?;
     if let Some(Some(included)) = config.get(CONNECTOR_CLASS_CONFIG) {
         if !normalized_plugin_name(included).ends_with(normalized_plugin_name(plugin)) {
             return Err(ApiError::bad_request(format!(
@@ -704,6 +710,80 @@ pub(crate) async fn validate_config(
 }
 
 // ---- routing misses ----
+
+// ---- LoggingResource ----
+
+pub(crate) async fn list_loggers(State(s): State<AppState>) -> Response {
+    ok(&s.loggers.all())
+}
+
+pub(crate) async fn get_logger(
+    State(s): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let name = params.get("logger")?;
+    match s.loggers.get(name) {
+        Some(level) => Ok(ok(&level)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Logger {name} not found."),
+        )),
+    }
+}
+
+/// Java's `LoggingResource#setLevel`. In standalone mode the worker is the whole cluster,
+/// so `scope=cluster` changes this worker's levels and answers 204, as Java's
+/// `StandaloneHerder` does; a distributed rconnect worker does the same (it does not
+/// write the level to the config topic for the other workers).
+pub(crate) async fn set_logger(
+    State(s): State<AppState>,
+    params: Params,
+    q: Query,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let name = params.get("logger")?.to_string();
+    let Some(level_map) = body.finish(json::flat_config(&body.value, ""))? else {
+        return Err(ApiError::internal(
+            "Cannot invoke \"java.util.Map.get(Object)\" because \"levelMap\" is null",
+        ));
+    };
+    let Some(Some(level_text)) = level_map.get("level") else {
+        return Err(ApiError::bad_request(
+            "Desired 'level' parameter was not specified in request.",
+        ));
+    };
+    let level = loggers::parse_level(level_text).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("invalid log level '{level_text}'."),
+        )
+    })?;
+    // `@DefaultValue("worker")`; an unknown scope is logged and treated as `worker`.
+    let scope = q.all("scope").into_iter().next().unwrap_or_default();
+    let scope = if scope.is_empty() {
+        "worker".to_string()
+    } else {
+        scope
+    };
+    let affected = s.loggers.set(&name, level);
+    if scope.eq_ignore_ascii_case("cluster") {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    if !scope.eq_ignore_ascii_case("worker") {
+        tracing::warn!(
+            "Received invalid scope '{scope}' in request to adjust logging level; will default \
+             to worker"
+        );
+    }
+    Ok(ok(&affected))
+}
+
+/// The OpenAPI 3 description of this API (also committed as docs/openapi.json).
+pub(crate) const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+pub(crate) async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
 
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found()

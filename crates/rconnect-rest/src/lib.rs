@@ -11,13 +11,16 @@
 //! ([`ConnectionLimits`]); [`rest_runtime`] builds the runtime rconnect serves them on, apart
 //! from the data path's.
 //!
-//! Not served yet: request forwarding between workers, `/admin/loggers`, the internal
-//! worker-to-worker endpoints, topics and offset modification.
+//! `/admin/loggers` (Java's `LoggingResource`) changes log levels through a
+//! [`LogFilterControl`] given with [`RestServer::with_log_filter_control`].
+//! `GET /openapi.json` serves an OpenAPI 3 description of the API (docs/openapi.json).
 
 mod connections;
+mod deep_json;
 mod error;
 mod handlers;
 mod json;
+mod loggers;
 mod runtime;
 mod server;
 
@@ -26,5 +29,6 @@ pub use connections::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
 };
 pub use error::RestError;
+pub use loggers::LogFilterControl;
 pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::uri::PathAndQuery;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use crate::connections::{self, accept_loop, ConnectionLimits, Shared};
 use crate::error::{ApiError, RestError};
 use crate::handlers::{self as h, AppState, LocalAddr};
+use crate::loggers::{LogFilterControl, LoggerLevels};
 
 /// How long a request waits for the herder (Java's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
@@ -105,6 +106,7 @@ pub struct RestServer {
     listeners: Vec<(Listener, TcpListener)>,
     request_timeout: Duration,
     limits: ConnectionLimits,
+    loggers: Arc<LoggerLevels>,
 }
 
 impl RestServer {
@@ -143,6 +145,7 @@ impl RestServer {
             listeners: bound,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             limits: ConnectionLimits::default(),
+            loggers: Arc::new(LoggerLevels::detached()),
         })
     }
 
@@ -168,6 +171,13 @@ impl RestServer {
         self
     }
 
+    /// Lets `/admin/loggers` change the process's log filter through `control`; without
+    /// it, levels set there are only recorded.
+    pub fn with_log_filter_control(mut self, control: Arc<dyn LogFilterControl>) -> RestServer {
+        self.loggers = Arc::new(LoggerLevels::new(control));
+        self
+    }
+
     /// Serves the REST API on every listener until `shutdown` completes, then lets
     /// in-flight requests finish for up to [`GRACEFUL_STOP_TIMEOUT`].
     ///
@@ -182,6 +192,7 @@ impl RestServer {
         let app = router(AppState {
             herder,
             request_timeout: self.request_timeout,
+            loggers: self.loggers.clone(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let open_files = connections::open_file_limit();
@@ -284,6 +295,12 @@ fn router(state: AppState) -> Router {
             "/connectors/{connector}/topics/reset",
             put(h::reset_connector_topics),
         )
+        .route("/admin/loggers", get(h::list_loggers))
+        .route(
+            "/admin/loggers/{logger}",
+            get(h::get_logger).put(h::set_logger),
+        )
+        .route("/openapi.json", get(h::openapi))
         .route("/connector-plugins", get(h::list_plugins))
         .route("/connector-plugins/{plugin}/config", get(h::plugin_config))
         .route(
@@ -298,8 +315,49 @@ fn router(state: AppState) -> Router {
     // Routing happens inside `routes`, so rewriting the path here still affects it.
     Router::new()
         .fallback_service(routes)
+        .layer(middleware::from_fn(options_and_allow))
         .layer(middleware::from_fn(read_body_first))
         .layer(middleware::from_fn(log_and_normalize))
+}
+
+/// Jersey's answers about methods: an automatic `OPTIONS` for every resource (200,
+/// `text/plain`, the resource's methods and `OPTIONS` in the `Allow` header and the body),
+/// and a 405 without an `Allow` header.
+async fn options_and_allow(mut req: Request, next: Next) -> Response {
+    if req.method() != Method::OPTIONS {
+        let mut resp = next.run(req).await;
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+            resp.headers_mut().remove(ALLOW);
+        }
+        return resp;
+    }
+    // No route has TRACE, so routing answers 404 for an unknown path and 405 with the
+    // route's methods otherwise.
+    *req.method_mut() = Method::TRACE;
+    let probe = next.run(req).await;
+    if probe.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return probe;
+    }
+    let routed: Vec<String> = probe
+        .headers()
+        .get(ALLOW)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("")
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .collect();
+    // Jersey lists the methods from a `HashSet<String>`, so in that set's iteration order.
+    let allowed: Vec<&str> = ["HEAD", "DELETE", "POST", "GET", "OPTIONS", "PUT", "PATCH"]
+        .into_iter()
+        .filter(|m| *m == "OPTIONS" || routed.iter().any(|r| r == m))
+        .collect();
+    let mut resp = (StatusCode::OK, allowed.join(", ")).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if let Ok(v) = HeaderValue::from_str(&allowed.join(",")) {
+        headers.insert(ALLOW, v);
+    }
+    resp
 }
 
 /// The largest request body read ahead of the handlers: axum's default limit for the
@@ -357,7 +415,13 @@ async fn log_and_normalize(mut req: Request, next: Next) -> Response {
     if let Some(normalized) = strip_trailing_slash(&uri) {
         *req.uri_mut() = normalized;
     }
-    let resp = next.run(req).await;
+    let resp = if has_empty_segment(req.uri().path()) {
+        // A Jersey path parameter matches `[^/]+`, so `/connectors//status` matches no
+        // resource (404) rather than reaching one with an empty name.
+        ApiError::not_found().into_response()
+    } else {
+        next.run(req).await
+    };
     let status = resp.status().as_u16();
     let latency_ms = start.elapsed().as_millis();
     tracing::info!(
@@ -366,6 +430,14 @@ async fn log_and_normalize(mut req: Request, next: Next) -> Response {
         "\"{method} {uri}\" {status} {latency_ms}ms"
     );
     resp
+}
+
+/// An empty segment after the first one (`/a//b`); a leading `//` is left to routing.
+fn has_empty_segment(path: &str) -> bool {
+    path.trim_start_matches('/')
+        .split('/')
+        .skip(1)
+        .any(str::is_empty)
 }
 
 fn strip_trailing_slash(uri: &Uri) -> Option<Uri> {
@@ -456,7 +528,6 @@ fn media_range_matches_json(media: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn listener_parsing() {

@@ -48,14 +48,25 @@ fn routing_misses_are_404_and_405() {
         "/nope",
         "/connectors/a/b/c",
         "/connector-plugins/p",
-        "/admin/loggers",
+        "/admin/nope",
+        // A Jersey path parameter never matches an empty segment.
+        "/connectors//status",
+        "/connectors//config",
     ] {
         s.get(path).assert_error(404, "HTTP 404 Not Found");
     }
     let r = s.send_empty("DELETE", "/connectors");
     r.assert_error(405, "HTTP 405 Method Not Allowed");
-    let allow = r.header("allow").expect("an Allow header");
-    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    // Jersey's 405 has no Allow header; its automatic OPTIONS lists the methods.
+    assert_eq!(r.header("allow"), None);
+    let r = s.send_empty("OPTIONS", "/connectors");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("allow"), Some("HEAD,POST,GET,OPTIONS"));
+    assert_eq!(r.body, "HEAD, POST, GET, OPTIONS");
+    let r = s.send_empty("OPTIONS", "/connectors/c/config");
+    assert_eq!(r.body, "HEAD, GET, OPTIONS, PUT, PATCH");
+    s.send_empty("OPTIONS", "/nope")
+        .assert_error(404, "HTTP 404 Not Found");
     s.send_empty("GET", "/connectors/c/restart")
         .assert_error(405, "HTTP 405 Method Not Allowed");
     s.send_json("POST", "/connectors/c", "{}")
@@ -207,7 +218,7 @@ fn create_connector_binding_errors() {
         .assert_error_prefix(500, "Unexpected character ('c' (code 99))");
     s.send_json("POST", "/connectors", r#"[1, 2]"#).assert_error(
         500,
-        "Cannot deserialize value of type `org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest` from Array value (token `JsonToken.START_ARRAY`)",
+        "Cannot deserialize value of type `org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest` from Array value (token `JsonToken.START_ARRAY`)\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1]",
     );
     s.send_json(
         "POST",
@@ -224,7 +235,7 @@ fn create_connector_binding_errors() {
             "Cannot deserialize value of type `java.lang.String` from Array value",
         );
     s.send_json("POST", "/connectors", r#"{"name":"a","config":"x"}"#)
-        .assert_error_prefix(500, "Cannot deserialize value of type `java.util.LinkedHashMap<java.lang.String,java.lang.String>` from String value");
+        .assert_error_prefix(500, "Cannot construct instance of `java.util.LinkedHashMap` (although at least one Creator exists): no String-argument constructor/factory method to deserialize from String value ('x')");
     // A JSON null config value cannot pass validation.
     let body = json!({"name": "a", "config": {"connector.class": SOURCE, "file": null}});
     s.send_json("POST", "/connectors", &body.to_string())
@@ -794,4 +805,84 @@ fn offsets_alter_and_reset() {
         r#"{"offsets":[{"partition":{"kafka_topic":"t","kafka_partition":"0"},"offset":{"kafka_offset":"10"}}]}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Java's `LoggingResource`, on a server without a log filter (levels only recorded).
+#[test]
+fn admin_loggers() {
+    let s = TestServer::start();
+    assert_eq!(
+        s.get("/admin/loggers").json(),
+        json!({"root": {"level": "INFO", "last_modified": null}})
+    );
+    s.get("/admin/loggers/a.b")
+        .assert_error(404, "Logger a.b not found.");
+    let r = s.send_json("PUT", "/admin/loggers/a.b", r#"{"level":"warn"}"#);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!(["a.b"]));
+    let level = s.get("/admin/loggers/a.b").json();
+    assert_eq!(level["level"], "WARN");
+    assert!(level["last_modified"].is_i64());
+    s.send_json("PUT", "/admin/loggers/a", r#"{"level":"BOGUS"}"#)
+        .assert_error(404, "invalid log level 'BOGUS'.");
+    s.send_json("PUT", "/admin/loggers/a", "{}").assert_error(
+        400,
+        "Desired 'level' parameter was not specified in request.",
+    );
+    s.send_json("PUT", "/admin/loggers/a", "").assert_error(
+        500,
+        "Cannot invoke \"java.util.Map.get(Object)\" because \"levelMap\" is null",
+    );
+    let r = s.send_json(
+        "PUT",
+        "/admin/loggers/a?scope=cluster",
+        r#"{"level":"ERROR"}"#,
+    );
+    assert_eq!(r.status, 204);
+    // `a` was created by that call; its child `a.b` follows it.
+    assert_eq!(s.get("/admin/loggers/a.b").json()["level"], "ERROR");
+    let all = s.get("/admin/loggers").json();
+    assert_eq!(all["a"]["level"], "ERROR");
+}
+
+/// The OpenAPI document is served as committed (docs/openapi.json) and describes every
+/// resource the router serves.
+#[test]
+fn openapi_document() {
+    let s = TestServer::start();
+    let r = s.get("/openapi.json");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
+    assert_eq!(doc, committed);
+    for path in [
+        "/",
+        "/health",
+        "/connectors",
+        "/connectors/{connector}",
+        "/connectors/{connector}/config",
+        "/connectors/{connector}/status",
+        "/connectors/{connector}/tasks",
+        "/connectors/{connector}/tasks-config",
+        "/connectors/{connector}/tasks/{task}/status",
+        "/connectors/{connector}/restart",
+        "/connectors/{connector}/tasks/{task}/restart",
+        "/connectors/{connector}/pause",
+        "/connectors/{connector}/resume",
+        "/connectors/{connector}/stop",
+        "/connectors/{connector}/offsets",
+        "/connectors/{connector}/topics",
+        "/connectors/{connector}/topics/reset",
+        "/connector-plugins",
+        "/connector-plugins/{pluginName}/config",
+        "/connector-plugins/{pluginName}/config/validate",
+        "/admin/loggers",
+        "/admin/loggers/{logger}",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 23);
 }

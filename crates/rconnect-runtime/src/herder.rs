@@ -335,6 +335,6 @@ pub trait Herder: Send + Sync + 'static {
         signature: (Option<String>, Option<String>),
     ) -> HerderResult<()> {
         let _ = (name, configs, body, signature);
-        Err(HerderError::Internal("java.lang.UnsupportedOperationException: Kafka Connect in standalone mode does not support externally setting task configurations.".into()))
+        Err(HerderError::Internal("Kafka Connect in standalone mode does not support externally setting task configurations.".into()))
     }
 }

@@ -160,6 +160,35 @@ pub async fn offsets(
     })
 }
 
+/// Entries keyed by partition in the iteration order of a Java `HashMap<TopicPartition, _>`
+/// filled in the given order: Java lists a sink connector's offsets from the admin client's
+/// `partitionsToOffsetAndMetadata()` map (`Worker#sinkConnectorOffsets`), so clients see
+/// them in that order.
+fn java_hash_map_order(entries: Vec<(TopicPartition, i64)>) -> Vec<(TopicPartition, i64)> {
+    fn java_string_hash(s: &str) -> i32 {
+        s.encode_utf16()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    }
+    let mut capacity = 16usize;
+    while entries.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let mut keyed: Vec<(usize, usize, (TopicPartition, i64))> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            // `TopicPartition#hashCode`.
+            let h = 31i32
+                .wrapping_add(e.0.partition)
+                .wrapping_mul(31)
+                .wrapping_add(java_string_hash(&e.0.topic)) as u32;
+            (((h ^ (h >> 16)) as usize) & (capacity - 1), i, e)
+        })
+        .collect();
+    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    keyed.into_iter().map(|(_, _, e)| e).collect()
+}
+
 async fn sink_offsets(
     worker: &Worker,
     name: &str,
@@ -180,7 +209,7 @@ async fn sink_offsets(
         failed()
     })?;
     Ok(ConnectorOffsets {
-        offsets: listed
+        offsets: java_hash_map_order(listed)
             .into_iter()
             .map(|(tp, offset)| {
                 let mut partition = OffsetMap::new();
@@ -491,6 +520,30 @@ async fn modify_source(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sink_offsets_follow_java_hash_map_order() {
+        let order = |topic: &str| -> Vec<i32> {
+            let entries = (0..4)
+                .map(|p| {
+                    (
+                        TopicPartition {
+                            topic: topic.to_string(),
+                            partition: p,
+                        },
+                        0i64,
+                    )
+                })
+                .collect();
+            java_hash_map_order(entries)
+                .into_iter()
+                .map(|(tp, _)| tp.partition)
+                .collect()
+        };
+        // Java 3.9 listed the partitions of `jxq-t1` starting with 3.
+        assert_eq!(order("jxq-t1"), vec![3, 2, 1, 0]);
+        assert_eq!(order("rxq-t1"), vec![0, 1, 2, 3]);
+    }
+
     use super::*;
 
     fn change(partition: Json, offset: Json) -> OffsetChange {

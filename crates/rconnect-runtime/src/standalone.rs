@@ -237,7 +237,9 @@ impl Herder for StandaloneHerder {
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
         herder_support::check_name(name)?;
-        let infos = herder_support::validate(&self.worker, &config).await?;
+        let infos = herder_support::validate(&self.worker, &config)
+            .await
+            .map_err(validation::as_thrown)?;
         if let Some(msg) = validation::invalid_message(&infos) {
             return Err(HerderError::BadRequest(msg));
         }
@@ -376,9 +378,9 @@ impl Herder for StandaloneHerder {
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
         let mut configs = self.configs.lock().await;
         let e = configs.get_mut(name).ok_or_else(|| {
-            HerderError::Internal(format!(
-                "java.lang.IllegalArgumentException: No connector `{name}` configured"
-            ))
+            // Java: `StandaloneHerder#stopConnector`'s IllegalArgumentException, whose
+            // message the exception mapper answers without the class name.
+            HerderError::Internal(format!("No connector `{name}` configured"))
         })?;
         e.target = TargetState::Stopped;
         self.worker.stop_tasks_of(name).await;
@@ -487,13 +489,15 @@ impl Herder for StandaloneHerder {
 
     async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
         let configs = self.configs.lock().await;
-        let e = configs
-            .get(&id.connector)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {}", id.connector)))?;
+        let e = configs.get(&id.connector).ok_or_else(|| {
+            // Java: `StandaloneHerder#restartTask`'s NotFoundException texts (Java goes
+            // on after reporting them and answers a 500 from the failed start instead).
+            HerderError::NotFound(format!("Connector {} not found", id.connector))
+        })?;
         let tc = e
             .tasks
             .get(id.task as usize)
-            .ok_or_else(|| HerderError::NotFound(format!("Unknown task: {id}")))?;
+            .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
         // Java: UNASSIGNED (the stop of a running task), then RUNNING.
         self.worker.stop_task_to_restart(id).await;
         self.worker

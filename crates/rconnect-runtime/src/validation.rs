@@ -14,16 +14,57 @@ use crate::herder::{
 };
 use crate::plugins::{ConnectorFactory, PluginClass, PluginRegistry};
 
-/// The groups Java lists in every validation response.
-const GROUPS: [&str; 7] = [
-    "Common",
-    "Transforms",
-    "Predicates",
-    "Error Handling",
-    "Topic Creation",
-    "Exactly Once Support",
-    "offsets.topic",
-];
+const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
+
+/// Java's `Plugins#connectorClass` message for a class that matches no connector: the
+/// connectors listed as `PluginDesc#toString`, in `PluginDesc` order (by class name).
+/// rconnect's connectors are all reported at `location='classpath'`.
+fn connector_not_found(plugins: &PluginRegistry, value: &str) -> String {
+    let mut connectors = plugins.plugin_infos(true);
+    connectors.sort_by(|a, b| a.class_name.cmp(&b.class_name));
+    let list: Vec<String> = connectors
+        .iter()
+        .map(|p| {
+            let (c, t) = (&p.class_name, &p.plugin_type);
+            let v = p.version.as_deref().unwrap_or("undefined");
+            format!(
+                "PluginDesc{{klass=class {c}, name='{c}', version='{v}', encodedVersion={v}, \
+                 type={t}, typeName='{t}', location='classpath'}}"
+            )
+        })
+        .collect();
+    format!(
+        "Failed to find any class that implements Connector and which name matches {value}, \
+         available connectors are: {}",
+        list.join(", ")
+    )
+}
+
+/// A validation error as Java's create path answers it: there validation runs on the
+/// request thread, so a ConnectException is answered with its message only.
+pub fn as_thrown(e: HerderError) -> HerderError {
+    match e {
+        HerderError::Internal(m) => HerderError::Internal(
+            m.strip_prefix(&format!("{CONNECT_EXCEPTION}: "))
+                .map(str::to_string)
+                .unwrap_or(m),
+        ),
+        other => other,
+    }
+}
+
+/// Java's `ConfigDef#groups`: each group in the order a key of it was first defined.
+fn groups_of(defs: &[&ConfigDef]) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for def in defs {
+        for group in def.keys().iter().filter_map(|k| k.group.as_ref()) {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+    }
+    groups
+}
 
 pub fn key_info(k: &ConfigKey) -> ConfigKeyInfo {
     ConfigKeyInfo {
@@ -129,10 +170,16 @@ pub fn validate(
             java_map(props)
         ))
     })?;
+    // Java validates on an executor, so the ConnectException comes back wrapped and its
+    // class name is part of the answer (see [`as_thrown`] for the create path).
     let plugin = plugins.connector(class).map_err(|e| {
-        HerderError::Internal(format!(
-            "org.apache.kafka.connect.errors.ConnectException: {e}"
-        ))
+        let message = match &e {
+            rconnect_config::ResolveError::NotFound { value, .. } => {
+                connector_not_found(plugins, value)
+            }
+            other => other.to_string(),
+        };
+        HerderError::Internal(format!("{CONNECT_EXCEPTION}: {message}"))
     })?;
     let t = plugin.connector_type();
     let (own_def, own_reports) = match &plugin.factory {
@@ -173,10 +220,63 @@ pub fn validate(
             });
         }
     }
+    // Java shows a CLASS value as the class it parsed to (`Class#getName`), so an alias
+    // such as `JsonConverter` appears as the class it resolved to.
+    for config in &mut configs {
+        let is_class = config
+            .definition
+            .as_ref()
+            .is_some_and(|d| d.config_type == "CLASS");
+        if let Some(value) = config
+            .value
+            .as_mut()
+            .filter(|v| is_class && v.errors.is_empty())
+        {
+            if let Some(resolved) = value.value.as_deref().and_then(|v| catalog.resolve(v)) {
+                value.value = Some(resolved);
+            }
+        }
+    }
+    let mut groups = groups_of(&[&framework_def, &own_def]);
+    // Java merges the header converter's answer first, then the key's and the value's.
+    for (property, converter_type) in [
+        ("header.converter", "header"),
+        ("key.converter", "key"),
+        ("value.converter", "value"),
+    ] {
+        let Some((def, reports)) =
+            validate_converter(plugins, props, &configs, property, converter_type)
+        else {
+            continue;
+        };
+        // Groups in the order of the answer's entries (Java's `prefixedConfigInfos`).
+        for r in &reports {
+            if let Some(group) = def.key(&r.name).and_then(|k| k.group.clone()) {
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+        }
+        let prefix = format!("{property}.");
+        for r in reports {
+            // Java's `prefixedConfigInfos` counts configs with errors, not messages.
+            error_count += usize::from(!r.errors.is_empty());
+            let definition = def.key(&r.name).map(|k| ConfigKeyInfo {
+                name: format!("{prefix}{}", k.name),
+                ..key_info(k)
+            });
+            let mut value = value_info(r);
+            value.name = format!("{prefix}{}", value.name);
+            configs.push(ConfigInfo {
+                definition,
+                value: Some(value),
+            });
+        }
+    }
     Ok(ConfigInfos {
         name: class.clone(),
         error_count,
-        groups: GROUPS.iter().map(|s| s.to_string()).collect(),
+        groups,
         configs,
     })
 }
@@ -231,6 +331,62 @@ fn embedded_plugin_keys(plugins: &PluginRegistry, props: &Props) -> ConfigDef {
     out
 }
 
+/// Java 3.9's `AbstractHerder#validateConverterConfig`: a converter named in the connector
+/// config (and valid there) validates its own `<property>.`-prefixed keys, with
+/// `converter.type` defaulting to `converter_type`.
+fn validate_converter(
+    plugins: &PluginRegistry,
+    props: &Props,
+    configs: &[ConfigInfo],
+    property: &str,
+    converter_type: &str,
+) -> Option<(ConfigDef, Vec<ConfigValueReport>)> {
+    let class = props.get(property)?;
+    let valid = configs
+        .iter()
+        .filter_map(|c| c.value.as_ref())
+        .find(|v| v.name == property)
+        .is_some_and(|v| v.errors.is_empty());
+    if !valid {
+        return None;
+    }
+    let (_, def) = plugin_config_def(plugins, class).ok()?;
+    let prefix = format!("{property}.");
+    let mut own: Props = props
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone())))
+        .collect();
+    own.entry("converter.type".to_string())
+        .or_insert_with(|| converter_type.to_string());
+    let reports = java_hash_map_order(def.validate(&own));
+    Some((def, reports))
+}
+
+/// `reports` in the iteration order of a Java `HashMap` keyed by their names, into which
+/// they were put in the given order: `ConfigDef#validate` returns the values of such a map,
+/// and the converter's entries (and its groups) are answered in that order.
+fn java_hash_map_order(reports: Vec<ConfigValueReport>) -> Vec<ConfigValueReport> {
+    fn java_string_hash(s: &str) -> i32 {
+        s.encode_utf16()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    }
+    let mut capacity = 16usize;
+    while reports.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let mut keyed: Vec<(usize, usize, ConfigValueReport)> = reports
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let h = java_string_hash(&r.name) as u32;
+            let spread = h ^ (h >> 16);
+            (spread as usize & (capacity - 1), i, r)
+        })
+        .collect();
+    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    keyed.into_iter().map(|(_, _, r)| r).collect()
+}
+
 /// The 400 message for a config that failed validation, or `None` if it is valid.
 pub fn invalid_message(infos: &ConfigInfos) -> Option<String> {
     let reports: Vec<ConfigValueReport> = infos
@@ -254,9 +410,13 @@ pub fn invalid_message(infos: &ConfigInfos) -> Option<String> {
 pub fn shown_as_sent(mut infos: ConfigInfos, sent: &Props, secrets: &Secrets) -> ConfigInfos {
     infos.name = secrets.redact(&infos.name);
     for v in infos.configs.iter_mut().filter_map(|c| c.value.as_mut()) {
-        v.value = match sent.get(&v.name) {
-            Some(raw) => Some(raw.clone()),
-            None => v.value.as_deref().map(|x| secrets.redact(x)),
+        // A value that failed to parse stays `null`, as Java shows it.
+        v.value = match (sent.get(&v.name), &v.value) {
+            (_, None) => None,
+            // A value sent with a provider reference is shown with it; others as
+            // validation shows them (a class alias as its class).
+            (Some(raw), Some(_)) if raw.contains("${") => Some(raw.clone()),
+            (_, Some(x)) => Some(secrets.redact(x)),
         };
         for text in v.errors.iter_mut().chain(v.recommended_values.iter_mut()) {
             *text = secrets.redact(text);

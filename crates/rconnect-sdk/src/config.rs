@@ -226,8 +226,10 @@ impl Validator {
                     java_hash_set_order(&upper).join(", ")
                 ))
             }
+            // Java's `NonEmptyString` lets `null` through (`s != null && s.isEmpty()`).
             Validator::NonEmptyString => match v {
                 ConfigValue::String(s) if !s.is_empty() => Ok(()),
+                ConfigValue::Null => Ok(()),
                 _ => Err(format!(
                     "Invalid value {shown} for configuration {key}: String must be non-empty"
                 )),
@@ -329,10 +331,14 @@ impl ConfigDef {
     pub fn new() -> Self {
         ConfigDef { keys: Vec::new() }
     }
-    /// Adds a key; a later definition of the same name replaces the earlier one.
+    /// Adds a key; a later definition of the same name replaces the earlier one in its
+    /// place, so the key keeps its position (Java lists keys in definition order, e.g. in
+    /// validation answers).
     pub fn define(mut self, key: ConfigKey) -> Self {
-        self.keys.retain(|k| k.name != key.name);
-        self.keys.push(key);
+        match self.keys.iter_mut().find(|k| k.name == key.name) {
+            Some(existing) => *existing = key,
+            None => self.keys.push(key),
+        }
         self
     }
     /// Adds every key of `other` this definition lacks.
@@ -385,22 +391,52 @@ impl ConfigDef {
 
     /// Validates every defined key without stopping at the first error (Java
     /// `ConfigDef.validate`), one report per key in definition order.
+    ///
+    /// As Java's `parseForValidate`: a value that does not parse (or a missing required
+    /// one) is reported as `null`, and the validator runs on the parsed value, or on `null`
+    /// when there is none, so a bad value can carry two errors (e.g. `Not a number of type
+    /// INT` and `Value must be non-null`). A value that parses but fails its validator is
+    /// still shown.
     pub fn validate(&self, props: &Props) -> Vec<ConfigValueReport> {
         self.keys
             .iter()
             .map(|k| {
-                let value = props.get(&k.name).cloned().or(match &k.default {
-                    Default::Value(d) => Some(d.clone()),
-                    _ => None,
-                });
-                let errors = match self.parse_key(k, props) {
-                    Ok(_) => Vec::new(),
-                    Err(e) => vec![e],
+                let (parsed, mut shown, mut errors) = match (props.get(&k.name), &k.default) {
+                    (Some(raw), _) => match parse_type(&k.name, k.config_type, raw) {
+                        Ok(v) => (Some(v), Some(raw.clone()), Vec::new()),
+                        Err(e) => (None, None, vec![e]),
+                    },
+                    (None, Default::Required) => (
+                        None,
+                        None,
+                        vec![format!(
+                            "Missing required configuration \"{}\" which has no default value.",
+                            k.name
+                        )],
+                    ),
+                    (None, Default::Null) => (Some(ConfigValue::Null), None, Vec::new()),
+                    (None, Default::Value(d)) => (
+                        parse_type(&k.name, k.config_type, d).ok(),
+                        Some(d.clone()),
+                        Vec::new(),
+                    ),
                 };
-                let value = if k.config_type == ConfigType::Password && value.is_some() {
+                if let Some(validator) = &k.validator {
+                    let checked = parsed.as_ref().unwrap_or(&ConfigValue::Null);
+                    if let Err(e) = validator.check(&k.name, checked) {
+                        // Java resolves a CLASS value while parsing it: a class that is not
+                        // found is a parse error there, so the value is not shown.
+                        if k.config_type == ConfigType::Class && e.ends_with("could not be found.")
+                        {
+                            shown = None;
+                        }
+                        errors.push(e);
+                    }
+                }
+                let value = if k.config_type == ConfigType::Password && shown.is_some() {
                     Some("[hidden]".into())
                 } else {
-                    value
+                    shown
                 };
                 ConfigValueReport {
                     name: k.name.clone(),
@@ -418,13 +454,10 @@ impl ConfigDef {
 /// case-insensitive `true`/`false`; lists split on commas with blanks trimmed.
 pub fn parse_type(name: &str, t: ConfigType, raw: &str) -> Result<ConfigValue, String> {
     let s = raw.trim();
-    // Java `ConfigDef.parseType` turns the `NumberFormatException` of a string value into
-    // "Not a number of type INT".
-    let bad = |t: ConfigType| {
-        format!(
-            "Invalid value {s} for configuration {name}: Not a number of type {}",
-            t.name()
-        )
+    // Java's `ConfigDef#parseType` parses a String with `Integer.parseInt` etc., whose
+    // NumberFormatException becomes "Not a number of type INT" (with the value as given).
+    let bad = |type_name: &str| {
+        format!("Invalid value {raw} for configuration {name}: Not a number of type {type_name}")
     };
     Ok(match t {
         ConfigType::Boolean => {
@@ -439,10 +472,10 @@ pub fn parse_type(name: &str, t: ConfigType, raw: &str) -> Result<ConfigValue, S
         ConfigType::String => ConfigValue::String(s.to_string()),
         ConfigType::Password => ConfigValue::Password(s.to_string()),
         ConfigType::Class => ConfigValue::Class(s.to_string()),
-        ConfigType::Int => ConfigValue::Int(s.parse().map_err(|_| bad(t))?),
-        ConfigType::Short => ConfigValue::Short(s.parse().map_err(|_| bad(t))?),
-        ConfigType::Long => ConfigValue::Long(s.parse().map_err(|_| bad(t))?),
-        ConfigType::Double => ConfigValue::Double(s.parse().map_err(|_| bad(t))?),
+        ConfigType::Int => ConfigValue::Int(s.parse().map_err(|_| bad("INT"))?),
+        ConfigType::Short => ConfigValue::Short(s.parse().map_err(|_| bad("SHORT"))?),
+        ConfigType::Long => ConfigValue::Long(s.parse().map_err(|_| bad("LONG"))?),
+        ConfigType::Double => ConfigValue::Double(s.parse().map_err(|_| bad("DOUBLE"))?),
         ConfigType::List => ConfigValue::List(parse_list(s)),
     })
 }

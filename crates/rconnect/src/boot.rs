@@ -39,6 +39,7 @@ fn load_worker_props(path: &str) -> anyhow::Result<Props> {
 pub async fn boot(
     worker_file: &str,
     parse: fn(Props) -> Result<WorkerConfig, rconnect_config::ConfigError>,
+    log_control: Arc<dyn rconnect_rest::LogFilterControl>,
     rest_runtime: &tokio::runtime::Handle,
 ) -> anyhow::Result<Booted> {
     let started = std::time::Instant::now();
@@ -70,7 +71,8 @@ pub async fn boot(
         .await
         .context("the REST server's runtime stopped while binding the listeners")?
         .context("cannot start the REST server")?
-        .with_connection_limits(connection_limits(&config));
+        .with_connection_limits(connection_limits(&config))
+        .with_log_filter_control(log_control);
     let bound_port = config
         .advertised_listener_index()
         .and_then(|i| rest.local_addrs().get(i).map(|a| a.port()))

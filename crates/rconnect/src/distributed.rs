@@ -24,9 +24,9 @@ pub fn main(args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     }
     let redaction = crate::log_redaction::LogRedaction::default();
-    crate::init_logging(&redaction);
+    let log_control = crate::init_logging(&redaction);
     // Java ignores arguments after the worker file.
-    run_main(|rest_runtime| run(&args[0], redaction, rest_runtime))
+    run_main(|rest_runtime| run(&args[0], redaction, log_control, rest_runtime))
 }
 
 fn millis(ms: i32) -> Duration {
@@ -36,12 +36,18 @@ fn millis(ms: i32) -> Duration {
 async fn run(
     worker_file: &str,
     redaction: LogRedaction,
+    log_control: std::sync::Arc<crate::log_filter::ReloadableFilter>,
     rest_runtime: tokio::runtime::Handle,
 ) -> Result<(), Failure> {
     let setup = |e: anyhow::Error| Failure::Setup(e);
-    let b = boot(worker_file, WorkerConfig::distributed, &rest_runtime)
-        .await
-        .map_err(setup)?;
+    let b = boot(
+        worker_file,
+        WorkerConfig::distributed,
+        log_control,
+        &rest_runtime,
+    )
+    .await
+    .map_err(setup)?;
     let d = b.config.distributed.clone().expect("distributed config");
     ensure_internal_topics(&b.config)
         .await

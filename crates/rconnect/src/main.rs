@@ -6,6 +6,7 @@
 mod boot;
 mod builtins;
 mod distributed;
+mod log_filter;
 mod log_redaction;
 mod malloc_tuning;
 mod plugins_cmd;
@@ -61,18 +62,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr through `tracing`, filtered by `RUST_LOG` (default `info`).
-/// Installs the log subscriber; lines go through `redaction` (see [`log_redaction`]).
-pub(crate) fn init_logging(redaction: &log_redaction::LogRedaction) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
+/// Logs to stderr through `tracing`, filtered by `RUST_LOG` (default
+/// [`log_filter::DEFAULT_FILTER`]). Installs the log subscriber; lines go through `redaction`
+/// (see [`log_redaction`]). The returned control lets `/admin/loggers` change the filter.
+pub(crate) fn init_logging(
+    redaction: &log_redaction::LogRedaction,
+) -> std::sync::Arc<log_filter::ReloadableFilter> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{reload, EnvFilter};
+    let initial = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| EnvFilter::try_new(f).is_ok())
+        .unwrap_or_else(|| log_filter::DEFAULT_FILTER.to_string());
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(&initial));
     // Colours only on a terminal: log files stay greppable.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(redaction.clone())
-        .with_ansi(ansi)
-        .with_target(true)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(redaction.clone())
+                .with_ansi(ansi)
+                .with_target(true),
+        )
         .init();
+    std::sync::Arc::new(log_filter::ReloadableFilter::new(handle, initial))
 }

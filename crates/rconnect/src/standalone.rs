@@ -25,18 +25,24 @@ pub fn main(args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     }
     let redaction = crate::log_redaction::LogRedaction::default();
-    crate::init_logging(&redaction);
-    run_main(|rest_runtime| run(args, redaction, rest_runtime))
+    let log_control = crate::init_logging(&redaction);
+    run_main(|rest_runtime| run(args, redaction, log_control, rest_runtime))
 }
 
 async fn run(
     args: &[String],
     redaction: LogRedaction,
+    log_control: std::sync::Arc<crate::log_filter::ReloadableFilter>,
     rest_runtime: tokio::runtime::Handle,
 ) -> Result<(), Failure> {
-    let b = boot(&args[0], WorkerConfig::standalone, &rest_runtime)
-        .await
-        .map_err(Failure::Setup)?;
+    let b = boot(
+        &args[0],
+        WorkerConfig::standalone,
+        log_control,
+        &rest_runtime,
+    )
+    .await
+    .map_err(Failure::Setup)?;
     let offsets_file = b
         .config
         .offset_storage_file_filename
