@@ -237,6 +237,34 @@ pub fn validate(
             }
         }
     }
+    // Java's `transforms.<a>.type` / `predicates.<p>.type` recommenders list every
+    // transformation / predicate class it knows (`Plugins#transformations`, a set sorted by
+    // class name).
+    let sorted = |classes: &[String]| {
+        let mut c = classes.to_vec();
+        c.sort();
+        c
+    };
+    let (transformations, predicates) = (
+        sorted(&catalog.transformations),
+        sorted(&catalog.predicates),
+    );
+    for value in configs.iter_mut().filter_map(|c| c.value.as_mut()) {
+        let Some(rest) = value.name.strip_suffix(".type") else {
+            continue;
+        };
+        if rest
+            .strip_prefix("transforms.")
+            .is_some_and(|a| !a.is_empty())
+        {
+            value.recommended_values = transformations.clone();
+        } else if rest
+            .strip_prefix("predicates.")
+            .is_some_and(|a| !a.is_empty())
+        {
+            value.recommended_values = predicates.clone();
+        }
+    }
     let mut groups = groups_of(&[&framework_def, &own_def]);
     // Java merges the header converter's answer first, then the key's and the value's.
     for (property, converter_type) in [

@@ -75,18 +75,19 @@ impl InsertField {
                 ConfigType::String,
                 Default::Null,
                 Importance::Medium,
-                &format!("{doc}\n{suffix}"),
+                &format!("{doc}{suffix}"),
             )
         };
         ConfigDef::new()
-            .define(key("topic.field", "Field name for Kafka topic."))
-            .define(key("partition.field", "Field name for Kafka partition."))
+            // Java's texts end with their own separator (a space, or `<br/>` for the offset).
+            .define(key("topic.field", "Field name for Kafka topic. "))
+            .define(key("partition.field", "Field name for Kafka partition. "))
             .define(key(
                 "offset.field",
-                "Field name for Kafka offset - only applicable to sink connectors.",
+                "Field name for Kafka offset - only applicable to sink connectors.<br/>",
             ))
-            .define(key("timestamp.field", "Field name for record timestamp."))
-            .define(key("static.field", "Field name for static data field."))
+            .define(key("timestamp.field", "Field name for record timestamp. "))
+            .define(key("static.field", "Field name for static data field. "))
             .define(ConfigKey::new(
                 "static.value",
                 ConfigType::String,
