@@ -6,14 +6,7 @@
 //! into that order makes rconnect's output byte-identical with Java's.
 
 use rconnect_sdk::data::Value;
-
-/// Java `HashMap`'s `DEFAULT_INITIAL_CAPACITY`.
-const INITIAL_CAPACITY: usize = 16;
-/// `TREEIFY_THRESHOLD`: a bin holding this many entries is resized (below
-/// `MIN_TREEIFY_CAPACITY`) or turned into a tree.
-const TREEIFY_THRESHOLD: usize = 8;
-/// `MIN_TREEIFY_CAPACITY`.
-const MIN_TREEIFY_CAPACITY: usize = 64;
+use rconnect_sdk::java_hash_map::{into_iteration_order, spread, string_hash, table_capacity};
 
 /// `Object#hashCode` of a key as Java's Connect data holds it, for the key types whose hash
 /// is defined by value. `None` for the rest (`byte[]` hashes by identity; structs, maps,
@@ -54,27 +47,6 @@ fn java_hash(v: &Value) -> Option<i32> {
     })
 }
 
-/// `String#hashCode`, over UTF-16 code units; ASCII bytes are those units, so the common
-/// case needs one pass over the bytes.
-fn string_hash(s: &str) -> i32 {
-    let mut h = 0i32;
-    for &b in s.as_bytes() {
-        if b >= 0x80 {
-            return s
-                .encode_utf16()
-                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
-        }
-        h = h.wrapping_mul(31).wrapping_add(i32::from(b));
-    }
-    h
-}
-
-/// `HashMap#hash`: the high half folded into the low one.
-fn spread(h: i32) -> usize {
-    let h = h as u32;
-    (h ^ (h >> 16)) as usize
-}
-
 /// Maps up to this size are ordered without allocating (the record path reads many small
 /// objects).
 const SMALL: usize = 32;
@@ -95,18 +67,7 @@ pub(crate) fn into_java_hash_order(entries: &mut Vec<(Value, Value)>) {
         }
         return;
     }
-    let mut buckets = vec![0usize; n];
-    if !spread_hashes(entries, &mut buckets) {
-        return;
-    }
-    let mask = table_capacity(&buckets) - 1;
-    let mut keyed: Vec<(usize, (Value, Value))> = buckets
-        .into_iter()
-        .map(|h| h & mask)
-        .zip(entries.drain(..))
-        .collect();
-    keyed.sort_by_key(|(bucket, _)| *bucket);
-    entries.extend(keyed.into_iter().map(|(_, e)| e));
+    into_iteration_order(entries, |(k, _)| java_hash(k));
 }
 
 /// [`into_java_hash_order`] for a small map whose keys may repeat (a JSON object, which
@@ -164,38 +125,6 @@ fn spread_hashes(entries: &[(Value, Value)], out: &mut [usize]) -> bool {
         }
     }
     true
-}
-
-/// The table size of a `HashMap` after inserting keys with these spread hashes.
-fn table_capacity(hashes: &[usize]) -> usize {
-    let mut capacity = INITIAL_CAPACITY;
-    // A map resizes when its size passes three quarters of the capacity.
-    while hashes.len() > capacity / 4 * 3 {
-        capacity *= 2;
-    }
-    // A bin that would hold more than 8 entries makes a small table resize instead of
-    // treeifying. (A treeified bin, at 64 buckets or more, iterates in an order not
-    // modelled here; it needs 9 keys in one bucket.)
-    while hashes.len() > TREEIFY_THRESHOLD
-        && capacity < MIN_TREEIFY_CAPACITY
-        && has_crowded_bin(hashes, capacity)
-    {
-        capacity *= 2;
-    }
-    capacity
-}
-
-/// Whether a table of `capacity` (< 64) buckets would have a bin of more than 8 entries.
-fn has_crowded_bin(hashes: &[usize], capacity: usize) -> bool {
-    let mut counts = [0u8; MIN_TREEIFY_CAPACITY];
-    for h in hashes {
-        let c = &mut counts[h & (capacity - 1) & (MIN_TREEIFY_CAPACITY - 1)];
-        *c = c.saturating_add(1);
-        if usize::from(*c) > TREEIFY_THRESHOLD {
-            return true;
-        }
-    }
-    false
 }
 
 /// Puts `entries[order[i]]` at position `i`, by swapping along each cycle of the

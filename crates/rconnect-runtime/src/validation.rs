@@ -393,26 +393,10 @@ fn validate_converter(
 /// `reports` in the iteration order of a Java `HashMap` keyed by their names, into which
 /// they were put in the given order: `ConfigDef#validate` returns the values of such a map,
 /// and the converter's entries (and its groups) are answered in that order.
-fn java_hash_map_order(reports: Vec<ConfigValueReport>) -> Vec<ConfigValueReport> {
-    fn java_string_hash(s: &str) -> i32 {
-        s.encode_utf16()
-            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-    }
-    let mut capacity = 16usize;
-    while reports.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let mut keyed: Vec<(usize, usize, ConfigValueReport)> = reports
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let h = java_string_hash(&r.name) as u32;
-            let spread = h ^ (h >> 16);
-            (spread as usize & (capacity - 1), i, r)
-        })
-        .collect();
-    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
-    keyed.into_iter().map(|(_, _, r)| r).collect()
+fn java_hash_map_order(mut reports: Vec<ConfigValueReport>) -> Vec<ConfigValueReport> {
+    use rconnect_sdk::java_hash_map::{into_iteration_order, string_hash};
+    into_iteration_order(&mut reports, |r| Some(string_hash(&r.name)));
+    reports
 }
 
 /// The 400 message for a config that failed validation, or `None` if it is valid.

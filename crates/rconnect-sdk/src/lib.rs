@@ -30,6 +30,7 @@ pub mod converter;
 pub mod data;
 pub mod error;
 pub mod ffi;
+pub mod java_hash_map;
 pub mod offset;
 pub mod record;
 pub mod stop;
