@@ -772,56 +772,68 @@ impl Worker {
 
     /// [`Worker::stop`] with an explicit grace period.
     pub fn stop_within(&mut self, grace: Duration) -> ExitStatus {
-        let Some(mut child) = self.child.take() else {
-            panic!("rconnect was already stopped");
-        };
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        // SAFETY: plain syscall on a pid we own and have not reaped yet.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + grace;
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "rconnect did not exit within {grace:?} of SIGTERM\n{}",
-                    self.log_tail(60)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = self.child.take().expect("rconnect was already stopped");
+        stop_child(child, grace, "rconnect", || self.log_tail(60))
     }
 
     /// Kills the process with SIGKILL and reaps it.
     pub fn kill9(&mut self) -> ExitStatus {
-        let Some(mut child) = self.child.take() else {
-            panic!("rconnect was already stopped");
-        };
+        let mut child = self.child.take().expect("rconnect was already stopped");
         let _ = child.kill();
         child.wait().expect("wait for killed rconnect")
     }
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- rconnect log tail ({}) ---\n{}",
-                self.log.path().display(),
-                log_tail(self.log.path(), 80)
-            );
+/// SIGTERM to `child`, then up to `grace` for it to exit; SIGKILL and a panic showing
+/// `log_tail` after that.
+fn stop_child(
+    mut child: Child,
+    grace: Duration,
+    what: &str,
+    log_tail: impl Fn() -> String,
+) -> ExitStatus {
+    if let Ok(Some(status)) = child.try_wait() {
+        return status;
+    }
+    // SAFETY: plain syscall on a pid we own and have not reaped yet.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
         }
-        if let Some(mut child) = self.child.take() {
+        if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
+            panic!(
+                "{what} did not exit within {grace:?} of SIGTERM\n{}",
+                log_tail()
+            );
         }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// On drop of a test's process: its log tail when the test is failing, then SIGKILL.
+fn drop_child(child: Option<Child>, log: &Path, what: &str) {
+    if std::thread::panicking() {
+        eprintln!(
+            "--- {what} log tail ({}) ---\n{}",
+            log.display(),
+            log_tail(log, 80)
+        );
+    }
+    if let Some(mut child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        drop_child(self.child.take(), self.log.path(), "rconnect");
     }
 }
 
@@ -1184,35 +1196,19 @@ impl JavaWorker {
     /// SIGTERM (Connect's shutdown hook stops work and leaves the group), then waits up to
     /// `grace` for the JVM to exit; SIGKILL and panic after that.
     pub fn stop_within(&mut self, grace: Duration) -> ExitStatus {
-        let Some(mut child) = self.child.take() else {
-            panic!("the Java worker was already stopped");
-        };
-        // SAFETY: plain syscall on a pid we own and have not reaped yet.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + grace;
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the Java worker did not exit within {grace:?} of SIGTERM\n{}",
-                    self.log_tail(60)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = self
+            .child
+            .take()
+            .expect("the Java worker was already stopped");
+        stop_child(child, grace, "the Java worker", || self.log_tail(60))
     }
 
     /// Kills the JVM with SIGKILL and reaps it.
     pub fn kill9(&mut self) -> ExitStatus {
-        let Some(mut child) = self.child.take() else {
-            panic!("the Java worker was already stopped");
-        };
+        let mut child = self
+            .child
+            .take()
+            .expect("the Java worker was already stopped");
         let _ = child.kill();
         child.wait().expect("wait for the killed Java worker")
     }
@@ -1220,17 +1216,7 @@ impl JavaWorker {
 
 impl Drop for JavaWorker {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- Java worker log tail ({}) ---\n{}",
-                self.log.path().display(),
-                log_tail(self.log.path(), 80)
-            );
-        }
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        drop_child(self.child.take(), self.log.path(), "Java worker");
     }
 }
 
