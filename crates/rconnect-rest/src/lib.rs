@@ -2,8 +2,9 @@
 //!
 //! [`RestServer::bind`] binds the `listeners`, [`RestServer::serve`] answers requests by
 //! calling a [`rconnect_runtime::herder::Herder`] until a shutdown future completes. The
-//! endpoints, status codes and JSON bodies follow Java's `ConnectRestServer` (see
-//! `spec/rest-api.md`): every error is `{"error_code":N,"message":"..."}`, request bodies
+//! endpoints, status codes and JSON bodies follow Java's `ConnectRestServer` and its
+//! resources (`ConnectorsResource`, `ConnectorPluginsResource`, `LoggingResource`): every
+//! error is `{"error_code":N,"message":"..."}`, request bodies
 //! are bound with Jackson's semantics, and every request is logged through `tracing`
 //! (target `rconnect_rest::request`).
 //!
