@@ -282,15 +282,20 @@ mod tests {
             errors("transforms.c.spec"),
             ["Invalid value java.lang.IllegalArgumentException: No enum constant org.apache.kafka.connect.data.Schema.Type.DATE for configuration Invalid type found in casting spec: date"]
         );
+        // Java's ConfigDef runs the validator on the missing value too, and
+        // `NonEmptyListValidator` refuses null as an empty list.
         assert_eq!(
             errors("transforms.m.fields"),
-            ["Missing required configuration \"transforms.m.fields\" which has no default value."]
+            [
+                "Missing required configuration \"transforms.m.fields\" which has no default value.",
+                "Invalid value null for configuration transforms.m.fields: Empty list"
+            ]
         );
         assert_eq!(
             errors("predicates.p.pattern"),
             ["Missing required configuration \"predicates.p.pattern\" which has no default value."]
         );
         assert!(errors("transforms.c.replace.null.with.default").is_empty());
-        assert_eq!(infos.error_count, 3);
+        assert_eq!(infos.error_count, 4);
     }
 }
