@@ -393,19 +393,30 @@ impl Worker {
 
     /// Stops the connector instance (not its tasks).
     pub async fn stop_connector(self: &Arc<Self>, name: &str) {
-        let (w, name) = (self.clone(), name.to_string());
-        self.on_data_path(async move { w.stop_connector_here(&name).await })
-            .await;
+        self.stop_connector_on_data_path(name).await;
     }
 
-    async fn stop_connector_here(&self, name: &str) {
+    /// Stops the connector instance on the data path, whoever calls; true when one ran here.
+    async fn stop_connector_on_data_path(self: &Arc<Self>, name: &str) -> bool {
+        let (w, name) = (self.clone(), name.to_string());
+        // `None`: the runtime is shutting down, and the instance with it.
+        self.on_data_path(async move { w.stop_connector_here(&name).await })
+            .await
+            .unwrap_or(false)
+    }
+
+    async fn stop_connector_here(&self, name: &str) -> bool {
         let running = self
             .connectors
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
-        if let Some(running) = running {
-            self.stop_instance(name, &running).await;
+        match running {
+            Some(running) => {
+                self.stop_instance(name, &running).await;
+                true
+            }
+            None => false,
         }
     }
 
@@ -413,14 +424,8 @@ impl Worker {
     /// recorded UNASSIGNED, as Java's `WorkerConnector#doShutdown` does through
     /// `AbstractHerder#onShutdown` (the status topic shows UNASSIGNED before the restart's
     /// RESTARTING and RUNNING).
-    pub async fn stop_connector_to_restart(&self, name: &str) {
-        let running = self
-            .connectors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
-        if let Some(running) = running {
-            self.stop_instance(name, &running).await;
+    pub async fn stop_connector_to_restart(self: &Arc<Self>, name: &str) {
+        if self.stop_connector_on_data_path(name).await {
             self.connector_status(name, State::Unassigned, None);
         }
     }
@@ -429,12 +434,7 @@ impl Worker {
     /// `WorkerTask#onShutdown` reports a task that ends normally, while a FAILED task's
     /// thread has already ended and reports nothing more.
     pub async fn stop_task_to_restart(&self, id: &ConnectorTaskId) {
-        let t = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        if let Some(t) = t {
+        if let Some(t) = self.take_task(id) {
             let failed = self
                 .status
                 .task(id)
@@ -680,15 +680,18 @@ impl Worker {
 
     /// Stops a task and waits for it (up to the graceful timeout, then abandons it).
     pub async fn stop_task(&self, id: &ConnectorTaskId) {
-        let t = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        if let Some(t) = t {
+        if let Some(t) = self.take_task(id) {
             t.stop.stop();
             self.await_task(id, t.join).await;
         }
+    }
+
+    /// Removes a task from the running ones, to stop it.
+    fn take_task(&self, id: &ConnectorTaskId) -> Option<RunningTask> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
     }
 
     async fn await_task(&self, id: &ConnectorTaskId, mut join: JoinHandle<()>) {
