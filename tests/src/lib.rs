@@ -1382,3 +1382,30 @@ pub fn restart_status_history(
     out.extend(running(&[&tkey], &from));
     out
 }
+
+/// Worker settings for `rconnect distributed` on a test broker: the group and its internal
+/// topics, a REST listener on `port`, the fast-failover settings of docs/distributed.md, and
+/// tansu's short consumer sessions (docs/tansu.md).
+pub fn distributed_worker_settings(
+    broker: &Broker,
+    group: &str,
+    port: u16,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("bootstrap.servers", broker.bootstrap()),
+        ("group.id", group.to_string()),
+        ("config.storage.topic", format!("{group}-configs")),
+        ("offset.storage.topic", format!("{group}-offsets")),
+        ("status.storage.topic", format!("{group}-status")),
+        ("offset.storage.partitions", "3".into()),
+        ("status.storage.partitions", "3".into()),
+        ("listeners", format!("http://127.0.0.1:{port}")),
+        ("rest.advertised.host.name", "127.0.0.1".into()),
+        ("session.timeout.ms", "6000".into()),
+        ("heartbeat.interval.ms", "1000".into()),
+        ("scheduled.rebalance.max.delay.ms", "0".into()),
+        ("offset.flush.interval.ms", "1000".into()),
+        ("consumer.session.timeout.ms", "6000".into()),
+        ("consumer.heartbeat.interval.ms", "1000".into()),
+    ]
+}

@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rconnect_tests::{free_port, repo_root, unique_name, Broker, Http, Worker};
+use rconnect_tests::{
+    distributed_worker_settings, free_port, repo_root, unique_name, Broker, Http, Worker,
+};
 use serde_json::json;
 
 /// Fast-failover settings (docs/distributed.md) plus tansu's short session timeout.
@@ -25,23 +27,7 @@ fn worker_props(dir: &Path, broker: &Broker, group: &str, port: u16) -> PathBuf 
         })
         .map(|l| format!("{l}\n"))
         .collect();
-    for (k, v) in [
-        ("bootstrap.servers", broker.bootstrap()),
-        ("group.id", group.to_string()),
-        ("config.storage.topic", format!("{group}-configs")),
-        ("offset.storage.topic", format!("{group}-offsets")),
-        ("status.storage.topic", format!("{group}-status")),
-        ("offset.storage.partitions", "3".into()),
-        ("status.storage.partitions", "3".into()),
-        ("listeners", format!("http://127.0.0.1:{port}")),
-        ("rest.advertised.host.name", "127.0.0.1".into()),
-        ("session.timeout.ms", "6000".into()),
-        ("heartbeat.interval.ms", "1000".into()),
-        ("scheduled.rebalance.max.delay.ms", "0".into()),
-        ("offset.flush.interval.ms", "1000".into()),
-        ("consumer.session.timeout.ms", "6000".into()),
-        ("consumer.heartbeat.interval.ms", "1000".into()),
-    ] {
+    for (k, v) in distributed_worker_settings(broker, group, port) {
         text.push_str(&format!("{k}={v}\n"));
     }
     let path = dir.join(format!("worker-{port}.properties"));

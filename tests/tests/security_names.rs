@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rconnect_tests::{free_port, repo_root, unique_name, Broker, Http, Worker};
+use rconnect_tests::{
+    distributed_worker_settings, free_port, repo_root, unique_name, Broker, Http, Worker,
+};
 use serde_json::{json, Value};
 
 const TOO_LONG_40000: &str = "Connector name is too long: 40000 bytes, the limit is 255";
@@ -234,23 +236,7 @@ fn standalone_exits_on_a_connector_file_with_a_name_over_255_bytes() {
 fn distributed_props(dir: &Path, broker: &Broker, group: &str, port: u16) -> PathBuf {
     sample_plus(
         "connect-distributed.properties",
-        &[
-            ("bootstrap.servers", broker.bootstrap()),
-            ("group.id", group.to_string()),
-            ("config.storage.topic", format!("{group}-configs")),
-            ("offset.storage.topic", format!("{group}-offsets")),
-            ("status.storage.topic", format!("{group}-status")),
-            ("offset.storage.partitions", "3".into()),
-            ("status.storage.partitions", "3".into()),
-            ("listeners", format!("http://127.0.0.1:{port}")),
-            ("rest.advertised.host.name", "127.0.0.1".into()),
-            ("session.timeout.ms", "6000".into()),
-            ("heartbeat.interval.ms", "1000".into()),
-            ("scheduled.rebalance.max.delay.ms", "0".into()),
-            ("offset.flush.interval.ms", "1000".into()),
-            ("consumer.session.timeout.ms", "6000".into()),
-            ("consumer.heartbeat.interval.ms", "1000".into()),
-        ],
+        &distributed_worker_settings(broker, group, port),
         &dir.join(format!("worker-{port}.properties")),
     )
 }
