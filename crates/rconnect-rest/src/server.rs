@@ -107,6 +107,7 @@ pub struct RestServer {
     request_timeout: Duration,
     limits: ConnectionLimits,
     loggers: Arc<LoggerLevels>,
+    metrics: Option<Arc<rconnect_runtime::metrics::Metrics>>,
 }
 
 impl RestServer {
@@ -146,6 +147,7 @@ impl RestServer {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             limits: ConnectionLimits::default(),
             loggers: Arc::new(LoggerLevels::detached()),
+            metrics: None,
         })
     }
 
@@ -178,6 +180,12 @@ impl RestServer {
         self
     }
 
+    /// Serves `metrics` at `GET /metrics` (Prometheus text format).
+    pub fn with_metrics(mut self, metrics: Arc<rconnect_runtime::metrics::Metrics>) -> RestServer {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// Serves the REST API on every listener until `shutdown` completes, then lets
     /// in-flight requests finish for up to [`GRACEFUL_STOP_TIMEOUT`].
     ///
@@ -193,6 +201,7 @@ impl RestServer {
             herder,
             request_timeout: self.request_timeout,
             loggers: self.loggers.clone(),
+            metrics: self.metrics.clone(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let open_files = connections::open_file_limit();
@@ -249,6 +258,7 @@ fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(h::server_info))
         .route("/health", get(h::health))
+        .route("/metrics", get(h::metrics))
         .route(
             "/connectors",
             get(h::list_connectors).post(h::create_connector),

@@ -10,6 +10,7 @@ pub mod distributed;
 pub mod herder;
 pub mod herder_support;
 pub mod kafka_adapter;
+pub mod metrics;
 pub mod offset_admin;
 pub mod offsets;
 pub mod plugin_loader;

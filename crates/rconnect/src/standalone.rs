@@ -62,9 +62,14 @@ async fn run(
         b.kafka.clone(),
     );
     redaction.attach(worker.known_secrets());
+    let worker_metrics = worker.metrics();
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
-    let rest = serve(b.rest, herder.clone(), &rest_runtime);
+    let rest = serve(
+        b.rest.with_metrics(worker_metrics),
+        herder.clone(),
+        &rest_runtime,
+    );
     info!(
         "REST server ready after {} ms",
         b.started.elapsed().as_millis()

@@ -156,6 +156,8 @@ pub struct Worker {
     secrets: Arc<KnownSecrets>,
     /// The data-path runtime: connectors, task loops and their blocking calls run here.
     data_path: tokio::runtime::Handle,
+    /// What `GET /metrics` reports.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Worker {
@@ -172,6 +174,14 @@ impl Worker {
     ) -> (Arc<Worker>, mpsc::UnboundedReceiver<ConnectorEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
         let settings_secrets = settings.config.provider_secrets.clone();
+        let metrics = Arc::new(match settings.config.mode {
+            rconnect_config::WorkerMode::Distributed => {
+                crate::metrics::Metrics::distributed(settings.worker_id.clone())
+            }
+            rconnect_config::WorkerMode::Standalone => {
+                crate::metrics::Metrics::standalone(settings.worker_id.clone())
+            }
+        });
         let w = Worker {
             settings,
             plugins,
@@ -184,8 +194,14 @@ impl Worker {
             generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             secrets: Arc::new(KnownSecrets::new(settings_secrets)),
             data_path: tokio::runtime::Handle::current(),
+            metrics,
         };
         (Arc::new(w), rx)
+    }
+
+    /// The worker's metrics (`GET /metrics`).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
     }
 
     /// The runtime connectors and tasks run on.
@@ -309,6 +325,24 @@ impl Worker {
     }
 
     async fn start_instance(&self, name: &str, running: &RunningConnector) -> ConnectResult<()> {
+        let w = &self.metrics.worker;
+        w.connector_startup_attempts_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = self.start_instance_counted(name, running).await;
+        let outcome = if result.is_ok() {
+            &w.connector_startup_success_total
+        } else {
+            &w.connector_startup_failure_total
+        };
+        outcome.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+
+    async fn start_instance_counted(
+        &self,
+        name: &str,
+        running: &RunningConnector,
+    ) -> ConnectResult<()> {
         let ctx = Arc::new(Context {
             name: name.to_string(),
             events: self.events.clone(),
@@ -592,6 +626,10 @@ impl Worker {
         task_config: Props,
         target: TargetState,
     ) -> ConnectResult<()> {
+        self.metrics
+            .worker
+            .task_startup_attempts_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let class = connector_config
             .get("connector.class")
             .cloned()
@@ -688,6 +726,7 @@ impl Worker {
 
     /// Removes a task from the running ones, to stop it.
     fn take_task(&self, id: &ConnectorTaskId) -> Option<RunningTask> {
+        self.metrics.remove_task(id);
         self.tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
