@@ -1,7 +1,7 @@
 //! The packaging files of deploy/ and the Dockerfile: the container entrypoint starts a real
 //! distributed worker from Confluent-style CONNECT_* variables, the systemd units pass
 //! `systemd-analyze verify`, the Dockerfile passes hadolint and the Kubernetes manifests
-//! validate against the Kubernetes API schemas (linters from `scripts/install-packaging-tools`).
+//! validate against the Kubernetes API schemas (linters from `scripts/install-ops-tools`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,13 +10,13 @@ use std::time::Duration;
 use rconnect_tests::{free_port, rconnect_bin, repo_root, Broker, Http};
 
 fn packaging_tools() -> PathBuf {
-    let out = Command::new(repo_root().join("scripts/install-packaging-tools"))
+    let out = Command::new(repo_root().join("scripts/install-ops-tools"))
         .stderr(Stdio::inherit())
         .output()
-        .expect("run scripts/install-packaging-tools");
+        .expect("run scripts/install-ops-tools");
     assert!(
         out.status.success(),
-        "scripts/install-packaging-tools failed (it needs python3 and PyPI)"
+        "scripts/install-ops-tools failed (it needs python3 and PyPI)"
     );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }

@@ -4,6 +4,7 @@
 //! target states, statuses) and the [`worker`] runs it (connector instances and task
 //! loops). Standalone and distributed modes differ only in their herder and stores.
 
+pub mod auto_restart;
 pub mod clients;
 pub mod config_store;
 pub mod distributed;

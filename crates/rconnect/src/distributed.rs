@@ -113,6 +113,12 @@ async fn run(
         b.cluster_id.clone(),
     );
 
+    let auto_restart = crate::boot::start_auto_restart(
+        &b.config,
+        herder.clone(),
+        &b.advertised.worker_id,
+        worker_metrics.clone(),
+    );
     let rest = serve(
         b.rest.with_metrics(worker_metrics),
         herder.clone(),
@@ -123,6 +129,12 @@ async fn run(
         b.started.elapsed().as_millis()
     );
 
-    run_until_signal(rest, herder.stop()).await;
+    run_until_signal(rest, async {
+        if let Some(auto) = auto_restart {
+            auto.abort();
+        }
+        herder.stop().await;
+    })
+    .await;
     Ok(())
 }

@@ -822,6 +822,12 @@ impl Worker {
     /// the Java frame would).
     pub(crate) fn task_failed(&self, id: &ConnectorTaskId, error: &ConnectError, context: &str) {
         warn!(task = %id, "task failed ({context}): {}", self.redact(&id.connector, &error.to_string()));
+        if context == "Worker.startTask" || context.ends_with(".initializeAndStart") {
+            self.metrics
+                .worker
+                .task_startup_failure_total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.task_status(id, State::Failed, Some(failure_trace(error, context)));
     }
 
