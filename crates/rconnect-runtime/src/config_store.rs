@@ -127,3 +127,6 @@ pub trait ConfigStore: Send + Sync {
     async fn put_session_key(&self, key: &SessionKey) -> Result<(), ConfigStoreError>;
     async fn put_restart_request(&self, request: &RestartRequest) -> Result<(), ConfigStoreError>;
 }
+
+#[cfg(test)]
+pub(crate) mod memory;
