@@ -20,6 +20,7 @@ pub(crate) enum Write {
     TargetState(String, TargetState),
     SessionKey,
     Restart(RestartRequest),
+    LoggerLevel(String, String),
 }
 
 pub(crate) struct MemoryConfigStore {
@@ -188,6 +189,19 @@ impl ConfigStore for MemoryConfigStore {
             1,
             Write::Restart(request.clone()),
             ConfigUpdate::Restart(request.clone()),
+            |_| {},
+        );
+        Ok(())
+    }
+
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError> {
+        self.apply(
+            1,
+            Write::LoggerLevel(namespace.to_string(), level.to_string()),
+            ConfigUpdate::LoggerLevel {
+                namespace: namespace.to_string(),
+                level: level.to_string(),
+            },
             |_| {},
         );
         Ok(())

@@ -59,6 +59,8 @@ pub struct DistributedHerder {
     pub(super) url: String,
     pub(super) cluster_id: String,
     membership: Mutex<Membership>,
+    /// Cluster-wide log levels read from the config topic, for the REST layer to apply.
+    pub(super) logger_levels: tokio::sync::broadcast::Sender<(String, String)>,
     /// Bumped whenever `membership` changes, so waiters wake.
     changed: watch::Sender<u64>,
     shutdown: Mutex<Option<oneshot::Sender<oneshot::Sender<()>>>>,
@@ -124,6 +126,7 @@ impl DistributedHerder {
                 ..Default::default()
             }),
             changed,
+            logger_levels: tokio::sync::broadcast::channel(64).0,
             shutdown: Mutex::new(Some(shutdown_tx)),
         });
         tokio::spawn(TickLoop::new(h.clone(), member, spacing).run(events, shutdown_rx));

@@ -370,6 +370,21 @@ impl Herder for DistributedHerder {
         herder_support::reset_active_topics(&self.worker, name)
     }
 
+    async fn set_cluster_logger_level(&self, namespace: &str, level: &str) -> HerderResult<bool> {
+        // Any worker writes it, as Java's does; it takes effect here when read back.
+        self.configs
+            .put_logger_level(namespace, level)
+            .await
+            .map_err(|e| {
+                HerderError::Internal(format!("Error writing logger level to Kafka: {e}"))
+            })?;
+        Ok(true)
+    }
+
+    fn logger_level_updates(&self) -> Option<tokio::sync::broadcast::Receiver<(String, String)>> {
+        Some(self.logger_levels.subscribe())
+    }
+
     async fn put_task_configs(
         &self,
         name: &str,

@@ -139,6 +139,11 @@ impl TickLoop {
                 false
             }
             ConfigUpdate::SessionKey => false,
+            ConfigUpdate::LoggerLevel { namespace, level } => {
+                // Nobody listening (no REST server yet) leaves nothing to apply it to.
+                let _ = h.logger_levels.send((namespace, level));
+                false
+            }
         }
     }
 

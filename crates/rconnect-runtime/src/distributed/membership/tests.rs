@@ -857,3 +857,30 @@ async fn stopping_during_a_rebalance_stops_the_work_and_leaves() {
     assert_eq!(h.count("stop a-0"), 1);
     assert!(h.herder.membership().rebalancing);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_log_levels_go_through_the_config_topic() {
+    let store = store_with(&[]).await;
+    let mut h = Harness::start(store, &[]);
+    let mut levels = h.herder.logger_level_updates().expect("distributed");
+    let (leader, forwarded) = fake_leader().await;
+    h.follow(1, &leader, &[], &[]).await;
+    h.wait_stable().await;
+    // Any worker writes the level (no forwarding), and applies it as it reads it back.
+    assert!(h
+        .herder
+        .set_cluster_logger_level("org.example", "debug")
+        .await
+        .unwrap());
+    assert_eq!(
+        h.store.writes().last(),
+        Some(&Write::LoggerLevel("org.example".into(), "debug".into()))
+    );
+    let applied = tokio::time::timeout(PATIENCE, levels.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(applied, ("org.example".to_string(), "debug".to_string()));
+    assert!(forwarded.lock().unwrap().is_empty());
+    h.herder.stop().await;
+}
