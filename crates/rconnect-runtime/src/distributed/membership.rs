@@ -427,7 +427,6 @@ impl TickLoop {
         }
     }
 
-    /// Starts newly assigned connectors (then their task configs) and tasks.
     /// Starts task `t` with its configs from `c`, remembering them.
     fn start_task(&mut self, t: &TaskId, c: &ConnectorSnapshot) {
         let Some(tc) = c.tasks.get(t.task as usize) else {
@@ -447,6 +446,7 @@ impl TickLoop {
         }
     }
 
+    /// Starts newly assigned connectors (then their task configs) and tasks.
     async fn start_work(&mut self, assigned: &WorkSet) {
         let h = self.herder.clone();
         let snap = h.configs.snapshot();

@@ -884,3 +884,60 @@ async fn cluster_log_levels_go_through_the_config_topic() {
     assert!(forwarded.lock().unwrap().is_empty());
     h.herder.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_names_are_answered_with_java_distributed_herder_texts() {
+    use crate::herder::HerderError::NotFound;
+    let store = store_with(&[("a", 1)]).await;
+    let mut h = Harness::start(store, &[]);
+    h.lead(1, BTreeMap::new()).await;
+    h.wait_running(&["a"], &["a-0"]).await;
+    h.wait_stable().await;
+    let x0 = ConnectorTaskId {
+        connector: "x".into(),
+        task: 0,
+    };
+    let a99 = ConnectorTaskId {
+        connector: "a".into(),
+        task: 99,
+    };
+    let not_found = |text: &str| Err(NotFound(text.to_string()));
+    // Java `DistributedHerder` (and `AbstractHerder` for pause and resume), 3.9.0.
+    assert_eq!(
+        h.herder.connector_info("x").await.map(|_| ()),
+        not_found("Connector x not found")
+    );
+    assert_eq!(
+        h.herder.task_configs("x").await.map(|_| ()),
+        not_found("Connector x not found")
+    );
+    assert_eq!(
+        h.herder.delete_connector("x").await,
+        not_found("Connector x not found")
+    );
+    assert_eq!(
+        h.herder.pause_connector("x").await,
+        not_found("Unknown connector x")
+    );
+    assert_eq!(
+        h.herder.stop_connector("x").await,
+        not_found("Unknown connector x")
+    );
+    assert_eq!(
+        h.herder.restart_connector("x", false, false).await,
+        not_found("Unknown connector: x")
+    );
+    assert_eq!(
+        h.herder.restart_task(&x0).await,
+        not_found("Unknown connector: x")
+    );
+    assert_eq!(
+        h.herder.restart_task(&a99).await,
+        not_found("Unknown task: a-99")
+    );
+    assert_eq!(
+        h.herder.task_status(&a99).await.map(|_| ()),
+        not_found("No status found for task a-99")
+    );
+    h.herder.stop().await;
+}
