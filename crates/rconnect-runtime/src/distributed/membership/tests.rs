@@ -924,7 +924,10 @@ async fn unknown_names_are_answered_with_java_distributed_herder_texts() {
         not_found("Unknown connector x")
     );
     assert_eq!(
-        h.herder.restart_connector("x", false, false).await,
+        h.herder
+            .restart_connector("x", false, false)
+            .await
+            .map(|_| ()),
         not_found("Unknown connector: x")
     );
     assert_eq!(
