@@ -762,10 +762,10 @@ pub(crate) async fn get_logger(
     }
 }
 
-/// Java's `LoggingResource#setLevel`. In standalone mode the worker is the whole cluster,
-/// so `scope=cluster` changes this worker's levels and answers 204, as Java's
-/// `StandaloneHerder` does; a distributed rconnect worker does the same (it does not
-/// write the level to the config topic for the other workers).
+/// Java's `LoggingResource#setLevel`. `scope=cluster` answers 204: a distributed worker
+/// writes the level to the config topic, from which every worker of the group applies it
+/// (see [`crate::server::RestServer::serve`]); in standalone mode the worker is the whole
+/// cluster and sets its own level, as Java's `StandaloneHerder` does.
 pub(crate) async fn set_logger(
     State(s): State<AppState>,
     params: Params,
@@ -796,10 +796,16 @@ pub(crate) async fn set_logger(
     } else {
         scope
     };
-    let affected = s.loggers.set(&name, level);
     if scope.eq_ignore_ascii_case("cluster") {
+        if !s
+            .call(s.herder.set_cluster_logger_level(&name, level_text))
+            .await?
+        {
+            s.loggers.set(&name, level);
+        }
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let affected = s.loggers.set(&name, level);
     if !scope.eq_ignore_ascii_case("worker") {
         tracing::warn!(
             "Received invalid scope '{scope}' in request to adjust logging level; will default \

@@ -197,6 +197,11 @@ impl RestServer {
         herder: Arc<dyn Herder>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), RestError> {
+        // Cluster-wide log levels other workers (or this one) wrote, applied here as Java's
+        // `DistributedHerder` does through `AbstractHerder#setWorkerLoggerLevel`.
+        let cluster_levels = herder
+            .logger_level_updates()
+            .map(|updates| tokio::spawn(apply_cluster_levels(updates, self.loggers.clone())));
         let app = router(AppState {
             herder,
             request_timeout: self.request_timeout,
@@ -248,8 +253,34 @@ impl RestServer {
             );
             servers.abort_all();
         }
+        if let Some(task) = cluster_levels {
+            task.abort();
+        }
         tracing::info!("REST server stopped");
         Ok(())
+    }
+}
+
+async fn apply_cluster_levels(
+    mut updates: tokio::sync::broadcast::Receiver<(String, String)>,
+    loggers: Arc<LoggerLevels>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match updates.recv().await {
+            Ok((namespace, level)) => match crate::loggers::parse_level(&level) {
+                Some(level) => {
+                    loggers.set(&namespace, level);
+                }
+                None => tracing::warn!(
+                    "Ignoring request to set invalid level '{level}' for namespace {namespace}"
+                ),
+            },
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!("{n} cluster-wide log level change(s) were missed")
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 
