@@ -227,11 +227,7 @@ fn the_none_policy_refuses_overrides_and_the_all_policy_applies_them() {
         .unwrap_or_default()
         .contains("early-1")
     {
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            open.worker.log_tail(40)
-        );
+        assert!(Instant::now() < deadline, "{}", open.worker.log_tail(40));
         std::thread::sleep(Duration::from_millis(100));
     }
 }

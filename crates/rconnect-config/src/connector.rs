@@ -431,7 +431,7 @@ fn framework_def_with(
                     .group(&group, 0, Width::Long, &format!("Transformation type for {alias}")),
             )
             .define(
-                key(&format!("{prefix}predicate"), T::String, v(""), Importance::Medium, "The alias of a predicate used to determine whether to apply this transformation.")
+                key(&format!("{prefix}predicate"), T::String, Default::Null, Importance::Medium, "The alias of a predicate used to determine whether to apply this transformation.")
                     .validator(known_predicate_validator(props))
                     .group(&group, 0, Width::None, "predicate"),
             )

@@ -703,4 +703,148 @@ mod tests {
             );
         }
     }
+
+    fn props(kv: &[(&str, &str)]) -> Props {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn entry<'a>(infos: &'a ConfigInfos, name: &str) -> Option<&'a ConfigInfo> {
+        infos
+            .configs
+            .iter()
+            .find(|c| c.value.as_ref().is_some_and(|v| v.name == name))
+    }
+
+    #[test]
+    fn embedded_keys_follow_the_type_in_javas_embed_order() {
+        let r = fixtures::registry();
+        let base = [
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("topic", "t"),
+            ("transforms", "m"),
+            ("transforms.m.type", "MaskField"),
+            ("transforms.m.predicate", "p"),
+            ("predicates", "p"),
+            ("predicates.p.type", "TopicIs"),
+        ];
+        let infos = validate(&r, &props(&base), OverridePolicy::All).unwrap();
+        let names: Vec<&str> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref().map(|v| v.name.as_str()))
+            .collect();
+        let at = names
+            .iter()
+            .position(|n| *n == "transforms.m.type")
+            .unwrap();
+        assert_eq!(
+            names[at..at + 6],
+            [
+                "transforms.m.type",
+                "transforms.m.fields",
+                "transforms.m.negate",
+                "transforms.m.predicate",
+                "predicates.p.type",
+                "predicates.p.topic.name",
+            ]
+        );
+        let negate = entry(&infos, "transforms.m.negate").unwrap();
+        let d = negate.definition.as_ref().unwrap();
+        assert_eq!((d.group.as_deref(), d.order), (Some("Transforms: m"), 2));
+        let predicate = entry(&infos, "transforms.m.predicate").unwrap();
+        assert_eq!(predicate.definition.as_ref().unwrap().default_value, None);
+        assert_eq!(infos.error_count, 0);
+
+        // A type that does not resolve embeds nothing, not even predicate and negate.
+        let mut bad = props(&base);
+        bad.insert("transforms.m.type".into(), "Nope".into());
+        let infos = validate(&r, &bad, OverridePolicy::All).unwrap();
+        assert!(entry(&infos, "transforms.m.type").is_some());
+        assert!(entry(&infos, "transforms.m.predicate").is_none());
+        assert!(entry(&infos, "transforms.m.negate").is_none());
+    }
+
+    #[test]
+    fn overrides_of_the_clients_in_use_are_listed_and_checked() {
+        let r = fixtures::registry();
+        let source = props(&[
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("topic", "t"),
+            ("producer.override.linger.ms", "5"),
+            ("producer.override.bogus", "x"),
+            ("consumer.override.max.poll.records", "5"),
+            ("admin.override.retries", "1"),
+            ("value.converter", BOTH),
+        ]);
+        let infos = validate(&r, &source, OverridePolicy::All).unwrap();
+        assert_eq!(infos.error_count, 0);
+        let linger = entry(&infos, "producer.override.linger.ms").unwrap();
+        let d = linger.definition.as_ref().unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.config_type.as_str()),
+            ("producer.override.linger.ms", "LONG")
+        );
+        let bogus = entry(&infos, "producer.override.bogus").unwrap();
+        assert!(bogus.definition.is_none());
+        // A source without topic creation has neither a consumer nor an admin client.
+        assert!(entry(&infos, "consumer.override.max.poll.records").is_none());
+        assert!(entry(&infos, "admin.override.retries").is_none());
+        // Java merges the overrides before the converters' entries.
+        let names: Vec<&str> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref().map(|v| v.name.as_str()))
+            .collect();
+        let last_override = names
+            .iter()
+            .rposition(|n| n.contains(".override."))
+            .unwrap();
+        let first_converter = names
+            .iter()
+            .position(|n| n.starts_with("value.converter."))
+            .unwrap();
+        assert!(last_override < first_converter, "{names:?}");
+
+        let infos = validate(&r, &source, OverridePolicy::None).unwrap();
+        assert_eq!(infos.error_count, 2);
+        assert_eq!(
+            entry(&infos, "producer.override.linger.ms").unwrap().value.as_ref().unwrap().errors,
+            vec!["The 'None' policy does not allow 'linger.ms' to be overridden in the connector configuration."]
+        );
+        assert!(invalid_message(&infos)
+            .unwrap()
+            .contains("The 'None' policy does not allow 'bogus'"));
+
+        let mut topics = source.clone();
+        topics.insert("topic.creation.default.partitions".into(), "1".into());
+        let infos = validate(&r, &topics, OverridePolicy::None).unwrap();
+        assert!(entry(&infos, "admin.override.retries").is_some());
+
+        let sink = props(&[
+            ("connector.class", SINK),
+            ("name", "v"),
+            ("topics", "t"),
+            ("producer.override.linger.ms", "5"),
+            ("consumer.override.max.poll.records", "5"),
+        ]);
+        let infos = validate(&r, &sink, OverridePolicy::Principal).unwrap();
+        assert!(entry(&infos, "producer.override.linger.ms").is_none());
+        assert_eq!(infos.error_count, 1);
+
+        let bad = props(&[
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("producer.override.linger.ms", "soon"),
+        ]);
+        let e = validate(&r, &bad, OverridePolicy::All).unwrap_err();
+        assert_eq!(e.status(), 500);
+        assert_eq!(
+            e.to_string(),
+            "org.apache.kafka.common.config.ConfigException: Invalid value soon for configuration linger.ms: Not a number of type LONG"
+        );
+    }
 }
