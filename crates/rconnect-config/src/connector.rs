@@ -348,17 +348,12 @@ impl PluginCatalog {
 }
 
 /// Options of [`validate_framework_with`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ValidationOptions<'a> {
     /// When given, converter, transformation and predicate class names are resolved.
     pub plugins: Option<&'a PluginCatalog>,
 }
 
-impl std::default::Default for ValidationOptions<'_> {
-    fn default() -> Self {
-        ValidationOptions { plugins: None }
-    }
-}
 
 /// The framework keys for `kind` enriched for `props` (Java `ConnectorConfig.enrich` and
 /// `SourceConnectorConfig.enrich`): `transforms.<a>.type` with the implicit
