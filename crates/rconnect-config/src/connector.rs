@@ -354,7 +354,6 @@ pub struct ValidationOptions<'a> {
     pub plugins: Option<&'a PluginCatalog>,
 }
 
-
 /// The framework keys for `kind` enriched for `props` (Java `ConnectorConfig.enrich` and
 /// `SourceConnectorConfig.enrich`): `transforms.<a>.type` with the implicit
 /// `transforms.<a>.predicate` / `.negate` and `predicates.<p>.type`. The transformations'

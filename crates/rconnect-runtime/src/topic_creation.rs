@@ -9,7 +9,11 @@ use rconnect_config::topic_creation::TopicCreationGroups;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 use tracing::{debug, info, warn};
 
+use rconnect_config::client_overrides::ClientType;
+
 use crate::clients::{NewTopicRequest, TopicAdminClient, TopicCreated};
+use crate::herder::ConnectorTaskId;
+use crate::worker::{check_client_overrides, Worker};
 
 /// A source task's topic creation: its groups, its admin client and the topics known to
 /// exist. Topics are checked one at a time, as Java does, because a transformation may send
@@ -39,6 +43,25 @@ impl TopicCreation {
             admin,
             known: HashSet::new(),
         }))
+    }
+
+    /// The topic creation of source task `id`, with its admin client configured as Java's
+    /// `Worker#adminConfigs` (client id `connector-adminclient-<connector>-<task>`, the
+    /// connector's `admin.override.*` checked against the override policy).
+    pub(crate) fn for_task(
+        worker: &Worker,
+        id: &ConnectorTaskId,
+        connector_config: &Props,
+    ) -> ConnectResult<Option<TopicCreation>> {
+        let settings = &worker.settings.config;
+        TopicCreation::new(settings.topic_creation_enable, connector_config, || {
+            check_client_overrides(settings, ClientType::Admin, connector_config)
+                .map_err(|e| e.to_string())?;
+            let client_id = format!("connector-adminclient-{}-{}", id.connector, id.task);
+            worker
+                .kafka
+                .topic_admin(&settings.connector_admin_config(&client_id, connector_config))
+        })
     }
 
     /// Makes sure `topic` exists before a record is sent to it.

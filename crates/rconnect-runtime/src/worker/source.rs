@@ -201,24 +201,23 @@ fn prepare(
     task: Box<dyn SourceTask>,
 ) -> ConnectResult<Loop> {
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
-    let settings = &worker.settings.config;
-    check_client_overrides(settings, ClientType::Producer, connector_config)?;
-    let config = settings.task_producer_config(&id.connector, id.task, connector_config);
+    check_client_overrides(
+        &worker.settings.config,
+        ClientType::Producer,
+        connector_config,
+    )?;
+    let config =
+        worker
+            .settings
+            .config
+            .task_producer_config(&id.connector, id.task, connector_config);
     let (producer, acks) = worker
         .kafka
         .producer(&config)
         .map_err(ConnectError::connect)?;
     let wants_commit_record = task.wants_commit_record();
     let chain = TransformChain::from_config(&worker.plugins, connector_config)?;
-    let topic_creation =
-        TopicCreation::new(settings.topic_creation_enable, connector_config, || {
-            check_client_overrides(settings, ClientType::Admin, connector_config)
-                .map_err(|e| e.to_string())?;
-            let client_id = format!("connector-adminclient-{}-{}", id.connector, id.task);
-            worker
-                .kafka
-                .topic_admin(&settings.connector_admin_config(&client_id, connector_config))
-        })?;
+    let topic_creation = TopicCreation::for_task(worker, id, connector_config)?;
     Ok(Loop {
         worker: worker.clone(),
         id: id.clone(),
