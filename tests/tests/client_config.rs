@@ -293,6 +293,62 @@ fn a_source_creates_its_topic_with_the_configured_partitions_and_configs() {
         "{configs:?}"
     );
 
+    // A record routed to another topic by a transformation gets that topic created too,
+    // with the settings of the first group whose patterns match it (the default group's
+    // topic configs are not inherited).
+    let routed_input = s.path("routed.txt");
+    write_lines(&routed_input, &["x"]);
+    let routed_from = unique_name("routed");
+    let routed = format!("{routed_from}-wide");
+    let mut routing = config.clone();
+    for (k, v) in [
+        ("name", "router".to_string()),
+        ("file", routed_input.display().to_string()),
+        ("topic", routed_from.clone()),
+        ("transforms", "route".into()),
+        ("transforms.route.type", "RegexRouter".into()),
+        ("transforms.route.regex", "(.*)".into()),
+        ("transforms.route.replacement", "$1-wide".into()),
+        ("topic.creation.groups", "narrow,wide".into()),
+        ("topic.creation.narrow.include", "nothing-.*".into()),
+        ("topic.creation.narrow.partitions", "2".into()),
+        ("topic.creation.wide.include", ".*-wide".into()),
+        ("topic.creation.wide.partitions", "5".into()),
+        ("topic.creation.wide.retention.ms", "7200000".into()),
+    ] {
+        routing[k] = json!(v);
+    }
+    let (code, body) = s.create("router", &routing);
+    assert_eq!(code, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while broker.partition_count(&routed).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "{routed} was never created: {}",
+            s.worker.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        broker
+            .consume_all(&routed, 1, Duration::from_secs(30))
+            .len(),
+        1
+    );
+    assert_eq!(broker.partition_count(&routed), Some(5));
+    assert_eq!(broker.partition_count(&routed_from), None);
+    let configs = broker.topic_configs(&routed);
+    assert_eq!(
+        configs.get("retention.ms").cloned().flatten().as_deref(),
+        Some("7200000"),
+        "{configs:?}"
+    );
+    assert_ne!(
+        configs.get("cleanup.policy").cloned().flatten().as_deref(),
+        Some("compact"),
+        "{configs:?}"
+    );
+
     // A group without the default group's settings validates (Java 3.9 does not check
     // the groups there) and fails the connector when it starts, with Java's message.
     let mut broken = config.clone();
