@@ -4,8 +4,9 @@
 //!   `producer.override.*` at validation and creation, and a `consumer.override.*` reaching
 //!   a sink task's consumer;
 //! - topic creation for sources (KIP-158): `topic.creation.default.*` creating a source's
-//!   topic with its partitions and topic configs, and a topic creation group checked when
-//!   the connector starts, as Java 3.9 does.
+//!   topic with its partitions and topic configs, a topic a transformation routes records to
+//!   created with the settings of the group whose patterns match it, and the groups checked
+//!   when the connector starts, as Java 3.9 does.
 //!
 //! Build the binary first: `cargo build -p rconnect && cargo test -p rconnect-tests --test client_config`.
 
