@@ -219,7 +219,13 @@ pub fn check_overrides(
         .filter_map(|(k, v)| {
             let name = k.strip_prefix(client.override_prefix())?;
             (!policy.allows(name)).then(|| {
-                // Java's `ConfigValue#toString`.
+                // Java's `ConfigValue#toString`, except that a password is not shown (Java
+                // prints the raw value into the task's trace).
+                let secret = client
+                    .config_def()
+                    .key(name)
+                    .is_some_and(|k| k.config_type == ConfigType::Password);
+                let v = if secret { "[hidden]" } else { v.as_str() };
                 format!("[{name},{v},[],[{}],true]", policy.violation(name))
             })
         })
@@ -331,6 +337,10 @@ mod tests {
         let c = props(&[("admin.override.retries", "1")]);
         assert!(check_overrides(OverridePolicy::All, ClientType::Admin, &c).is_ok());
         assert!(check_overrides(OverridePolicy::None, ClientType::Producer, &c).is_ok());
+        let secret = props(&[("producer.override.sasl.jaas.config", "s3cret")]);
+        let e = check_overrides(OverridePolicy::None, ClientType::Producer, &secret).unwrap_err();
+        assert!(e.contains("[sasl.jaas.config,[hidden],[]"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
         let e = check_overrides(OverridePolicy::None, ClientType::Admin, &c).unwrap_err();
         assert_eq!(
             e,

@@ -137,7 +137,10 @@ fn sink_client(
 ) -> Result<Box<dyn GroupOffsetsClient>, String> {
     // Java's `Worker#adminConfigs` checks the connector's `admin.override.*` here too.
     rconnect_config::client_overrides::check_overrides(
-        worker.settings.config.connector_client_config_override_policy,
+        worker
+            .settings
+            .config
+            .connector_client_config_override_policy,
         rconnect_config::client_overrides::ClientType::Admin,
         config,
     )?;
