@@ -18,6 +18,7 @@ pub mod plugin_loader;
 pub mod plugins;
 pub mod standalone;
 pub mod status;
+pub mod topic_creation;
 pub mod transform_chain;
 pub mod validation;
 pub mod worker;

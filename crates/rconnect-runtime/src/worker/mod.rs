@@ -119,6 +119,20 @@ impl ConnectorContext for Context {
     }
 }
 
+/// Java's `Worker#connectorClientConfigOverrides` check when a task's client is made.
+pub(crate) fn check_client_overrides(
+    settings: &WorkerConfig,
+    client: rconnect_config::client_overrides::ClientType,
+    connector_config: &Props,
+) -> ConnectResult<()> {
+    rconnect_config::client_overrides::check_overrides(
+        settings.connector_client_config_override_policy,
+        client,
+        connector_config,
+    )
+    .map_err(ConnectError::connect)
+}
+
 fn shutting_down() -> ConnectError {
     ConnectError::connect("the worker is shutting down")
 }
@@ -359,6 +373,19 @@ impl Worker {
             }
         };
         let mut inst = running.instance.lock().await;
+        // Java's `SourceConnectorConfig` (with `createTopics`) reads the topic creation
+        // groups when the connector starts; a bad group fails the connector.
+        if let (Instance::Source(_), Err(e)) = (
+            &*inst,
+            rconnect_config::topic_creation::TopicCreationGroups::from_config(
+                self.settings.config.topic_creation_enable,
+                &config,
+            ),
+        ) {
+            let e = ConnectError::from(e);
+            self.connector_failed(name, &e, "WorkerConnector.doStart");
+            return Err(e);
+        }
         let result = inst
             .as_connector()
             .start(ctx, config)
