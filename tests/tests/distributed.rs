@@ -774,4 +774,21 @@ fn a_cluster_log_level_set_on_one_worker_applies_on_all() {
     };
     assert_eq!(level(b), "WARN");
     assert_eq!(level(a), "DEBUG");
+
+    // Both workers count the rebalance that formed the group (connect-worker-rebalance-metrics).
+    for port in [a, b] {
+        let (code, text) = cluster.http.get(&Cluster::url(port, "/metrics"));
+        assert_eq!(code, 200, "{text}");
+        let completed = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("kafka_connect_worker_rebalance_completed_rebalances_total ")
+            })
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(completed >= Some(1.0), "worker {port}:\n{text}");
+        assert!(
+            text.contains("# TYPE kafka_connect_worker_rebalance_epoch gauge"),
+            "{text}"
+        );
+    }
 }

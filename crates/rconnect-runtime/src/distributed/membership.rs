@@ -231,6 +231,11 @@ impl TickLoop {
 
     async fn rebalance(&mut self) -> Result<Outcome, String> {
         let h = self.herder.clone();
+        let began = std::time::Instant::now();
+        let metrics = h.worker.metrics();
+        if let Some(r) = &metrics.rebalance {
+            r.started();
+        }
         h.update_membership(|m| m.rebalancing = true);
         let eager = h
             .settings()
@@ -357,6 +362,12 @@ impl TickLoop {
         let assigned = a.assigned_set();
         self.owned.extend(&assigned);
         self.last_completed_generation = joined.generation;
+        if let Some(r) = &metrics.rebalance {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            r.completed(joined.generation, began.elapsed(), now_ms);
+        }
         let is_leader = joined.is_leader;
         let view = std::mem::take(&mut *view.lock().unwrap_or_else(|p| p.into_inner()));
         self.task_counts = match view.task_counts {
