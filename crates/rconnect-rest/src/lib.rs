@@ -14,6 +14,8 @@
 //!
 //! `/admin/loggers` (Java's `LoggingResource`) changes log levels through a
 //! [`LogFilterControl`] given with [`RestServer::with_log_filter_control`].
+//! `GET /metrics` serves the worker's metrics in the Prometheus text format (given with
+//! [`RestServer::with_metrics`]), also on a port of its own with [`MetricsListener`].
 //! `GET /openapi.json` serves an OpenAPI 3 description of the API (docs/openapi.json).
 
 mod connections;
@@ -22,6 +24,7 @@ mod error;
 mod handlers;
 mod json;
 mod loggers;
+mod metrics_listener;
 mod runtime;
 mod server;
 
@@ -31,5 +34,6 @@ pub use connections::{
 };
 pub use error::RestError;
 pub use loggers::LogFilterControl;
+pub use metrics_listener::MetricsListener;
 pub use runtime::{rest_runtime, REST_BLOCKING_THREADS, REST_WORKER_THREADS};
 pub use server::{Listener, RestServer, DEFAULT_REQUEST_TIMEOUT, GRACEFUL_STOP_TIMEOUT};

@@ -23,6 +23,8 @@ pub struct Booted {
     pub started: std::time::Instant,
     /// The built-in plugins this worker offers (`rconnect.builtin.connectors.exclude` applied).
     pub builtins: rconnect_runtime::plugins::PluginRegistry,
+    /// `rconnect.metrics.listener`, bound.
+    pub metrics_listener: Option<rconnect_rest::MetricsListener>,
 }
 
 fn load_worker_props(path: &str) -> anyhow::Result<Props> {
@@ -82,6 +84,9 @@ pub async fn boot(
         .unwrap_or_else(|_| "127.0.0.1".into());
     let advertised = config.rest_advertisement(bound_port, &local_host);
     info!("Advertised URI: {}", advertised.url);
+    let metrics_listener = bind_metrics_listener(&config, rest_runtime)
+        .await
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
     Ok(Booted {
         config,
         kafka,
@@ -90,7 +95,56 @@ pub async fn boot(
         advertised,
         started,
         builtins,
+        metrics_listener,
     })
+}
+
+/// Binds `rconnect.metrics.listener` (on `rest_runtime`, where it is served) if set.
+async fn bind_metrics_listener(
+    config: &WorkerConfig,
+    rest_runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Option<rconnect_rest::MetricsListener>> {
+    let text = config
+        .parsed()
+        .string(rconnect_config::worker::METRICS_LISTENER_CONFIG)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let parsed = rconnect_config::Listener::parse(&text).map_err(|e| {
+        anyhow::anyhow!("{}: {e}", rconnect_config::worker::METRICS_LISTENER_CONFIG)
+    })?;
+    let listener = Listener {
+        scheme: parsed.protocol,
+        host: parsed.host,
+        port: parsed.port,
+    };
+    let bound = rest_runtime
+        .spawn(async move { rconnect_rest::MetricsListener::bind(&listener).await })
+        .await
+        .context("the REST server's runtime stopped while binding the metrics listener")??;
+    Ok(Some(bound))
+}
+
+/// Serves `GET /metrics` on `rconnect.metrics.listener` (if set) until the process ends.
+pub fn serve_metrics(
+    listener: Option<rconnect_rest::MetricsListener>,
+    herder: Arc<dyn rconnect_runtime::herder::Herder>,
+    metrics: Arc<rconnect_runtime::metrics::Metrics>,
+    rest_runtime: &tokio::runtime::Handle,
+) {
+    if let Some(listener) = listener {
+        rest_runtime.spawn(async move {
+            if let Err(e) = listener
+                .serve(herder, metrics, std::future::pending())
+                .await
+            {
+                warn!("the metrics listener stopped: {e}");
+            }
+        });
+    }
 }
 
 /// The `rconnect.rest.*` connection limits of the worker config (the cap is fitted to the
