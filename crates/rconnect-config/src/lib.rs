@@ -8,6 +8,7 @@
 //! - [`connector_name`]: the rule every connector name must pass.
 //! - [`aliases`]: plugin aliases and `connector.class` resolution.
 //! - [`client`]: translation of Java Kafka client keys to librdkafka keys.
+//! - [`ssl`]: Java's `ssl.*` keys (keystores, truststores) as TLS material and rustls configs.
 
 pub mod aliases;
 pub mod client;
@@ -17,6 +18,7 @@ pub mod connector_name;
 mod java;
 pub mod properties;
 pub mod providers;
+pub mod ssl;
 pub mod worker;
 
 pub use aliases::{plugin_aliases, resolve_class, ResolveError};

@@ -7,15 +7,18 @@
 //! * [`member`]: [`GroupMember`], a member of the group over the classic Kafka group APIs
 //!   (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup), spoken directly with the
 //!   `kafka-protocol` crate over tokio TCP because librdkafka cannot run a custom protocol.
+//! * [`security`]: TLS (rustls) and SASL PLAIN/SCRAM for those connections.
 
 pub mod assignor;
 pub mod cluster;
 mod conn;
 pub mod member;
 pub mod protocol;
+pub mod security;
 
 pub use assignor::{eager_assign, AssignmentInput, IncrementalCooperativeAssignor};
 pub use cluster::fetch_cluster_id;
+pub use security::{SaslCredentials, SaslMechanism, Security};
 pub use member::{
     protocol_version, ConnectProtocol, GroupConfig, GroupError, GroupMember, Joined, LeaderContext,
     RejoinReason, PROTOCOL_TYPE,
