@@ -469,9 +469,11 @@ fn pkcs12_trusted(bytes: &[u8], password: &str) -> Result<Vec<CertificateDer<'st
 }
 
 /// Loads the keystore and truststore of the worker's Kafka clients (the unprefixed keys, and
-/// those under `producer.`, `consumer.` and `admin.`), so that a missing file or a wrong
-/// password stops the worker at start-up with the key and file named, before any client
-/// retries a handshake it cannot complete.
+/// those under `producer.`, `consumer.` and `admin.`) whose `security.protocol` is SSL or
+/// SASL_SSL, so that a missing file or a wrong password stops the worker at start-up with
+/// the key and file named, before any client retries a handshake it cannot complete.
+/// (Layers without TLS ignore `ssl.*`, as Java's clients do; the REST listeners read the
+/// unprefixed keys too.)
 pub fn check_client_stores(originals: &Props) -> Result<(), SslError> {
     for prefix in ["", "producer.", "consumer.", "admin."] {
         let layer: Props = if prefix.is_empty() {
@@ -487,7 +489,10 @@ pub fn check_client_stores(originals: &Props) -> Result<(), SslError> {
                 .filter(|(k, _)| k.starts_with("ssl."))
                 .collect()
         };
-        if layer.is_empty() {
+        let protocol = originals
+            .get(&format!("{prefix}security.protocol"))
+            .map(|p| p.trim().to_ascii_uppercase());
+        if layer.is_empty() || !matches!(protocol.as_deref(), Some("SSL" | "SASL_SSL")) {
             continue;
         }
         let settings = SslSettings {
