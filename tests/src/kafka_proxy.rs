@@ -264,15 +264,13 @@ async fn authenticate(
                         sasl::common::scram::Sha256,
                         _,
                     >::new(
-                        users.clone(),
-                        sasl::common::ChannelBinding::Unsupported,
+                        users.clone(), no_channel_binding()
                     ))),
                     "SCRAM-SHA-512" => Some(Box::new(sasl::server::mechanisms::Scram::<
                         Sha512,
                         _,
                     >::new(
-                        users.clone(),
-                        sasl::common::ChannelBinding::Unsupported,
+                        users.clone(), no_channel_binding()
                     ))),
                     _ => {
                         // UNSUPPORTED_SASL_MECHANISM
@@ -323,6 +321,14 @@ async fn authenticate(
             }
         }
     }
+}
+
+/// Kafka clients (Java's and librdkafka's) open SCRAM with the GS2 header `n,,` (no channel
+/// binding). The `sasl` crate's server only accepts `n` when it is given channel-binding
+/// data; with empty data it then expects `c=base64("n,,")` (`biws`), exactly what those
+/// clients send and sign. (With `ChannelBinding::None` it insists on `y,,`.)
+fn no_channel_binding() -> sasl::common::ChannelBinding {
+    sasl::common::ChannelBinding::TlsUnique(Vec::new())
 }
 
 /// The users the proxy knows, as the `sasl` crate's validator (PLAIN) and provider of
