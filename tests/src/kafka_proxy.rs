@@ -256,22 +256,27 @@ async fn authenticate(
                 let req: SaslHandshakeRequest = decode_request(frame, version)?;
                 let name = req.mechanism.to_string();
                 let mut resp = SaslHandshakeResponse::default().with_mechanisms(
-                    MECHANISMS.iter().map(|m| StrBytes::from_static_str(m)).collect(),
+                    MECHANISMS
+                        .iter()
+                        .map(|m| StrBytes::from_static_str(m))
+                        .collect(),
                 );
                 mechanism = match name.as_str() {
-                    "PLAIN" => Some(Box::new(sasl::server::mechanisms::Plain::new(users.clone()))),
+                    "PLAIN" => Some(Box::new(sasl::server::mechanisms::Plain::new(
+                        users.clone(),
+                    ))),
                     "SCRAM-SHA-256" => Some(Box::new(sasl::server::mechanisms::Scram::<
                         sasl::common::scram::Sha256,
                         _,
                     >::new(
                         users.clone(), no_channel_binding()
                     ))),
-                    "SCRAM-SHA-512" => Some(Box::new(sasl::server::mechanisms::Scram::<
-                        Sha512,
-                        _,
-                    >::new(
-                        users.clone(), no_channel_binding()
-                    ))),
+                    "SCRAM-SHA-512" => {
+                        Some(Box::new(sasl::server::mechanisms::Scram::<Sha512, _>::new(
+                            users.clone(),
+                            no_channel_binding(),
+                        )))
+                    }
                     _ => {
                         // UNSUPPORTED_SASL_MECHANISM
                         resp.error_code = 33;
@@ -286,7 +291,9 @@ async fn authenticate(
             }
             Ok(ApiKey::SaslAuthenticate) => {
                 let req: SaslAuthenticateRequest = decode_request(frame, version)?;
-                let m = mechanism.as_mut().ok_or("SaslAuthenticate before SaslHandshake")?;
+                let m = mechanism
+                    .as_mut()
+                    .ok_or("SaslAuthenticate before SaslHandshake")?;
                 let m_name = m.name().to_string();
                 let (resp, done) = match m.respond(&req.auth_bytes) {
                     Ok(Response::Proceed(bytes)) => (
@@ -316,9 +323,7 @@ async fn authenticate(
                     None => return Err("authentication failed".into()),
                 }
             }
-            _ => {
-                return Err(format!("unexpected request {key} during SASL authentication").into())
-            }
+            _ => return Err(format!("unexpected request {key} during SASL authentication").into()),
         }
     }
 }
@@ -435,7 +440,7 @@ impl ScramProvider for Sha512 {
             Password::Plain(plain) => {
                 let mut out = vec![0u8; 64];
                 let n = std::num::NonZeroU32::new(iterations)
-                    .ok_or_else(|| DeriveError::IncompatibleIterationCount(iterations, 1))?;
+                    .ok_or(DeriveError::IncompatibleIterationCount(iterations, 1))?;
                 ring::pbkdf2::derive(
                     ring::pbkdf2::PBKDF2_HMAC_SHA512,
                     n,
@@ -459,7 +464,10 @@ impl ScramProvider for Sha512 {
                 } else if my_salt[..] != salt[..] {
                     Err(DeriveError::IncorrectSalt)
                 } else if iterations != *my_iterations {
-                    Err(DeriveError::IncompatibleIterationCount(*my_iterations, iterations))
+                    Err(DeriveError::IncompatibleIterationCount(
+                        *my_iterations,
+                        iterations,
+                    ))
                 } else {
                     Ok(data.to_vec())
                 }

@@ -49,11 +49,25 @@ fn ca(dir: &Path, name: &str) {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", &format!("{name}.key"), "-out", &format!("{name}.pem"), "-days", "2",
-            "-subj", &format!("/CN={name}"),
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
 }
@@ -68,25 +82,57 @@ fn leaf(dir: &Path, name: &str, ca: &str) {
     openssl(
         dir,
         &[
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", &format!("{name}.key"), "-out", &format!("{name}.csr"),
-            "-subj", &format!("/CN={name}"),
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={name}"),
         ],
     );
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", &format!("{name}.csr"), "-CA", &format!("{ca}.pem"),
-            "-CAkey", &format!("{ca}.key"), "-CAcreateserial", "-out", &format!("{name}.pem"),
-            "-days", "2", "-extfile", &format!("{name}.ext"),
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{name}.ext"),
         ],
     );
     openssl(
         dir,
         &[
-            "pkcs12", "-export", "-in", &format!("{name}.pem"), "-inkey", &format!("{name}.key"),
-            "-certfile", &format!("{ca}.pem"), "-name", name, "-out", &format!("{name}.p12"),
-            "-passout", &format!("pass:{STORE_PASSWORD}"),
+            "pkcs12",
+            "-export",
+            "-in",
+            &format!("{name}.pem"),
+            "-inkey",
+            &format!("{name}.key"),
+            "-certfile",
+            &format!("{ca}.pem"),
+            "-name",
+            name,
+            "-out",
+            &format!("{name}.p12"),
+            "-passout",
+            &format!("pass:{STORE_PASSWORD}"),
         ],
     );
 }
@@ -104,7 +150,13 @@ impl Pki {
             &[
                 // keytool would mark the entry as trusted (`-jdktrust` from OpenSSL 3.2);
                 // rconnect reads every certificate of a truststore either way.
-                "pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-out", "truststore.p12",
+                "pkcs12",
+                "-export",
+                "-nokeys",
+                "-in",
+                "ca.pem",
+                "-out",
+                "truststore.p12",
                 "-passout",
                 &format!("pass:{STORE_PASSWORD}"),
             ],
@@ -136,10 +188,10 @@ impl Pki {
     /// given.
     pub fn https_agent(&self, client: Option<(&Path, &Path)>) -> ureq::Agent {
         let ca = std::fs::read(&self.ca_pem).unwrap();
-        let mut tls = ureq::tls::TlsConfig::builder().root_certs(
-            ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&ca)
-                .expect("CA PEM")]),
-        );
+        let mut tls =
+            ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&[
+                ureq::tls::Certificate::from_pem(&ca).expect("CA PEM"),
+            ]));
         if let Some((key, cert)) = client {
             let key = ureq::tls::PrivateKey::from_pem(&std::fs::read(key).unwrap()).unwrap();
             let cert = ureq::tls::Certificate::from_pem(&std::fs::read(cert).unwrap()).unwrap();

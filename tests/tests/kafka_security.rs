@@ -63,13 +63,22 @@ fn over_tls(broker: &Broker, pki: &Pki, sasl: Option<(&str, &str)>) -> Secured {
     });
     let stunnel = Stunnel::start_on(pki, stunnel_port, proxy.port(), true);
     let mut client = vec![
-        ("ssl.truststore.location".into(), pki.truststore_p12.display().to_string()),
+        (
+            "ssl.truststore.location".into(),
+            pki.truststore_p12.display().to_string(),
+        ),
         ("ssl.truststore.password".into(), STORE_PASSWORD.into()),
         ("ssl.truststore.type".into(), "PKCS12".into()),
-        ("ssl.keystore.location".into(), pki.client_p12.display().to_string()),
+        (
+            "ssl.keystore.location".into(),
+            pki.client_p12.display().to_string(),
+        ),
         ("ssl.keystore.password".into(), STORE_PASSWORD.into()),
         ("ssl.keystore.type".into(), "PKCS12".into()),
-        ("ssl.endpoint.identification.algorithm".into(), "https".into()),
+        (
+            "ssl.endpoint.identification.algorithm".into(),
+            "https".into(),
+        ),
     ];
     match sasl {
         None => client.push(("security.protocol".into(), "SSL".into())),
@@ -156,8 +165,11 @@ fn standalone_pipeline(broker: &Broker, secured: &Secured) {
     ];
     let settings = secured.worker_settings();
     worker_settings.extend(settings.iter().map(|(k, v)| (k.as_str(), v.clone())));
-    let worker_props =
-        sample_config_with("connect-standalone.properties", &worker_settings, dir.path());
+    let worker_props = sample_config_with(
+        "connect-standalone.properties",
+        &worker_settings,
+        dir.path(),
+    );
     let source = sample_config_with(
         "connect-file-source.properties",
         &[
@@ -184,7 +196,12 @@ fn standalone_pipeline(broker: &Broker, secured: &Secured) {
         &[],
     );
     worker.wait_for_rest(port, Duration::from_secs(30));
-    wait_for_line(&output, &["alpha", "beta"], &worker, Duration::from_secs(30));
+    wait_for_line(
+        &output,
+        &["alpha", "beta"],
+        &worker,
+        Duration::from_secs(30),
+    );
     // The records went through the broker (behind the secured path).
     assert_eq!(broker.high_watermarks(&topic), 2);
     worker.stop();
@@ -242,10 +259,18 @@ fn distributed_group(broker: &Broker, secured: &Secured) {
         }}),
     );
     assert_eq!(code, 201, "{body}");
-    wait_for_line(&output, &["one", "two"], &workers[0], Duration::from_secs(45));
+    wait_for_line(
+        &output,
+        &["one", "two"],
+        &workers[0],
+        Duration::from_secs(45),
+    );
     // Both workers are members of one generation.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !workers.iter().all(|w| w.log().contains("Joined group at generation")) {
+    while !workers
+        .iter()
+        .all(|w| w.log().contains("Joined group at generation"))
+    {
         assert!(Instant::now() < deadline, "{}", workers[1].log_tail(40));
         std::thread::sleep(Duration::from_millis(200));
     }

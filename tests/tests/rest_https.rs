@@ -27,7 +27,11 @@ fn basic(user: &str, password: &str) -> String {
     let bytes = input.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -156,15 +160,24 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
         // `listeners.https.`, its JAAS file from the worker config.
         let mut env = Vec::new();
         if i == 0 {
-            settings.push(("ssl.keystore.location", pki.server_p12.display().to_string()));
+            settings.push((
+                "ssl.keystore.location",
+                pki.server_p12.display().to_string(),
+            ));
             settings.push(("ssl.keystore.password", STORE_PASSWORD.into()));
             settings.push(("ssl.keystore.type", "PKCS12".into()));
-            settings.push(("ssl.truststore.location", pki.truststore_p12.display().to_string()));
+            settings.push((
+                "ssl.truststore.location",
+                pki.truststore_p12.display().to_string(),
+            ));
             settings.push(("ssl.truststore.password", STORE_PASSWORD.into()));
             settings.push(("ssl.truststore.type", "PKCS12".into()));
             env.push((
                 "KAFKA_OPTS".to_string(),
-                format!("-Xmx256M -Djava.security.auth.login.config={}", jaas.display()),
+                format!(
+                    "-Xmx256M -Djava.security.auth.login.config={}",
+                    jaas.display()
+                ),
             ));
         } else {
             settings.push(("listeners.https.ssl.keystore.type", "PEM".into()));
@@ -186,19 +199,37 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
         let props = dir.path().join(format!("worker-{i}.properties"));
         distributed_props(&props, settings);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        workers.push(Worker::start(&["distributed", props.to_str().unwrap()], &env));
+        workers.push(Worker::start(
+            &["distributed", props.to_str().unwrap()],
+            &env,
+        ));
     }
     let agent = pki.https_agent(None);
     let admin = basic("admin", "s3cret");
     for (w, port) in workers.iter_mut().zip(ports) {
-        wait_for_https(w, &agent, &format!("https://127.0.0.1:{port}/"), Duration::from_secs(30));
+        wait_for_https(
+            w,
+            &agent,
+            &format!("https://127.0.0.1:{port}/"),
+            Duration::from_secs(30),
+        );
     }
     let base = |port: u16| format!("https://127.0.0.1:{port}");
 
     // No credentials, wrong ones, another scheme: 401 with a challenge.
-    for auth in [None, Some(basic("admin", "wrong")), Some("Bearer x".to_string())] {
-        let a = call(&agent, "GET", &format!("{}/connectors", base(ports[0])), auth.as_deref(), None)
-            .unwrap();
+    for auth in [
+        None,
+        Some(basic("admin", "wrong")),
+        Some("Bearer x".to_string()),
+    ] {
+        let a = call(
+            &agent,
+            "GET",
+            &format!("{}/connectors", base(ports[0])),
+            auth.as_deref(),
+            None,
+        )
+        .unwrap();
         assert_eq!(a.status, 401, "{auth:?}: {}", a.body);
         assert_eq!(a.body, "User cannot access the resource.");
         let challenge = a.www_authenticate.expect("WWW-Authenticate on a 401");
@@ -206,15 +237,27 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
     }
     // Both users of the properties file (`=` and `:` separators) get in.
     for user in [admin.clone(), basic("reader", "r3ad")] {
-        let a = call(&agent, "GET", &format!("{}/connectors", base(ports[1])), Some(&user), None)
-            .unwrap();
+        let a = call(
+            &agent,
+            "GET",
+            &format!("{}/connectors", base(ports[1])),
+            Some(&user),
+            None,
+        )
+        .unwrap();
         assert_eq!(a.status, 200, "{}", a.body);
     }
     // admin.listeners unset: /admin on the main listener; empty: no /admin at all.
     let loggers = |port| {
-        call(&agent, "GET", &format!("{}/admin/loggers", base(port)), Some(&admin), None)
-            .unwrap()
-            .status
+        call(
+            &agent,
+            "GET",
+            &format!("{}/admin/loggers", base(port)),
+            Some(&admin),
+            None,
+        )
+        .unwrap()
+        .status
     };
     assert_eq!(loggers(ports[0]), 200);
     assert_eq!(loggers(ports[1]), 404);
@@ -226,11 +269,21 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
         if let Some(p) = workers.iter().find_map(|w| logged_leader_port(&w.log())) {
             break p;
         }
-        assert!(Instant::now() < deadline, "no leader logged\n{}", workers[0].log_tail(40));
+        assert!(
+            Instant::now() < deadline,
+            "no leader logged\n{}",
+            workers[0].log_tail(40)
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
-    let follower = if leader == ports[0] { ports[1] } else { ports[0] };
-    assert!(workers[0].log().contains(&format!("https://127.0.0.1:{leader}/")));
+    let follower = if leader == ports[0] {
+        ports[1]
+    } else {
+        ports[0]
+    };
+    assert!(workers[0]
+        .log()
+        .contains(&format!("https://127.0.0.1:{leader}/")));
 
     let topic = unique_name("https-topic");
     let mut names = Vec::new();
@@ -271,7 +324,11 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
             Some(&config),
         )
         .unwrap();
-        assert_eq!(a.status, 200, "reconfigure through the follower: {}", a.body);
+        assert_eq!(
+            a.status, 200,
+            "reconfigure through the follower: {}",
+            a.body
+        );
         names.push(name);
     }
     // Two connectors on two workers: at least one task's configs went to the leader as an
@@ -289,9 +346,9 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
             .unwrap();
             let status: serde_json::Value = serde_json::from_str(&a.body).unwrap_or_default();
             let running = status["connector"]["state"] == "RUNNING"
-                && status["tasks"].as_array().is_some_and(|t| {
-                    t.len() == 1 && t.iter().all(|t| t["state"] == "RUNNING")
-                });
+                && status["tasks"]
+                    .as_array()
+                    .is_some_and(|t| t.len() == 1 && t.iter().all(|t| t["state"] == "RUNNING"));
             if running {
                 break;
             }
@@ -339,7 +396,10 @@ fn mutual_tls_refuses_unknown_client_certificates_and_admin_listeners_stand_apar
             ),
             ("listeners.https.ssl.client.auth", "required".into()),
             // The admin listener: no `admin.listeners.https.` key, so the unprefixed ones.
-            ("ssl.keystore.location", pki.server_p12.display().to_string()),
+            (
+                "ssl.keystore.location",
+                pki.server_p12.display().to_string(),
+            ),
             ("ssl.keystore.password", STORE_PASSWORD.into()),
         ],
         dir.path(),
@@ -347,7 +407,12 @@ fn mutual_tls_refuses_unknown_client_certificates_and_admin_listeners_stand_apar
     let mut worker = Worker::start(&["standalone", worker_props.to_str().unwrap()], &[]);
     let trusted = pki.https_agent(Some((&pki.client_key_pem, &pki.client_cert_pem)));
     let url = format!("https://127.0.0.1:{port}");
-    wait_for_https(&mut worker, &trusted, &format!("{url}/"), Duration::from_secs(30));
+    wait_for_https(
+        &mut worker,
+        &trusted,
+        &format!("{url}/"),
+        Duration::from_secs(30),
+    );
 
     let a = call(&trusted, "GET", &format!("{url}/connectors"), None, None).unwrap();
     assert_eq!(a.status, 200, "{}", a.body);
@@ -383,10 +448,24 @@ fn mutual_tls_refuses_unknown_client_certificates_and_admin_listeners_stand_apar
 
     let admin_agent = pki.https_agent(None);
     let admin_url = format!("https://127.0.0.1:{admin_port}");
-    let a = call(&admin_agent, "GET", &format!("{admin_url}/admin/loggers"), None, None).unwrap();
+    let a = call(
+        &admin_agent,
+        "GET",
+        &format!("{admin_url}/admin/loggers"),
+        None,
+        None,
+    )
+    .unwrap();
     assert_eq!(a.status, 200, "{}", a.body);
     assert!(a.body.contains("root"), "{}", a.body);
-    let a = call(&admin_agent, "GET", &format!("{admin_url}/connectors"), None, None).unwrap();
+    let a = call(
+        &admin_agent,
+        "GET",
+        &format!("{admin_url}/connectors"),
+        None,
+        None,
+    )
+    .unwrap();
     assert_eq!(a.status, 404, "{}", a.body);
     worker.stop();
 }
@@ -397,23 +476,41 @@ fn bad_tls_or_auth_settings_stop_the_worker_at_start_up() {
     let pki = Pki::generate(dir.path());
     // No broker: these must fail before Kafka is contacted.
     let bootstrap = format!("127.0.0.1:{}", free_port());
-    let cases: Vec<(Vec<(&str, String)>, Vec<(&str, String)>, &[&str])> = vec![
+    /// Worker settings, environment, and what the log must say.
+    type Case<'a> = (
+        Vec<(&'a str, String)>,
+        Vec<(&'a str, String)>,
+        &'a [&'a str],
+    );
+    let cases: Vec<Case> = vec![
         (
             vec![
-                ("ssl.keystore.location", pki.server_p12.display().to_string()),
+                (
+                    "ssl.keystore.location",
+                    pki.server_p12.display().to_string(),
+                ),
                 ("ssl.keystore.password", "not-the-password".into()),
             ],
             vec![],
             &["ssl.keystore.location", "server.p12", "wrong password"],
         ),
         (
-            vec![("listeners.https.ssl.keystore.location", "/nonexistent/ks.p12".into())],
+            vec![(
+                "listeners.https.ssl.keystore.location",
+                "/nonexistent/ks.p12".into(),
+            )],
             vec![],
-            &["listeners.https.ssl.keystore.location", "/nonexistent/ks.p12"],
+            &[
+                "listeners.https.ssl.keystore.location",
+                "/nonexistent/ks.p12",
+            ],
         ),
         (
             vec![
-                ("ssl.keystore.location", pki.server_p12.display().to_string()),
+                (
+                    "ssl.keystore.location",
+                    pki.server_p12.display().to_string(),
+                ),
                 ("ssl.keystore.password", STORE_PASSWORD.into()),
                 ("rest.extension.classes", BASIC_AUTH.into()),
             ],
@@ -422,7 +519,10 @@ fn bad_tls_or_auth_settings_stop_the_worker_at_start_up() {
         ),
         (
             vec![
-                ("ssl.keystore.location", pki.server_p12.display().to_string()),
+                (
+                    "ssl.keystore.location",
+                    pki.server_p12.display().to_string(),
+                ),
                 ("ssl.keystore.password", STORE_PASSWORD.into()),
                 ("rest.extension.classes", "com.example.MyExtension".into()),
             ],

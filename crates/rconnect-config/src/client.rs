@@ -513,9 +513,12 @@ mod tests {
         b.set_subject_name(&name).unwrap();
         b.set_issuer_name(&name).unwrap();
         b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(1).unwrap()).unwrap();
-        b.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256())
+            .unwrap();
         let cert = b.build();
         openssl::pkcs12::Pkcs12::builder()
             .name("k")
@@ -555,7 +558,10 @@ mod tests {
             ("ssl.keystore.location", "/nonexistent.p12"),
         ]));
         assert!(rd.is_empty(), "{rd:?}");
-        assert_eq!(warn, vec!["ssl.keystore.location", "ssl.truststore.location"]);
+        assert_eq!(
+            warn,
+            vec!["ssl.keystore.location", "ssl.truststore.location"]
+        );
 
         let (rd, warn) = to_librdkafka(&props(&[
             ("ssl.truststore.type", "PEM"),

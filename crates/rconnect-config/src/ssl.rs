@@ -127,7 +127,11 @@ impl SslSettings {
 
     /// `ssl.client.auth` (default `none`).
     pub fn client_auth(&self) -> Result<ClientAuth, SslError> {
-        match self.get("ssl.client.auth").map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .get("ssl.client.auth")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("none") => Ok(ClientAuth::None),
             Some("requested") => Ok(ClientAuth::Requested),
             Some("required") => Ok(ClientAuth::Required),
@@ -307,9 +311,10 @@ impl SslSettings {
         let builder = if self.endpoint_identification() {
             builder.with_root_certificates(roots)
         } else {
-            let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider)
-                .build()
-                .map_err(|e| SslError::Tls(format!("server certificate verifier: {e}")))?;
+            let inner =
+                rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider)
+                    .build()
+                    .map_err(|e| SslError::Tls(format!("server certificate verifier: {e}")))?;
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoHostnameCheck(inner)))
@@ -337,13 +342,10 @@ impl rustls::client::danger::ServerCertVerifier for NoHostnameCheck {
         ocsp_response: &[u8],
         now: rustls::pki_types::UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
             | Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForNameContext { .. },
@@ -379,10 +381,12 @@ impl rustls::client::danger::ServerCertVerifier for NoHostnameCheck {
 fn check_not_jks(bytes: &[u8]) -> Result<(), String> {
     if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) || bytes.starts_with(&[0xCE, 0xCE, 0xCE, 0xCE])
     {
-        return Err("a JKS/JCEKS keystore, which rconnect cannot read; convert it with \
+        return Err(
+            "a JKS/JCEKS keystore, which rconnect cannot read; convert it with \
                     `keytool -importkeystore -srckeystore FILE -destkeystore FILE.p12 \
                     -deststoretype PKCS12` (or use PEM files)"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
@@ -420,7 +424,9 @@ fn pem_key(pem: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'static>,
     pkcs8(&key)
 }
 
-fn pkcs8(key: &openssl::pkey::PKeyRef<openssl::pkey::Private>) -> Result<PrivateKeyDer<'static>, String> {
+fn pkcs8(
+    key: &openssl::pkey::PKeyRef<openssl::pkey::Private>,
+) -> Result<PrivateKeyDer<'static>, String> {
     let der = key.private_key_to_pkcs8().map_err(|e| e.to_string())?;
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))
 }
@@ -440,7 +446,9 @@ fn pkcs12_key_material(bytes: &[u8], password: &str) -> Result<KeyMaterial, Stri
     let cert = parsed
         .cert
         .ok_or_else(|| "its key entry has no certificate".to_string())?;
-    let mut chain = vec![CertificateDer::from(cert.to_der().map_err(|e| e.to_string())?)];
+    let mut chain = vec![CertificateDer::from(
+        cert.to_der().map_err(|e| e.to_string())?,
+    )];
     if let Some(ca) = parsed.ca {
         for c in ca.iter() {
             chain.push(CertificateDer::from(c.to_der().map_err(|e| e.to_string())?));
@@ -560,7 +568,10 @@ mod tests {
         let e = SslSettings::all_or_nothing(&p, "listeners.https.")
             .client_auth()
             .unwrap_err();
-        assert!(e.to_string().contains("listeners.https.ssl.client.auth"), "{e}");
+        assert!(
+            e.to_string().contains("listeners.https.ssl.client.auth"),
+            "{e}"
+        );
 
         let p = props(&[("ssl.keystore.location", "/nonexistent/ks.p12")]);
         let e = SslSettings::new(&p).key_material().unwrap_err();

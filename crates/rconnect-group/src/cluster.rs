@@ -37,9 +37,7 @@ pub async fn fetch_cluster_id(
         match attempt.await {
             Ok(id) => return Ok(id),
             // Another bootstrap server would refuse the same certificate or credentials.
-            Err(e @ (GroupError::Tls { .. } | GroupError::Authentication { .. })) => {
-                return Err(e)
-            }
+            Err(e @ (GroupError::Tls { .. } | GroupError::Authentication { .. })) => return Err(e),
             Err(e) => {
                 debug!(broker = addr, error = %e, "cluster id lookup failed");
                 last = Some(e);

@@ -7,8 +7,7 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
-    SaslHandshakeResponse,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::{
     encode_request_header_into_buffer, Decodable, HeaderVersion, Request, StrBytes,
@@ -69,12 +68,13 @@ impl Connection {
                     .map_or(addr, |(h, _)| h)
                     .trim_start_matches('[')
                     .trim_end_matches(']');
-                let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(
-                    |e| GroupError::Tls {
-                        broker: addr.to_string(),
-                        message: format!("invalid host name for TLS: {e}"),
-                    },
-                )?;
+                let name =
+                    rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| {
+                        GroupError::Tls {
+                            broker: addr.to_string(),
+                            message: format!("invalid host name for TLS: {e}"),
+                        }
+                    })?;
                 let connector = tokio_rustls::TlsConnector::from(tls.clone());
                 let stream = tokio::time::timeout(timeout, connector.connect(name, tcp))
                     .await
@@ -130,8 +130,7 @@ impl Connection {
         let mechanism = sasl.mechanism.name();
         let (handshake, _): (SaslHandshakeResponse, i16) = self
             .send(1, timeout, |_| {
-                SaslHandshakeRequest::default()
-                    .with_mechanism(StrBytes::from_static_str(mechanism))
+                SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism))
             })
             .await?;
         if handshake.error_code != 0 {

@@ -18,7 +18,6 @@ pub mod security;
 
 pub use assignor::{eager_assign, AssignmentInput, IncrementalCooperativeAssignor};
 pub use cluster::fetch_cluster_id;
-pub use security::{SaslCredentials, SaslMechanism, Security};
 pub use member::{
     protocol_version, ConnectProtocol, GroupConfig, GroupError, GroupMember, Joined, LeaderContext,
     RejoinReason, PROTOCOL_TYPE,
@@ -28,3 +27,4 @@ pub use protocol::{
     CONFIG_MISMATCH, CONNECTOR_TASK, CONNECT_PROTOCOL_V0, CONNECT_PROTOCOL_V1, CONNECT_PROTOCOL_V2,
     NO_ERROR,
 };
+pub use security::{SaslCredentials, SaslMechanism, Security};

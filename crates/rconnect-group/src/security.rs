@@ -151,7 +151,9 @@ impl ScramClient {
         } else {
             hmac::HMAC_SHA256
         };
-        hmac::sign(&hmac::Key::new(alg, key), data).as_ref().to_vec()
+        hmac::sign(&hmac::Key::new(alg, key), data)
+            .as_ref()
+            .to_vec()
     }
 
     /// Answers the server-first message with the client-final one (with the proof).
@@ -229,9 +231,11 @@ impl ScramClient {
         let server_key = self.hmac(salted, b"Server Key");
         let expected = self.hmac(&server_key, auth);
         if b64().decode(v).ok().as_deref() != Some(expected.as_slice()) {
-            return Err("the server's SCRAM signature does not match: it does not know the \
+            return Err(
+                "the server's SCRAM signature does not match: it does not know the \
                         password (a server impersonating the broker?)"
-                .into());
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -279,7 +283,10 @@ mod tests {
 
     #[test]
     fn mechanisms_parse_as_java_names_them() {
-        assert_eq!(SaslMechanism::parse("scram-sha-256"), Some(SaslMechanism::ScramSha256));
+        assert_eq!(
+            SaslMechanism::parse("scram-sha-256"),
+            Some(SaslMechanism::ScramSha256)
+        );
         assert_eq!(SaslMechanism::parse("PLAIN"), Some(SaslMechanism::Plain));
         assert_eq!(SaslMechanism::parse("GSSAPI"), None);
     }

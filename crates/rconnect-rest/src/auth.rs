@@ -100,7 +100,9 @@ impl BasicAuth {
             .map(|(_, modules)| modules)
             .ok_or_else(|| jaas_err(format!("no '{JAAS_ENTRY}' entry")))?;
         if modules.is_empty() {
-            return Err(jaas_err(format!("the '{JAAS_ENTRY}' entry lists no login module")));
+            return Err(jaas_err(format!(
+                "the '{JAAS_ENTRY}' entry lists no login module"
+            )));
         }
         let mut loaded = Vec::new();
         for m in modules {
@@ -329,7 +331,11 @@ fn parse_jaas(text: &str) -> Result<Vec<(String, Vec<ModuleEntry>)>, String> {
                             "optional" => Flag::Optional,
                             _ => return Err(format!("invalid control flag {f} for {class}")),
                         },
-                        other => return Err(format!("expected a control flag after {class}, found {other:?}")),
+                        other => {
+                            return Err(format!(
+                                "expected a control flag after {class}, found {other:?}"
+                            ))
+                        }
                     };
                     let mut options = BTreeMap::new();
                     loop {
@@ -337,21 +343,39 @@ fn parse_jaas(text: &str) -> Result<Vec<(String, Vec<ModuleEntry>)>, String> {
                             Some(Tok::Punct(';')) => break,
                             Some(Tok::Word(key)) => {
                                 if it.next() != Some(Tok::Punct('=')) {
-                                    return Err(format!("expected '=' after option {key} of {class}"));
+                                    return Err(format!(
+                                        "expected '=' after option {key} of {class}"
+                                    ));
                                 }
                                 match it.next() {
                                     Some(Tok::Word(v)) | Some(Tok::Quoted(v)) => {
                                         options.insert(key, v);
                                     }
-                                    other => return Err(format!("expected a value for option {key}, found {other:?}")),
+                                    other => {
+                                        return Err(format!(
+                                            "expected a value for option {key}, found {other:?}"
+                                        ))
+                                    }
                                 }
                             }
-                            other => return Err(format!("expected an option or ';' in {class}, found {other:?}")),
+                            other => {
+                                return Err(format!(
+                                    "expected an option or ';' in {class}, found {other:?}"
+                                ))
+                            }
                         }
                     }
-                    modules.push(ModuleEntry { class, flag, options });
+                    modules.push(ModuleEntry {
+                        class,
+                        flag,
+                        options,
+                    });
                 }
-                other => return Err(format!("expected a login module or '}}' in {name}, found {other:?}")),
+                other => {
+                    return Err(format!(
+                        "expected a login module or '}}' in {name}, found {other:?}"
+                    ))
+                }
             }
         }
         if it.peek() == Some(&Tok::Punct(';')) {
@@ -441,7 +465,10 @@ mod tests {
         assert_eq!(entries[0].0, "KafkaConnect");
         assert_eq!(entries[0].1[0].class, PROPERTY_FILE_LOGIN_MODULE);
         assert_eq!(entries[0].1[0].flag, Flag::Required);
-        assert_eq!(entries[0].1[0].options["file"], "/etc/kafka/users.properties");
+        assert_eq!(
+            entries[0].1[0].options["file"],
+            "/etc/kafka/users.properties"
+        );
         assert_eq!(entries[1].1[0].options["c"], "d e");
         assert!(parse_jaas("KafkaConnect { x required file=; };").is_err());
         assert!(parse_jaas("KafkaConnect { x sometimes; };").is_err());
@@ -470,7 +497,10 @@ mod tests {
         assert!(is_internal_request(&Method::PUT, "/connectors/c/fence"));
         assert!(!is_internal_request(&Method::GET, "/connectors/c/tasks"));
         assert!(!is_internal_request(&Method::POST, "/connectors"));
-        assert!(!is_internal_request(&Method::POST, "/connectors/c/tasks/0/restart"));
+        assert!(!is_internal_request(
+            &Method::POST,
+            "/connectors/c/tasks/0/restart"
+        ));
     }
 
     fn auth(modules: Vec<(Flag, &[(&str, &str)])>) -> BasicAuth {

@@ -458,8 +458,7 @@ async fn serve_connection(
     match tls {
         None => serve_http(Box::new(watched), peer, app, activity, limits, stop).await,
         Some(acceptor) => {
-            match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(watched)).await
-            {
+            match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(watched)).await {
                 Ok(Ok(tls_stream)) => {
                     serve_http(Box::new(tls_stream), peer, app, activity, limits, stop).await
                 }

@@ -30,13 +30,13 @@ mod loggers;
 mod runtime;
 mod server;
 
-pub use connections::{
-    fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
-};
 pub use auth::{
     jaas_file_from_kafka_opts, AuthError, BasicAuth, BASIC_AUTH_EXTENSION_CLASS, JAAS_ENTRY,
     PROPERTY_FILE_LOGIN_MODULE,
+};
+pub use connections::{
+    fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, OPEN_FILE_LIMIT_DIVISOR,
 };
 pub use error::RestError;
 pub use loggers::LogFilterControl;

@@ -159,7 +159,12 @@ impl RestServer {
             .iter()
             .map(|l| (l, Role::Main { with_admin }))
             .collect();
-        all.extend(admin_listeners.unwrap_or(&[]).iter().map(|l| (l, Role::Admin)));
+        all.extend(
+            admin_listeners
+                .unwrap_or(&[])
+                .iter()
+                .map(|l| (l, Role::Admin)),
+        );
         let mut bound = Vec::with_capacity(all.len());
         for (listener, role) in all {
             let tls = match listener.scheme.to_ascii_lowercase().as_str() {

@@ -83,9 +83,9 @@ pub async fn boot(
     let admin_listeners = config.admin_listeners.as_deref().map(to_rest);
     // Bound where they are served: a socket belongs to the runtime it was registered on.
     let mut rest = rest_runtime
-        .spawn(async move {
-            RestServer::bind_all(&listeners, admin_listeners.as_deref(), tls).await
-        })
+        .spawn(
+            async move { RestServer::bind_all(&listeners, admin_listeners.as_deref(), tls).await },
+        )
         .await
         .context("the REST server's runtime stopped while binding the listeners")?
         .context("cannot start the REST server")?
@@ -133,8 +133,13 @@ fn connection_limits(config: &WorkerConfig) -> ConnectionLimits {
 async fn fetch_cluster_id(config: &WorkerConfig, security: &Security) -> anyhow::Result<String> {
     let timeout = Duration::from_secs(30);
     let servers = config.bootstrap_servers.join(",");
-    match rconnect_group::fetch_cluster_id(&config.bootstrap_servers, "rconnect-worker", timeout, security)
-        .await
+    match rconnect_group::fetch_cluster_id(
+        &config.bootstrap_servers,
+        "rconnect-worker",
+        timeout,
+        security,
+    )
+    .await
     {
         Ok(id) => Ok(id.unwrap_or_default()),
         Err(e) => Err(anyhow::anyhow!(

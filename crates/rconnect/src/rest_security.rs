@@ -31,10 +31,9 @@ pub fn server_tls(config: &WorkerConfig) -> anyhow::Result<ServerTls> {
     }
     if config.admin_listeners.as_deref().is_some_and(any_https) {
         let ssl = SslSettings::all_or_nothing(originals, "admin.listeners.https.");
-        tls.admin = Some(Arc::new(
-            ssl.server_config()
-                .context("cannot set up TLS for the https:// entries of admin.listeners")?,
-        ));
+        tls.admin = Some(Arc::new(ssl.server_config().context(
+            "cannot set up TLS for the https:// entries of admin.listeners",
+        )?));
     }
     Ok(tls)
 }
@@ -84,7 +83,12 @@ pub fn basic_auth(config: &WorkerConfig) -> anyhow::Result<Option<Arc<BasicAuth>
     let classes: Vec<&str> = config
         .originals()
         .get("rest.extension.classes")
-        .map(|v| v.split(',').map(str::trim).filter(|c| !c.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let mut basic = false;
     for class in classes {
@@ -112,7 +116,10 @@ pub fn basic_auth(config: &WorkerConfig) -> anyhow::Result<Option<Arc<BasicAuth>
             .ok()
             .and_then(|o| rconnect_rest::jaas_file_from_kafka_opts(&o))
         {
-            Some(p) => (p, "KAFKA_OPTS (-Djava.security.auth.login.config)".to_string()),
+            Some(p) => (
+                p,
+                "KAFKA_OPTS (-Djava.security.auth.login.config)".to_string(),
+            ),
             None => bail!(
                 "rest.extension.classes has {BASIC_AUTH_EXTENSION_CLASS}, but no JAAS file is \
                  given: set {REST_AUTH_JAAS_CONFIG} in the worker config, or \
