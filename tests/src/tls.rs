@@ -26,6 +26,8 @@ pub struct Pki {
     pub client_p12: PathBuf,
     pub client_key_pem: PathBuf,
     pub client_cert_pem: PathBuf,
+    /// The client's key and certificate in one PEM file (`ssl.keystore.type=PEM`).
+    pub client_keystore_pem: PathBuf,
     /// A client certificate signed by another CA, as PKCS12 and PEM.
     pub rogue_p12: PathBuf,
     pub rogue_key_pem: PathBuf,
@@ -167,6 +169,12 @@ impl Pki {
             std::fs::read_to_string(dir.join("server.pem")).unwrap()
         );
         std::fs::write(dir.join("server-keystore.pem"), keystore_pem).unwrap();
+        let client_keystore = format!(
+            "{}{}",
+            std::fs::read_to_string(dir.join("client.key")).unwrap(),
+            std::fs::read_to_string(dir.join("client.pem")).unwrap()
+        );
+        std::fs::write(dir.join("client-keystore.pem"), client_keystore).unwrap();
         Pki {
             dir: dir.to_path_buf(),
             ca_pem: dir.join("ca.pem"),
@@ -178,6 +186,7 @@ impl Pki {
             client_p12: dir.join("client.p12"),
             client_key_pem: dir.join("client.key"),
             client_cert_pem: dir.join("client.pem"),
+            client_keystore_pem: dir.join("client-keystore.pem"),
             rogue_p12: dir.join("rogue.p12"),
             rogue_key_pem: dir.join("rogue.key"),
             rogue_cert_pem: dir.join("rogue.pem"),

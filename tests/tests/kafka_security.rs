@@ -50,9 +50,16 @@ fn jaas(mechanism: &str, password: &str) -> String {
     format!("{module} required username=\"{USER}\" password=\"{password}\";")
 }
 
-/// TLS through stunnel (mutual TLS: the client presents the PKCS12 keystore), optionally
-/// with SASL `mechanism` in the proxy behind it.
-fn over_tls(broker: &Broker, pki: &Pki, sasl: Option<(&str, &str)>) -> Secured {
+/// How the worker's TLS stores are given.
+#[derive(Clone, Copy, PartialEq)]
+enum Stores {
+    Pkcs12,
+    Pem,
+}
+
+/// TLS through stunnel (mutual TLS: the client presents its keystore), optionally with
+/// SASL `mechanism` in the proxy behind it.
+fn over_tls(broker: &Broker, pki: &Pki, stores: Stores, sasl: Option<(&str, &str)>) -> Secured {
     // The proxy advertises stunnel's port, which is only known once stunnel runs: start
     // the proxy on a reserved port number first.
     let stunnel_port = free_port();
@@ -313,19 +320,29 @@ fn ssl_with_mutual_tls_standalone_and_distributed() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::generate(dir.path());
-    let secured = over_tls(&broker, &pki, None);
+    let secured = over_tls(&broker, &pki, Stores::Pkcs12, None);
     standalone_pipeline(&broker, &secured);
     distributed_group(&broker, &secured);
 }
 
 #[test]
-fn sasl_ssl_with_scram_standalone_and_distributed() {
+fn sasl_ssl_with_scram_and_pem_stores_standalone_and_distributed() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::generate(dir.path());
-    let secured = over_tls(&broker, &pki, Some(("SCRAM-SHA-512", PASSWORD)));
+    let secured = over_tls(
+        &broker,
+        &pki,
+        Stores::Pem,
+        Some(("SCRAM-SHA-512", PASSWORD)),
+    );
     standalone_pipeline(&broker, &secured);
-    let secured = over_tls(&broker, &pki, Some(("SCRAM-SHA-256", PASSWORD)));
+    let secured = over_tls(
+        &broker,
+        &pki,
+        Stores::Pem,
+        Some(("SCRAM-SHA-256", PASSWORD)),
+    );
     distributed_group(&broker, &secured);
 }
 
@@ -355,7 +372,7 @@ fn wrong_password_or_untrusted_certificate_fails_start_up_within_seconds() {
     // A truststore that does not hold the CA of stunnel's certificate.
     let other_dir = tempfile::tempdir().unwrap();
     let other = Pki::generate(other_dir.path());
-    let mut secured = over_tls(&broker, &pki, None);
+    let mut secured = over_tls(&broker, &pki, Stores::Pkcs12, None);
     for (k, v) in secured.client.iter_mut() {
         if k == "ssl.truststore.location" {
             *v = other.truststore_p12.display().to_string();
@@ -368,7 +385,7 @@ fn wrong_password_or_untrusted_certificate_fails_start_up_within_seconds() {
     );
 
     // No client certificate for stunnel's mutual TLS: the broker side drops the handshake.
-    let mut secured = over_tls(&broker, &pki, None);
+    let mut secured = over_tls(&broker, &pki, Stores::Pkcs12, None);
     secured
         .client
         .retain(|(k, _)| !k.starts_with("ssl.keystore."));
@@ -376,7 +393,7 @@ fn wrong_password_or_untrusted_certificate_fails_start_up_within_seconds() {
     assert!(log.contains("cannot reach the Kafka cluster"), "{log}");
 
     // A truststore password that does not open it: refused before any connection.
-    let mut secured = over_tls(&broker, &pki, None);
+    let mut secured = over_tls(&broker, &pki, Stores::Pkcs12, None);
     for (k, v) in secured.client.iter_mut() {
         if k == "ssl.truststore.password" {
             *v = "wrong".into();
