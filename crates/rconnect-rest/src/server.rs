@@ -274,18 +274,7 @@ impl RestServer {
             loggers: self.loggers.clone(),
         };
         let auth = self.auth.clone();
-        let app_for = |role: Role| {
-            let app = router(state.clone(), role);
-            match &auth {
-                Some(auth) => {
-                    let auth = auth.clone();
-                    app.layer(middleware::from_fn(move |req: Request, next: Next| {
-                        crate::auth::require_basic_auth(auth.clone(), req, next)
-                    }))
-                }
-                None => app,
-            }
-        };
+        let app_for = |role: Role| router(state.clone(), role, auth.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
         let open_files = connections::open_file_limit();
         let mut limits = self.limits;
@@ -349,7 +338,7 @@ impl RestServer {
 
 /// The whole application: request log, authentication forwarding and path normalization
 /// around the routes a listener of `role` serves.
-fn router(state: AppState, role: Role) -> Router {
+fn router(state: AppState, role: Role, auth: Option<Arc<BasicAuth>>) -> Router {
     let admin_routes = Router::new()
         .route("/admin/loggers", get(h::list_loggers))
         .route(
@@ -374,12 +363,19 @@ fn router(state: AppState, role: Role) -> Router {
         .fallback(h::not_found)
         .with_state(state);
     // Routing happens inside `routes`, so rewriting the path here still affects it.
-    Router::new()
+    let app = Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn(options_and_allow))
         .layer(middleware::from_fn(read_body_first))
-        .layer(middleware::from_fn(forward_authorization))
-        .layer(middleware::from_fn(log_and_normalize))
+        .layer(middleware::from_fn(forward_authorization));
+    // Inside the request log, so refused requests are logged like the others.
+    let app = match auth {
+        Some(auth) => app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::auth::require_basic_auth(auth.clone(), req, next)
+        })),
+        None => app,
+    };
+    app.layer(middleware::from_fn(log_and_normalize))
 }
 
 /// Java's `RestClient` copies the caller's `Authorization` header into the requests it
