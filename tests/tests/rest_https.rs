@@ -395,7 +395,14 @@ fn mutual_tls_refuses_unknown_client_certificates_and_admin_listeners_stand_apar
                 pki.ca_pem.display().to_string(),
             ),
             ("listeners.https.ssl.client.auth", "required".into()),
-            // The admin listener: no `admin.listeners.https.` key, so the unprefixed ones.
+            // The admin listener: no `admin.listeners.https.` key, so the unprefixed ones,
+            // with client certificates requested but not required.
+            ("ssl.client.auth", "requested".into()),
+            (
+                "ssl.truststore.location",
+                pki.truststore_p12.display().to_string(),
+            ),
+            ("ssl.truststore.password", STORE_PASSWORD.into()),
             (
                 "ssl.keystore.location",
                 pki.server_p12.display().to_string(),
@@ -458,6 +465,12 @@ fn mutual_tls_refuses_unknown_client_certificates_and_admin_listeners_stand_apar
     .unwrap();
     assert_eq!(a.status, 200, "{}", a.body);
     assert!(a.body.contains("root"), "{}", a.body);
+    // `requested`: a trusted certificate is welcome too, an untrusted one is refused.
+    let loggers = format!("{admin_url}/admin/loggers");
+    let a = call(&trusted, "GET", &loggers, None, None).unwrap();
+    assert_eq!(a.status, 200, "{}", a.body);
+    let rogue = pki.https_agent(Some((&pki.rogue_key_pem, &pki.rogue_cert_pem)));
+    assert!(call(&rogue, "GET", &loggers, None, None).is_err());
     let a = call(
         &admin_agent,
         "GET",
