@@ -69,24 +69,38 @@ fn over_tls(broker: &Broker, pki: &Pki, stores: Stores, sasl: Option<(&str, &str
         sasl_users: sasl.map(|_| users()),
     });
     let stunnel = Stunnel::start_on(pki, stunnel_port, proxy.port(), true);
-    let mut client = vec![
-        (
-            "ssl.truststore.location".into(),
-            pki.truststore_p12.display().to_string(),
-        ),
-        ("ssl.truststore.password".into(), STORE_PASSWORD.into()),
-        ("ssl.truststore.type".into(), "PKCS12".into()),
-        (
-            "ssl.keystore.location".into(),
-            pki.client_p12.display().to_string(),
-        ),
-        ("ssl.keystore.password".into(), STORE_PASSWORD.into()),
-        ("ssl.keystore.type".into(), "PKCS12".into()),
-        (
-            "ssl.endpoint.identification.algorithm".into(),
-            "https".into(),
-        ),
-    ];
+    let mut client: Vec<(String, String)> = match stores {
+        Stores::Pkcs12 => vec![
+            (
+                "ssl.truststore.location".into(),
+                pki.truststore_p12.display().to_string(),
+            ),
+            ("ssl.truststore.password".into(), STORE_PASSWORD.into()),
+            ("ssl.truststore.type".into(), "PKCS12".into()),
+            (
+                "ssl.keystore.location".into(),
+                pki.client_p12.display().to_string(),
+            ),
+            ("ssl.keystore.password".into(), STORE_PASSWORD.into()),
+            ("ssl.keystore.type".into(), "PKCS12".into()),
+        ],
+        Stores::Pem => vec![
+            (
+                "ssl.truststore.location".into(),
+                pki.ca_pem.display().to_string(),
+            ),
+            ("ssl.truststore.type".into(), "PEM".into()),
+            (
+                "ssl.keystore.location".into(),
+                pki.client_keystore_pem.display().to_string(),
+            ),
+            ("ssl.keystore.type".into(), "PEM".into()),
+        ],
+    };
+    client.push((
+        "ssl.endpoint.identification.algorithm".into(),
+        "https".into(),
+    ));
     match sasl {
         None => client.push(("security.protocol".into(), "SSL".into())),
         Some((mechanism, password)) => {
