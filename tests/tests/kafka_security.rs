@@ -33,6 +33,8 @@ struct Secured {
     /// Client settings without prefix; the worker gets them as they are and with the
     /// `producer.`, `consumer.` and `admin.` prefixes.
     client: Vec<(String, String)>,
+    /// Environment of the worker process.
+    env: Vec<(String, String)>,
     _proxy: KafkaProxy,
     _stunnel: Option<Stunnel>,
 }
@@ -112,6 +114,7 @@ fn over_tls(broker: &Broker, pki: &Pki, stores: Stores, sasl: Option<(&str, &str
     Secured {
         bootstrap: format!("127.0.0.1:{}", stunnel.port()),
         client,
+        env: Vec::new(),
         _proxy: proxy,
         _stunnel: Some(stunnel),
     }
@@ -131,6 +134,7 @@ fn over_sasl_plaintext(broker: &Broker, mechanism: &str, password: &str) -> Secu
             ("sasl.mechanism".into(), mechanism.into()),
             ("sasl.jaas.config".into(), jaas(mechanism, password)),
         ],
+        env: Vec::new(),
         _proxy: proxy,
         _stunnel: None,
     }
@@ -207,6 +211,11 @@ fn standalone_pipeline(broker: &Broker, secured: &Secured) {
         ],
         dir.path(),
     );
+    let env: Vec<(&str, &str)> = secured
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let mut worker = Worker::start(
         &[
             "standalone",
@@ -214,7 +223,7 @@ fn standalone_pipeline(broker: &Broker, secured: &Secured) {
             source.to_str().unwrap(),
             sink.to_str().unwrap(),
         ],
-        &[],
+        &env,
     );
     worker.wait_for_rest(port, Duration::from_secs(30));
     wait_for_line(
@@ -364,6 +373,23 @@ fn sasl_ssl_with_scram_and_pem_stores_standalone_and_distributed() {
 fn sasl_plaintext_with_plain() {
     let broker = Broker::start();
     let secured = over_sasl_plaintext(&broker, "PLAIN", PASSWORD);
+    standalone_pipeline(&broker, &secured);
+
+    // No sasl.jaas.config: the KafkaClient entry of the JAAS file in KAFKA_OPTS, as a Java
+    // worker started by kafka-run-class.sh reads it.
+    let dir = tempfile::tempdir().unwrap();
+    let jaas_file = dir.path().join("kafka_client_jaas.conf");
+    fs::write(
+        &jaas_file,
+        format!("KafkaClient {{\n  {}\n}};\n", jaas("PLAIN", PASSWORD)),
+    )
+    .unwrap();
+    let mut secured = over_sasl_plaintext(&broker, "PLAIN", PASSWORD);
+    secured.client.retain(|(k, _)| k != "sasl.jaas.config");
+    secured.env.push((
+        "KAFKA_OPTS".into(),
+        format!("-Djava.security.auth.login.config={}", jaas_file.display()),
+    ));
     standalone_pipeline(&broker, &secured);
 }
 

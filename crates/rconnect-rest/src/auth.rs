@@ -265,6 +265,40 @@ pub fn jaas_file_from_kafka_opts(opts: &str) -> Option<PathBuf> {
     found
 }
 
+/// The login modules of entry `name` of a JAAS file, each rendered as a `sasl.jaas.config`
+/// value (`class flag key="value" ...;`), joined; `None` when the file has no such entry.
+/// Java's clients fall back to the static `KafkaClient` entry this way when
+/// `sasl.jaas.config` is not set.
+pub fn jaas_entry_as_config(path: &Path, name: &str) -> Result<Option<String>, AuthError> {
+    let jaas_err = |reason: String| AuthError::Jaas {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| jaas_err(e.to_string()))?;
+    let entries = parse_jaas(&text).map_err(jaas_err)?;
+    let Some((_, modules)) = entries.into_iter().find(|(n, _)| n == name) else {
+        return Ok(None);
+    };
+    let rendered: Vec<String> = modules
+        .iter()
+        .map(|m| {
+            let flag = match m.flag {
+                Flag::Required => "required",
+                Flag::Requisite => "requisite",
+                Flag::Sufficient => "sufficient",
+                Flag::Optional => "optional",
+            };
+            let options: String = m
+                .options
+                .iter()
+                .map(|(k, v)| format!(" {k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect();
+            format!("{} {flag}{options};", m.class)
+        })
+        .collect();
+    Ok(Some(rendered.join(" ")))
+}
+
 /// Words of a shell-like string: whitespace-separated, with `'...'` and `"..."` quoting.
 fn split_shell_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
@@ -541,6 +575,30 @@ mod tests {
         ]);
         assert!(a.check(Some(&header("b", "2"))));
         assert!(!a.check(Some(&header("c", "3"))));
+    }
+
+    #[test]
+    fn a_static_entry_renders_as_sasl_jaas_config() {
+        let dir = std::env::temp_dir().join(format!("rconnect-jaas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("jaas.conf");
+        std::fs::write(
+            &path,
+            "KafkaClient {\n org.apache.kafka.common.security.scram.ScramLoginModule required\n \
+             username=\"connect\" password=\"p\\\"w\";\n};\n",
+        )
+        .unwrap();
+        let config = jaas_entry_as_config(&path, "KafkaClient").unwrap().unwrap();
+        assert_eq!(
+            config,
+            "org.apache.kafka.common.security.scram.ScramLoginModule required \
+             password=\"p\\\"w\" username=\"connect\";"
+        );
+        assert_eq!(
+            rconnect_config::client::jaas_credentials(&config),
+            Some(("connect".to_string(), "p\"w".to_string()))
+        );
+        assert_eq!(jaas_entry_as_config(&path, "KafkaConnect").unwrap(), None);
     }
 
     #[test]

@@ -31,8 +31,8 @@ mod runtime;
 mod server;
 
 pub use auth::{
-    jaas_file_from_kafka_opts, AuthError, BasicAuth, BASIC_AUTH_EXTENSION_CLASS, JAAS_ENTRY,
-    PROPERTY_FILE_LOGIN_MODULE,
+    jaas_entry_as_config, jaas_file_from_kafka_opts, AuthError, BasicAuth,
+    BASIC_AUTH_EXTENSION_CLASS, JAAS_ENTRY, PROPERTY_FILE_LOGIN_MODULE,
 };
 pub use connections::{
     fit_to_open_file_limit, open_file_limit, ConnectionLimits, DEFAULT_HEADER_READ_TIMEOUT,

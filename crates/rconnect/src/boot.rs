@@ -50,7 +50,8 @@ pub async fn boot(
         "Kafka Connect worker (rconnect {}) Kafka version: {KAFKA_VERSION}",
         env!("CARGO_PKG_VERSION")
     );
-    let props = load_worker_props(worker_file)?;
+    let mut props = load_worker_props(worker_file)?;
+    crate::kafka_security::apply_static_jaas(&mut props)?;
     let config = parse(props).with_context(|| format!("invalid worker config {worker_file}"))?;
     // Before contacting Kafka: a bad name must not wait for the broker to be refused.
     let builtins = crate::builtins::registry(&config.builtin_connectors_exclude)

@@ -8,6 +8,8 @@ use anyhow::{bail, Context};
 use rconnect_config::ssl::SslSettings;
 use rconnect_config::WorkerConfig;
 use rconnect_group::{SaslCredentials, SaslMechanism, Security};
+use rconnect_sdk::Props;
+use tracing::info;
 
 /// The group client's [`Security`] from the worker's unprefixed settings.
 pub fn group_security(config: &WorkerConfig) -> anyhow::Result<Security> {
@@ -68,4 +70,50 @@ pub fn group_security(config: &WorkerConfig) -> anyhow::Result<Security> {
         });
     }
     Ok(security)
+}
+
+/// Java's clients without `sasl.jaas.config` log in with the `KafkaClient` entry of the JAAS
+/// file the JVM was given (`-Djava.security.auth.login.config`, which Java's scripts pass in
+/// `KAFKA_OPTS`). For each client layer (the worker's own, `producer.`, `consumer.`,
+/// `admin.`) with a SASL `security.protocol` and no `sasl.jaas.config`, that entry becomes
+/// its `sasl.jaas.config`.
+pub fn apply_static_jaas(props: &mut Props) -> anyhow::Result<()> {
+    let layers: Vec<&str> = ["", "producer.", "consumer.", "admin."]
+        .into_iter()
+        .filter(|prefix| {
+            props
+                .get(&format!("{prefix}security.protocol"))
+                .is_some_and(|p| p.trim().to_ascii_uppercase().starts_with("SASL_"))
+                && !props.contains_key(&format!("{prefix}sasl.jaas.config"))
+        })
+        .collect();
+    if layers.is_empty() {
+        return Ok(());
+    }
+    let Some(path) = std::env::var("KAFKA_OPTS")
+        .ok()
+        .and_then(|o| rconnect_rest::jaas_file_from_kafka_opts(&o))
+    else {
+        return Ok(());
+    };
+    let Some(config) = rconnect_rest::jaas_entry_as_config(&path, "KafkaClient")? else {
+        return Ok(());
+    };
+    for prefix in &layers {
+        props.insert(format!("{prefix}sasl.jaas.config"), config.clone());
+    }
+    info!(
+        "sasl.jaas.config of the {} client settings from the KafkaClient entry of {} (KAFKA_OPTS)",
+        layers
+            .iter()
+            .map(|p| if p.is_empty() {
+                "worker"
+            } else {
+                p.trim_end_matches('.')
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        path.display()
+    );
+    Ok(())
 }
