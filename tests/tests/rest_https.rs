@@ -281,9 +281,18 @@ fn https_with_basic_auth_forwards_to_the_leader_in_a_distributed_group() {
     } else {
         ports[0]
     };
-    assert!(workers[0]
-        .log()
-        .contains(&format!("https://127.0.0.1:{leader}/")));
+    // Both workers joined, and the leader is advertised with its https:// URL
+    // (`rest.advertised.listener=https`).
+    let leader_url = format!("leaderUrl=https://127.0.0.1:{leader}/");
+    while !workers.iter().all(|w| w.log().contains(&leader_url)) {
+        assert!(
+            Instant::now() < deadline,
+            "not every worker joined under {leader_url}\n{}\n{}",
+            workers[0].log_tail(20),
+            workers[1].log_tail(20)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     let topic = unique_name("https-topic");
     let mut names = Vec::new();

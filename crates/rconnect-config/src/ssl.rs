@@ -596,6 +596,23 @@ mod tests {
     }
 
     #[test]
+    fn client_stores_are_checked_where_tls_is_used() {
+        // PLAINTEXT layers ignore `ssl.*` (the REST listeners may use the unprefixed keys).
+        let p = props(&[("ssl.truststore.location", "/nonexistent/t.p12")]);
+        check_client_stores(&p).unwrap();
+        let p = props(&[
+            ("ssl.truststore.location", "/nonexistent/t.p12"),
+            ("producer.security.protocol", "SASL_SSL"),
+            ("producer.ssl.truststore.location", "/nonexistent/p.p12"),
+        ]);
+        let e = check_client_stores(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("producer.ssl.truststore.location") && e.contains("/nonexistent/p.p12"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn endpoint_identification_defaults_to_on() {
         assert!(SslSettings::new(&Props::new()).endpoint_identification());
         let p = props(&[("ssl.endpoint.identification.algorithm", "")]);
