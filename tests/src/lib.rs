@@ -14,6 +14,9 @@
 //! reliable across tansu builds), use `session.timeout.ms=6000` for consumer groups (group
 //! joins wait for the session timeout otherwise), and expect generation ids to start at 0.
 
+pub mod kafka_proxy;
+pub mod tls;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

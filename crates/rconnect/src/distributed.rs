@@ -102,6 +102,7 @@ async fn run(
         rebalance_timeout: millis(d.rebalance_timeout_ms),
         heartbeat_interval: millis(d.heartbeat_interval_ms),
         protocol,
+        security: b.security.clone(),
         ..GroupConfig::default()
     });
     let herder = DistributedHerder::start(
