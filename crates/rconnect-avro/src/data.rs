@@ -9,7 +9,7 @@ use rconnect_sdk::data::logical::{
     self, DATE_NAME, DECIMAL_NAME, MILLIS_PER_DAY, TIMESTAMP_NAME, TIME_NAME,
 };
 use rconnect_sdk::data::{Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
-use rconnect_sdk::java_hash_map::{into_iteration_order, string_hash};
+use rconnect_sdk::java_hash_map::{into_iteration_order, spread, string_hash};
 
 use crate::codec::{self, Reader};
 use crate::json::Json;
@@ -1117,7 +1117,7 @@ impl AvroData {
                 let Value::Struct(s) = value else {
                     return Err(type_error(schema, value));
                 };
-                if s.schema().as_ref() != schema {
+                if !std::ptr::eq(s.schema().as_ref(), schema) && s.schema().as_ref() != schema {
                     return Err(AvroError::Data("Mismatching struct schema".into()));
                 }
                 for f in &schema.fields {
@@ -1135,13 +1135,8 @@ impl AvroData {
                             AvroError::Data(format!("No union branch for field {}", f.name))
                         })?;
                     codec::write_long(out, branch as i64);
-                    return self.encode(
-                        parsed,
-                        &branches[branch],
-                        &non_optional(&f.schema),
-                        v,
-                        out,
-                    );
+                    // Java writes the field's (optional) schema into the chosen branch.
+                    return self.encode_plain(parsed, &branches[branch], &f.schema, v, out);
                 }
                 return Err(AvroError::Data(
                     "Found null value for non-optional schema".into(),
@@ -1625,16 +1620,43 @@ fn to_connect_logical(schema: &Schema, value: Value) -> Result<Value, AvroError>
     }
 }
 
-/// Java reads Avro maps into a `HashMap`: string (and other value-hashed) keys come out in
-/// its iteration order.
+/// Java reads Avro maps into a `HashMap` presized to the entry count
+/// (`new HashMap<>(original.size())` in `AvroData#toConnectData`): keys with a value-defined
+/// hash come out in its iteration order, which depends on that initial size.
 fn java_hash_order(entries: &mut Vec<(Value, Value)>) {
-    into_iteration_order(entries, |(k, _)| match k {
-        Value::String(s) => Some(string_hash(s)),
-        Value::Int32(x) => Some(*x),
-        Value::Int8(x) => Some(i32::from(*x)),
-        Value::Int16(x) => Some(i32::from(*x)),
-        Value::Int64(x) => Some((*x ^ ((*x as u64) >> 32) as i64) as i32),
-        Value::Boolean(b) => Some(if *b { 1231 } else { 1237 }),
-        _ => None,
-    });
+    let n = entries.len();
+    if n < 2 {
+        return;
+    }
+    let mut hashed = Vec::with_capacity(n);
+    for (k, _) in entries.iter() {
+        let h = match k {
+            Value::String(s) => string_hash(s),
+            Value::Int32(x) => *x,
+            Value::Int8(x) => i32::from(*x),
+            Value::Int16(x) => i32::from(*x),
+            Value::Int64(x) => (*x ^ ((*x as u64) >> 32) as i64) as i32,
+            Value::Boolean(b) => {
+                if *b {
+                    1231
+                } else {
+                    1237
+                }
+            }
+            _ => return,
+        };
+        hashed.push(spread(h));
+    }
+    // `tableSizeFor(n)`, doubled while the size passes three quarters of the table.
+    let mut cap = n.next_power_of_two();
+    while n * 4 > cap * 3 {
+        cap *= 2;
+    }
+    let mut keyed: Vec<(usize, (Value, Value))> = hashed
+        .into_iter()
+        .map(|h| h & (cap - 1))
+        .zip(entries.drain(..))
+        .collect();
+    keyed.sort_by_key(|(bucket, _)| *bucket);
+    entries.extend(keyed.into_iter().map(|(_, e)| e));
 }
