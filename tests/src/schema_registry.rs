@@ -180,45 +180,29 @@ fn decode(seg: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn canonical(body: &Bytes) -> Result<String, Response> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            42201,
-            &format!("Invalid schema: {e}"),
-        )
-    })?;
+fn invalid(message: &str) -> Box<Response> {
+    Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, 42201, message))
+}
+
+/// The schema of a request body in canonical form, or the 422 answer.
+fn canonical(body: &Bytes) -> Result<String, Box<Response>> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| invalid(&format!("Invalid schema: {e}")))?;
     match v.get("schemaType").and_then(Value::as_str) {
         None | Some("AVRO") => {}
         Some(other) => {
-            return Err(error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                42201,
-                &format!("Invalid schema type {other}: this registry holds Avro only"),
-            ))
+            return Err(invalid(&format!(
+                "Invalid schema type {other}: this registry holds Avro only"
+            )))
         }
     }
-    let text = v.get("schema").and_then(Value::as_str).ok_or_else(|| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            42201,
-            "Invalid schema: no \"schema\" field",
-        )
-    })?;
-    let parsed = ParsedSchema::parse(text).map_err(|e| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            42201,
-            &format!("Invalid schema {text}, details: {e}"),
-        )
-    })?;
-    to_json_text(&parsed.root).map_err(|e| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            42201,
-            &format!("Invalid schema {text}, details: {e}"),
-        )
-    })
+    let text = v
+        .get("schema")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("Invalid schema: no \"schema\" field"))?;
+    let parsed = ParsedSchema::parse(text)
+        .map_err(|e| invalid(&format!("Invalid schema {text}, details: {e}")))?;
+    to_json_text(&parsed.root).map_err(|e| invalid(&format!("Invalid schema {text}, details: {e}")))
 }
 
 fn level_allows(level: &str, new: &ParsedSchema, olds: &[ParsedSchema]) -> Result<(), String> {
@@ -351,7 +335,7 @@ fn handle(
         ("POST", ["subjects", subject, "versions"]) => {
             let text = match canonical(&body) {
                 Ok(t) => t,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             let subject = subject.to_string();
             let live_versions = live(&st, &subject).unwrap_or_default();
@@ -394,7 +378,7 @@ fn handle(
         ("POST", ["subjects", subject]) => {
             let text = match canonical(&body) {
                 Ok(t) => t,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             let deleted = uri
                 .query()

@@ -404,13 +404,12 @@ impl AvroData {
                             ctx,
                         )?);
                     }
-                    let record = AvroSchema::new(Kind::Record {
+                    AvroSchema::new(Kind::Record {
                         name,
                         doc,
                         fields,
                         aliases: Vec::new(),
-                    });
-                    record
+                    })
                 }
             }
         };
@@ -680,10 +679,9 @@ impl AvroData {
                     let mut b = logical::decimal_builder(scale);
                     match schema.prop("precision") {
                         None => {}
+                        Some(Json::Int(p)) if *p == DECIMAL_PRECISION_DEFAULT => {}
                         Some(Json::Int(p)) => {
-                            if *p != DECIMAL_PRECISION_DEFAULT {
-                                b = b.parameter(CONNECT_AVRO_DECIMAL_PRECISION_PROP, p.to_string());
-                            }
+                            b = b.parameter(CONNECT_AVRO_DECIMAL_PRECISION_PROP, p.to_string());
                         }
                         Some(_) => {
                             return Err(AvroError::Data("precision property must be a JSON Integer. https://avro.apache.org/docs/1.9.1/spec.html#Decimal".into()))
