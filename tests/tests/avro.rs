@@ -15,7 +15,7 @@ use rconnect_sdk::converter::Converter;
 use rconnect_sdk::data::{Headers, Schema, SchemaBuilder, Struct, Value};
 use rconnect_sdk::Props;
 use rconnect_tests::schema_registry::SchemaRegistry;
-use rconnect_tests::{free_port, repo_root, Broker, Http, Worker};
+use rconnect_tests::{free_port, repo_root, sample_config_with, Broker, Http, Worker};
 use serde_json::json;
 
 fn props(kv: &[(&str, String)]) -> Props {
@@ -374,28 +374,30 @@ fn avro_source_and_sink_interoperate_with_confluent_python_and_a_restart_registe
     let lib = datagen_lib();
     fs::copy(&lib, plugins.join(lib.file_name().unwrap())).unwrap();
     let port = free_port();
-    let worker_props = dir.path().join("worker.properties");
-    fs::write(
-        &worker_props,
-        format!(
-            "bootstrap.servers={}\n\
-             key.converter=io.confluent.connect.avro.AvroConverter\n\
-             key.converter.schema.registry.url={url}\n\
-             value.converter=AvroConverter\n\
-             value.converter.schema.registry.url={url}\n\
-             offset.storage.file.filename={}\n\
-             offset.flush.interval.ms=500\n\
-             listeners=http://127.0.0.1:{port}\n\
-             plugin.path={}\n\
-             consumer.session.timeout.ms=6000\n\
-             consumer.heartbeat.interval.ms=1000\n",
-            broker.bootstrap(),
-            dir.path().join("connect.offsets").display(),
-            dir.path().join("plugins").display(),
-            url = reg.url(),
-        ),
-    )
-    .unwrap();
+    // The worker runs on the Avro sample config, with this test's addresses.
+    let worker_props = sample_config_with(
+        "connect-avro-standalone.properties",
+        &[
+            ("bootstrap.servers", broker.bootstrap()),
+            ("key.converter.schema.registry.url", reg.url()),
+            // An alias, as Java resolves it.
+            ("value.converter", "AvroConverter".to_string()),
+            ("value.converter.schema.registry.url", reg.url()),
+            (
+                "offset.storage.file.filename",
+                dir.path().join("connect.offsets").display().to_string(),
+            ),
+            ("offset.flush.interval.ms", "500".to_string()),
+            ("listeners", format!("http://127.0.0.1:{port}")),
+            (
+                "plugin.path",
+                dir.path().join("plugins").display().to_string(),
+            ),
+            ("consumer.session.timeout.ms", "6000".to_string()),
+            ("consumer.heartbeat.interval.ms", "1000".to_string()),
+        ],
+        dir.path(),
+    );
     let source_props = dir.path().join("datagen.properties");
     let write_source = |max: u32| {
         fs::write(
