@@ -1,5 +1,6 @@
 //! `io.confluent.connect.avro.AvroConverter`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -232,6 +233,16 @@ impl State {
         let strategy = self.config.subject_strategy(self.is_key);
         let subject = strategy.subject(topic, self.is_key, &entry.parsed.root)?;
         let id = self.schema_id(&entry, &subject).await?;
+        self.encode(&entry, id, schema, value).map(Some)
+    }
+
+    fn encode(
+        &self,
+        entry: &WriteEntry,
+        id: i32,
+        schema: &SchemaRef,
+        value: &Value,
+    ) -> Result<Vec<u8>, AvroError> {
         let mut out = Vec::with_capacity(64);
         out.push(MAGIC_BYTE);
         out.extend_from_slice(&id.to_be_bytes());
@@ -247,7 +258,87 @@ impl State {
             self.data
                 .encode(&entry.parsed, root, schema, value, &mut out)?;
         }
-        Ok(Some(out))
+        Ok(out)
+    }
+
+    /// The write path when everything it needs is cached: `None` sends the caller to the
+    /// async path (a new schema, or one not yet registered under this subject).
+    fn serialize_cached(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Option<Result<Option<Vec<u8>>, AvroError>> {
+        let schema = schema?;
+        if value.is_null() {
+            return None;
+        }
+        let entry = {
+            let cache = lock(&self.write_cache);
+            cache
+                .iter()
+                .find(|(s, _)| Arc::ptr_eq(s, schema))?
+                .1
+                .clone()
+        };
+        let strategy = self.config.subject_strategy(self.is_key);
+        let id = if strategy == crate::subject::SubjectNameStrategy::TopicName {
+            let ids = lock(&entry.ids);
+            // One subject per topic: avoid building the subject string per record.
+            let suffix = if self.is_key { "-key" } else { "-value" };
+            ids.iter()
+                .find(|(s, _)| {
+                    s.len() == topic.len() + suffix.len()
+                        && s.starts_with(topic)
+                        && s.ends_with(suffix)
+                })
+                .map(|(_, id)| *id)?
+        } else {
+            let subject = match strategy.subject(topic, self.is_key, &entry.parsed.root) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
+            *lock(&entry.ids).get(&subject)?
+        };
+        Some(self.encode(&entry, id, schema, value).map(Some))
+    }
+
+    fn deserialize_cached(
+        &self,
+        topic: &str,
+        bytes: &[u8],
+    ) -> Option<Result<SchemaAndValue, AvroError>> {
+        if bytes.len() < 5 || bytes[0] != MAGIC_BYTE {
+            return None;
+        }
+        let id = i32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let entry = lock(&self.read_cache)
+            .get(&(topic.to_string(), id))?
+            .clone();
+        Some(self.decode(&entry, &bytes[5..]))
+    }
+
+    fn decode(&self, entry: &ReadEntry, payload: &[u8]) -> Result<SchemaAndValue, AvroError> {
+        let root = &entry.parsed.root;
+        let value = if matches!(root.kind, Kind::Bytes) {
+            // The raw top-level `bytes` of the write path.
+            let mut framed = Vec::with_capacity(payload.len() + 5);
+            crate::codec::write_bytes(&mut framed, payload);
+            self.data.decode(
+                &entry.parsed,
+                root,
+                &entry.connect,
+                &mut Reader::new(&framed),
+            )?
+        } else {
+            self.data.decode(
+                &entry.parsed,
+                root,
+                &entry.connect,
+                &mut Reader::new(payload),
+            )?
+        };
+        Ok(SchemaAndValue::new(Some(entry.connect.clone()), value))
     }
 
     async fn read_entry(&self, topic: &str, id: i32) -> Result<Arc<ReadEntry>, AvroError> {
@@ -315,27 +406,7 @@ impl State {
         }
         let id = i32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
         let entry = self.read_entry(topic, id).await?;
-        let payload = &bytes[5..];
-        let root = &entry.parsed.root;
-        let value = if matches!(root.kind, Kind::Bytes) {
-            // The raw top-level `bytes` of the write path.
-            let mut framed = Vec::with_capacity(payload.len() + 5);
-            crate::codec::write_bytes(&mut framed, payload);
-            self.data.decode(
-                &entry.parsed,
-                root,
-                &entry.connect,
-                &mut Reader::new(&framed),
-            )?
-        } else {
-            self.data.decode(
-                &entry.parsed,
-                root,
-                &entry.connect,
-                &mut Reader::new(payload),
-            )?
-        };
-        Ok(SchemaAndValue::new(Some(entry.connect.clone()), value))
+        self.decode(&entry, &bytes[5..])
     }
 }
 
@@ -380,5 +451,41 @@ impl Converter for AvroConverter {
                 format!("Failed to deserialize data for topic {topic} to Avro: "),
             )
         })
+    }
+
+    fn from_connect_sync<'v>(
+        &self,
+        topic: &str,
+        _headers: &mut Headers,
+        schema: Option<&SchemaRef>,
+        value: &'v Value,
+    ) -> Option<ConnectResult<Option<Cow<'v, [u8]>>>> {
+        let st = self.state.as_ref()?;
+        let r = st.serialize_cached(topic, schema, value)?;
+        Some(r.map(|b| b.map(Cow::Owned)).map_err(|e| {
+            to_connect_error(
+                e,
+                format!("Failed to serialize Avro data from topic {topic} : "),
+            )
+        }))
+    }
+
+    fn to_connect_sync(
+        &self,
+        topic: &str,
+        _headers: &Headers,
+        bytes: Option<&[u8]>,
+    ) -> Option<ConnectResult<SchemaAndValue>> {
+        let st = self.state.as_ref()?;
+        let Some(bytes) = bytes else {
+            return Some(Ok(SchemaAndValue::NULL));
+        };
+        let r = st.deserialize_cached(topic, bytes)?;
+        Some(r.map_err(|e| {
+            to_connect_error(
+                e,
+                format!("Failed to deserialize data for topic {topic} to Avro: "),
+            )
+        }))
     }
 }
