@@ -54,6 +54,8 @@ struct State {
     client: Arc<dyn SchemaRegistryClient>,
     write_cache: Mutex<Vec<(SchemaRef, Arc<WriteEntry>)>>,
     read_cache: Mutex<HashMap<(String, i32), Arc<ReadEntry>>>,
+    /// The `Anything` record schemaless values are written with.
+    anything: WriteEntry,
 }
 
 struct WriteEntry {
@@ -64,7 +66,8 @@ struct WriteEntry {
 
 struct ReadEntry {
     parsed: ParsedSchema,
-    connect: SchemaRef,
+    /// `None` for the `Anything` record of schemaless values.
+    connect: Option<SchemaRef>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -95,6 +98,11 @@ impl AvroConverter {
                 client,
                 write_cache: Mutex::default(),
                 read_cache: Mutex::default(),
+                anything: WriteEntry {
+                    parsed: ParsedSchema::parse(crate::data::ANYTHING_SCHEMA)
+                        .expect("the Anything schema parses"),
+                    ids: Mutex::default(),
+                },
             })),
         }
     }
@@ -217,9 +225,10 @@ impl State {
             if value.is_null() {
                 return Ok(None);
             }
-            return Err(AvroError::Data(
-                "AvroConverter needs a Connect schema: schemaless values (io.confluent.connect.avro.Anything) are not supported by rconnect".into(),
-            ));
+            let strategy = self.config.subject_strategy(self.is_key);
+            let subject = strategy.subject(topic, self.is_key, &self.anything.parsed.root)?;
+            let id = self.schema_id(&self.anything, &subject).await?;
+            return self.encode_schemaless(id, value).map(Some);
         };
         let entry = self.write_entry(schema)?;
         if value.is_null() {
@@ -234,6 +243,14 @@ impl State {
         let subject = strategy.subject(topic, self.is_key, &entry.parsed.root)?;
         let id = self.schema_id(&entry, &subject).await?;
         self.encode(&entry, id, schema, value).map(Some)
+    }
+
+    fn encode_schemaless(&self, id: i32, value: &Value) -> Result<Vec<u8>, AvroError> {
+        let mut out = Vec::with_capacity(64);
+        out.push(MAGIC_BYTE);
+        out.extend_from_slice(&id.to_be_bytes());
+        crate::data::encode_anything(value, &mut out)?;
+        Ok(out)
     }
 
     fn encode(
@@ -269,10 +286,18 @@ impl State {
         schema: Option<&SchemaRef>,
         value: &Value,
     ) -> Option<Result<Option<Vec<u8>>, AvroError>> {
-        let schema = schema?;
         if value.is_null() {
             return None;
         }
+        let Some(schema) = schema else {
+            let strategy = self.config.subject_strategy(self.is_key);
+            let subject = match strategy.subject(topic, self.is_key, &self.anything.parsed.root) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
+            let id = *lock(&self.anything.ids).get(&subject)?;
+            return Some(self.encode_schemaless(id, value).map(Some));
+        };
         let entry = {
             let cache = lock(&self.write_cache);
             cache
@@ -319,26 +344,22 @@ impl State {
     }
 
     fn decode(&self, entry: &ReadEntry, payload: &[u8]) -> Result<SchemaAndValue, AvroError> {
+        let Some(connect) = &entry.connect else {
+            let value = crate::data::decode_anything(&mut Reader::new(payload))?;
+            return Ok(SchemaAndValue::new(None, value));
+        };
         let root = &entry.parsed.root;
         let value = if matches!(root.kind, Kind::Bytes) {
             // The raw top-level `bytes` of the write path.
             let mut framed = Vec::with_capacity(payload.len() + 5);
             crate::codec::write_bytes(&mut framed, payload);
-            self.data.decode(
-                &entry.parsed,
-                root,
-                &entry.connect,
-                &mut Reader::new(&framed),
-            )?
+            self.data
+                .decode(&entry.parsed, root, connect, &mut Reader::new(&framed))?
         } else {
-            self.data.decode(
-                &entry.parsed,
-                root,
-                &entry.connect,
-                &mut Reader::new(payload),
-            )?
+            self.data
+                .decode(&entry.parsed, root, connect, &mut Reader::new(payload))?
         };
-        Ok(SchemaAndValue::new(Some(entry.connect.clone()), value))
+        Ok(SchemaAndValue::new(Some(connect.clone()), value))
     }
 
     async fn read_entry(&self, topic: &str, id: i32) -> Result<Arc<ReadEntry>, AvroError> {
@@ -384,7 +405,14 @@ impl State {
                 other => AvroError::Registry(other),
             })?
             .version;
-        let connect = self.data.to_connect_schema(&parsed, Some(version))?;
+        // Java compares the whole schema with its `Anything` record.
+        let connect = if parsed.text == crate::data::ANYTHING_SCHEMA
+            || to_json_text(&parsed.root)? == crate::data::ANYTHING_SCHEMA
+        {
+            None
+        } else {
+            Some(self.data.to_connect_schema(&parsed, Some(version))?)
+        };
         let entry = Arc::new(ReadEntry { parsed, connect });
         let mut cache = lock(&self.read_cache);
         if cache.len() >= self.config.max_schemas_per_subject.max(1) {
@@ -487,5 +515,105 @@ impl Converter for AvroConverter {
                 format!("Failed to deserialize data for topic {topic} to Avro: "),
             )
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rconnect_sdk::data::{Schema, SchemaBuilder, Struct};
+
+    fn converter(scope: &str) -> AvroConverter {
+        let mut c = AvroConverter::default();
+        let props: Props = [("schema.registry.url".to_string(), format!("mock://{scope}"))].into();
+        c.configure(&props, false).unwrap();
+        c
+    }
+
+    #[tokio::test]
+    async fn the_cached_path_gives_what_the_async_path_gives() {
+        let c = converter("sync-path");
+        // Version 1: the registry's version comes back on read.
+        let schema = SchemaBuilder::struct_()
+            .name("a.B")
+            .version(1)
+            .field("x", Schema::int32())
+            .field(
+                "m",
+                SchemaBuilder::map(Schema::int32(), Schema::string()).build(),
+            )
+            .build();
+        let mut s = Struct::new(schema.clone());
+        s.put("x", Value::Int32(5)).unwrap();
+        s.put("m", Value::Map(vec![(Value::Int32(1), Value::from("one"))]))
+            .unwrap();
+        let v = Value::Struct(s);
+        let mut h = Headers::new();
+        // Nothing cached yet: the worker must take the async path.
+        assert!(c
+            .from_connect_sync("t", &mut h, Some(&schema), &v)
+            .is_none());
+        let bytes = c
+            .from_connect("t", &mut h, Some(&schema), &v)
+            .await
+            .unwrap()
+            .unwrap();
+        let sync = c
+            .from_connect_sync("t", &mut h, Some(&schema), &v)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sync.as_deref(), Some(&bytes[..]));
+        // Another topic is another subject: async again.
+        assert!(c
+            .from_connect_sync("u", &mut h, Some(&schema), &v)
+            .is_none());
+        assert!(c.to_connect_sync("t", &h, Some(&bytes)).is_none());
+        let read = c.to_connect("t", &h, Some(&bytes)).await.unwrap();
+        assert_eq!(read.value, v);
+        assert_eq!(
+            c.to_connect_sync("t", &h, Some(&bytes)).unwrap().unwrap(),
+            read
+        );
+        assert_eq!(
+            c.to_connect_sync("t", &h, None).unwrap().unwrap(),
+            SchemaAndValue::NULL
+        );
+    }
+
+    #[tokio::test]
+    async fn nulls_and_schemaless_values() {
+        let c = converter("nulls");
+        let mut h = Headers::new();
+        let opt = Schema::optional_string();
+        assert_eq!(
+            c.from_connect("t", &mut h, Some(&opt), &Value::Null)
+                .await
+                .unwrap(),
+            None
+        );
+        let e = c
+            .from_connect("t", &mut h, Some(&Schema::string()), &Value::Null)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("non-optional"), "{e}");
+        // Schemaless values travel in the Anything record.
+        let schemaless = Value::Array(vec![Value::from("x"), Value::Null, Value::Int64(3)]);
+        let b = c
+            .from_connect("t", &mut h, None, &schemaless)
+            .await
+            .unwrap()
+            .unwrap();
+        let back = c.to_connect("t", &h, Some(&b)).await.unwrap();
+        assert_eq!((back.schema, back.value), (None, schemaless));
+        assert_eq!(
+            c.from_connect("t", &mut h, None, &Value::Null)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(AvroConverter::default()
+            .to_connect("t", &h, Some(&[0, 0, 0, 0, 1]))
+            .await
+            .is_err());
     }
 }

@@ -1658,3 +1658,138 @@ fn java_hash_order(entries: &mut Vec<(Value, Value)>) {
     keyed.sort_by_key(|(bucket, _)| *bucket);
     entries.extend(keyed.into_iter().map(|(_, e)| e));
 }
+
+/// The record schemaless Connect values are wrapped in (Java `AvroData.ANYTHING_SCHEMA`):
+/// one optional field per kind of value, arrays and maps of itself.
+pub const ANYTHING_SCHEMA: &str = r#"{"type":"record","name":"Anything","namespace":"io.confluent.connect.avro","fields":[{"name":"boolean","type":["null","boolean"],"default":null},{"name":"bytes","type":["null","bytes"],"default":null},{"name":"double","type":["null","double"],"default":null},{"name":"float","type":["null","float"],"default":null},{"name":"int","type":["null","int"],"default":null},{"name":"long","type":["null","long"],"default":null},{"name":"string","type":["null","string"],"default":null},{"name":"array","type":["null",{"type":"array","items":"Anything"}],"default":null},{"name":"map","type":["null",{"type":"array","items":{"type":"record","name":"MapEntry","fields":[{"name":"key","type":"Anything"},{"name":"value","type":"Anything"}]}}],"default":null}]}"#;
+
+/// The full name of [`ANYTHING_SCHEMA`].
+pub const ANYTHING_NAME: &str = "io.confluent.connect.avro.Anything";
+
+const ANYTHING_FIELDS: usize = 9;
+
+/// Writes a schemaless value as an `Anything` record (Java `maybeWrapSchemaless`): every
+/// field null but the one of the value's kind; a null (inside an array or map) is the record
+/// with every field null.
+pub fn encode_anything(value: &Value, out: &mut Vec<u8>) -> Result<(), AvroError> {
+    let slot = match value {
+        Value::Null => None,
+        Value::Boolean(_) => Some(0),
+        Value::Bytes(_) => Some(1),
+        Value::Float64(_) => Some(2),
+        Value::Float32(_) => Some(3),
+        Value::Int8(_) | Value::Int16(_) | Value::Int32(_) => Some(4),
+        Value::Int64(_) => Some(5),
+        Value::String(_) => Some(6),
+        Value::Array(_) => Some(7),
+        Value::Map(_) => Some(8),
+        other => {
+            return Err(AvroError::Data(format!(
+                "Unknown Java type for schemaless data: {}",
+                other.java_class()
+            )))
+        }
+    };
+    for i in 0..ANYTHING_FIELDS {
+        if Some(i) != slot {
+            out.push(0);
+            continue;
+        }
+        out.push(2);
+        match value {
+            Value::Boolean(b) => out.push(*b as u8),
+            Value::Bytes(b) => codec::write_bytes(out, b),
+            Value::Float64(x) => out.extend_from_slice(&x.to_le_bytes()),
+            Value::Float32(x) => out.extend_from_slice(&x.to_le_bytes()),
+            Value::Int8(x) => codec::write_int(out, *x as i32),
+            Value::Int16(x) => codec::write_int(out, *x as i32),
+            Value::Int32(x) => codec::write_int(out, *x),
+            Value::Int64(x) => codec::write_long(out, *x),
+            Value::String(s) => codec::write_bytes(out, s.as_bytes()),
+            Value::Array(items) => {
+                if !items.is_empty() {
+                    codec::write_long(out, items.len() as i64);
+                    for x in items {
+                        encode_anything(x, out)?;
+                    }
+                }
+                out.push(0);
+            }
+            Value::Map(entries) => {
+                if !entries.is_empty() {
+                    codec::write_long(out, entries.len() as i64);
+                    for (k, v) in entries {
+                        encode_anything(k, out)?;
+                        encode_anything(v, out)?;
+                    }
+                }
+                out.push(0);
+            }
+            _ => {
+                return Err(AvroError::Data(
+                    "Unknown Java type for schemaless data".into(),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads an `Anything` record back into a schemaless value (the first field set wins, as in
+/// Java; none set is a null).
+pub fn decode_anything(r: &mut Reader<'_>) -> Result<Value, AvroError> {
+    let mut result = Value::Null;
+    for i in 0..ANYTHING_FIELDS {
+        match r.read_long()? {
+            0 => continue,
+            1 => {}
+            b => {
+                return Err(AvroError::Data(format!(
+                    "Union index {b} out of range (2 branches)"
+                )))
+            }
+        }
+        let v = match i {
+            0 => Value::Boolean(r.read_boolean()?),
+            1 => Value::Bytes(r.read_bytes()?.to_vec()),
+            2 => Value::Float64(r.read_double()?),
+            3 => Value::Float32(r.read_float()?),
+            4 => Value::Int32(r.read_int()?),
+            5 => Value::Int64(r.read_long()?),
+            6 => Value::String(r.read_string()?),
+            7 => {
+                let mut items = Vec::new();
+                loop {
+                    let n = r.read_block_count()?;
+                    if n == 0 {
+                        break;
+                    }
+                    for _ in 0..n {
+                        items.push(decode_anything(r)?);
+                    }
+                }
+                Value::Array(items)
+            }
+            _ => {
+                let mut entries = Vec::new();
+                loop {
+                    let n = r.read_block_count()?;
+                    if n == 0 {
+                        break;
+                    }
+                    for _ in 0..n {
+                        let k = decode_anything(r)?;
+                        let v = decode_anything(r)?;
+                        entries.push((k, v));
+                    }
+                }
+                java_hash_order(&mut entries);
+                Value::Map(entries)
+            }
+        };
+        if result.is_null() {
+            result = v;
+        }
+    }
+    Ok(result)
+}

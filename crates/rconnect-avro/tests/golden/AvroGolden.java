@@ -290,6 +290,16 @@ public class AvroGolden {
                 new Struct(SchemaBuilder.struct().name("com.example.O").field("a", Schema.OPTIONAL_INT32_SCHEMA)
                 .field("b", Schema.OPTIONAL_STRING_SCHEMA).field("c", SchemaBuilder.array(Schema.INT32_SCHEMA).optional().build()).build()));
 
+        // Schemaless values (the Anything record); JSON-representable kinds only, since the
+        // input travels as a JsonConverter envelope.
+        connect("schemaless-long", null, 42L);
+        connect("schemaless-double", null, -1.25);
+        connect("schemaless-boolean", null, true);
+        connect("schemaless-string", null, "free");
+        connect("schemaless-array", null, Arrays.asList(1L, "a", null, false));
+        connect("schemaless-map", null, new HashMap<>(Map.of("a", 1L, "b", "two", "c", List.of(3L))));
+        connect("schemaless-nested", null, Arrays.asList(new HashMap<>(Map.of("k", Arrays.asList(1.5, 2L)))));
+
         // Plain Avro producers.
         plain("plain-record",
                 "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"shop\",\"doc\":\"an order\",\"fields\":["
