@@ -125,12 +125,22 @@ fn to_connect_error(e: AvroError, context: String) -> ConnectError {
 impl State {
     fn write_entry(&self, schema: &SchemaRef) -> Result<Arc<WriteEntry>, AvroError> {
         {
-            let cache = lock(&self.write_cache);
+            let mut cache = lock(&self.write_cache);
             if let Some((_, e)) = cache.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
                 return Ok(e.clone());
             }
-            if let Some((_, e)) = cache.iter().find(|(s, _)| s == schema) {
-                return Ok(e.clone());
+            if let Some(e) = cache
+                .iter()
+                .find(|(s, _)| s == schema)
+                .map(|(_, e)| e.clone())
+            {
+                // An equal schema in a new allocation: key it too, so that the next record
+                // with it takes the synchronous path (which matches by pointer only).
+                if cache.len() >= self.config.data.schemas_cache_size.max(1) {
+                    cache.remove(0);
+                }
+                cache.push((schema.clone(), e.clone()));
+                return Ok(e);
             }
         }
         let avro = self.data.from_connect_schema(schema)?;
