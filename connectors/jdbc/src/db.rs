@@ -394,7 +394,8 @@ impl Conn {
         Ok(())
     }
 
-    fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), DbError>> {
+    /// Runs a statement without a result (DDL, `SET`, ...).
+    pub fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), DbError>> {
         Box::pin(self.execute_inner(sql))
     }
 
