@@ -679,7 +679,12 @@ impl Conn {
                 // once per (table, attribute): the result set only carries the oid.
                 if !meta.described.contains(sql) {
                     use sqlx::Executor as _;
-                    let d = (&mut **c).describe(sql).await?;
+                    // Described under other text: the statement cache is keyed by the text,
+                    // and a described statement keeps the parameter types PostgreSQL
+                    // inferred (an `int4` column makes `$1` int4), which the i64 bound
+                    // later would not fit.
+                    let probe = format!("{sql} /* rconnect: describe */");
+                    let d = (&mut **c).describe(&probe).await?;
                     let keys: Vec<(u32, i16)> = d
                         .columns()
                         .iter()
