@@ -139,6 +139,8 @@ fn mapping_validator(multi: bool) -> Validator {
     })
 }
 
+// The shape of Java's 9-argument `ConfigDef#define`, so the definitions read like Java's.
+#[allow(clippy::too_many_arguments)]
 fn key(
     name: &str,
     t: ConfigType,
