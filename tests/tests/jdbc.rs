@@ -184,7 +184,7 @@ fn wait_for(
 ) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        let recs = broker.consume_available(topic, usize::MAX, Duration::from_millis(700));
+        let recs = broker.consume_available(topic, usize::MAX, Duration::from_millis(400));
         let vals: Vec<Value> = recs
             .iter()
             .map(|r| {
