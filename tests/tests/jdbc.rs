@@ -585,3 +585,124 @@ fn bad_configs_are_reported_by_key() {
     let _ = repo_root();
     w.stop();
 }
+
+/// A TCP forwarder in front of the real PostgreSQL that can be cut, to stage an outage
+/// without stopping the machine's database.
+struct Cuttable {
+    port: u16,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cuttable {
+    fn start(target: &'static str) -> Cuttable {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = down.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if d.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused in effect
+                }
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let d = d.clone();
+                    std::thread::spawn(move || {
+                        from.set_read_timeout(Some(Duration::from_millis(100))).ok();
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            if d.load(Ordering::SeqCst) {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            match std::io::Read::read(&mut from, &mut buf) {
+                                Ok(0) => {
+                                    let _ = to.shutdown(std::net::Shutdown::Both);
+                                    return;
+                                }
+                                Ok(n) => {
+                                    if std::io::Write::write_all(&mut to, &buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Cuttable { port, down }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A database outage longer than `connection.attempts` × `connection.backoff.ms` is
+/// survived: connector and task stay RUNNING and every row arrives once it is back.
+#[test]
+fn database_outage_is_survived() {
+    let db = Db::create(Kind::Pg);
+    db.exec("CREATE TABLE t (id SERIAL PRIMARY KEY, v INT NOT NULL)");
+    db.exec("INSERT INTO t (v) SELECT g FROM generate_series(1, 3) g");
+    let proxy = Cuttable::start("127.0.0.1:5432");
+    let broker = Broker::start();
+    broker.create_topic("out_t", 1, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (worker, port) = worker_props(&broker, dir.path());
+    let url = format!(
+        "jdbc:postgresql://127.0.0.1:{}/{}?user=postgres&sslmode=disable",
+        proxy.port, db.name
+    );
+    let file = connector_file(
+        dir.path(),
+        "c-out",
+        &[
+            ("connection.url", url),
+            ("mode", "incrementing".into()),
+            ("table.whitelist", "t".into()),
+            ("topic.prefix", "out_".into()),
+            ("poll.interval.ms", "200".into()),
+            ("table.poll.interval.ms", "500".into()),
+            ("connection.attempts", "2".into()),
+            ("connection.backoff.ms", "200".into()),
+        ],
+    );
+    let mut w = Worker::start(&["standalone", &worker, &file], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    wait_for(&broker, "out_t", &w, |v| distinct(v) == (1..=3).collect());
+    proxy.set_down(true);
+    db.exec("INSERT INTO t (v) SELECT g FROM generate_series(4, 6) g");
+    std::thread::sleep(Duration::from_secs(3));
+    let http = Http::new();
+    let (_, status) = http.get_json(&format!("http://127.0.0.1:{port}/connectors/c-out/status"));
+    assert_eq!(status["connector"]["state"], "RUNNING", "{status}");
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    proxy.set_down(false);
+    wait_for(&broker, "out_t", &w, |v| distinct(v) == (1..=6).collect());
+    let (_, status) = http.get_json(&format!("http://127.0.0.1:{port}/connectors/c-out/status"));
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    assert!(
+        w.log().contains("could not reconnect"),
+        "the outage was seen:\n{}",
+        w.log_tail(30)
+    );
+    w.stop();
+}
