@@ -33,7 +33,6 @@ pub struct JdbcSourceTask {
     processor: Option<tokio::task::JoinHandle<()>>,
     stop: Option<StopSignal>,
     linger: Duration,
-    idle: bool,
 }
 
 impl JdbcSourceTask {
@@ -124,7 +123,6 @@ impl SourceTask for JdbcSourceTask {
                 tracing::info!(
                     "JDBC source task has no tables yet; waiting for the connector to assign some"
                 );
-                self.idle = true;
                 return Ok(());
             }
             return Err(ConnectError::connect(
@@ -133,7 +131,6 @@ impl SourceTask for JdbcSourceTask {
         }
         let Some(mode) = cfg.mode else {
             tracing::warn!("JDBC source task has no mode configured: it reads nothing");
-            self.idle = true;
             return Ok(());
         };
         let mut conn = match connect_with_retry(&cfg, &ctx.stop)
