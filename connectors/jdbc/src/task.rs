@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
-use rconnect_sdk::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use rconnect_sdk::data::{Headers, SchemaBuilder, SchemaRef, Struct, Value};
 use rconnect_sdk::offset::OffsetMap;
-use rconnect_sdk::record::{SourceRecord, Topic};
+use rconnect_sdk::record::{ConnectRecord, SourceMeta, SourceRecord, Topic};
 use rconnect_sdk::stop::StopSignal;
 use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
 use tokio::sync::mpsc;
@@ -388,14 +388,22 @@ fn column_index(names: &[String], want: &str) -> Option<usize> {
 }
 
 impl Collector<'_> {
+    /// A record sharing the querier's partition map (one allocation for all its records).
     fn record(&self, value: Struct, offset: Option<OffsetMap>) -> SourceRecord {
-        SourceRecord::new(
-            Some(self.q.partition.as_ref().clone()),
-            offset,
-            self.q.topic.clone(),
-            self.schema.clone(),
-            Value::Struct(value),
-        )
+        ConnectRecord {
+            topic: self.q.topic.clone(),
+            kafka_partition: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: self.schema.clone(),
+            value: Value::Struct(value),
+            timestamp: None,
+            headers: Headers::new(),
+            meta: SourceMeta {
+                source_partition: Some(self.q.partition.clone()),
+                source_offset: offset,
+            },
+        }
     }
 }
 
