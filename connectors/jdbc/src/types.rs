@@ -323,12 +323,9 @@ pub fn raw_instant(r: &Raw, tz: chrono_tz::Tz) -> Option<Instant> {
 fn bigdecimal_to_connect(d: &BigDecimal, scale: i32, col: &str) -> Result<Decimal, ValueError> {
     // Java: `BigDecimal#setScale(scale, RoundingMode.HALF_UP)` in the column converter.
     let d = d.with_scale_round(scale as i64, bigdecimal::RoundingMode::HalfUp);
-    let (unscaled, _) = d.as_bigint_and_exponent();
+    let (unscaled, _) = d.into_bigint_and_exponent();
     let _ = col;
-    Ok(Decimal::new(
-        num_bigint::BigInt::from_signed_bytes_be(&unscaled.to_signed_bytes_be()),
-        scale,
-    ))
+    Ok(Decimal::new(unscaled, scale))
 }
 
 fn int_value(k: ColKind, v: i128, col: &str) -> Result<Value, ValueError> {
