@@ -326,6 +326,13 @@ fn worker_properties(broker: &Broker, port: u16, dir: &Path, java: bool) -> Path
     if java {
         // The bundled `reflections` is too old for classpath scanning.
         props.push("plugin.discovery=service_load".to_string());
+    } else {
+        // The Java reference has no Confluent JDBC plugin installed: plugin listings
+        // compare only when rconnect's built-in one is left out.
+        props.push(
+            "rconnect.builtin.connectors.exclude=io.confluent.connect.jdbc.JdbcSourceConnector"
+                .to_string(),
+        );
     }
     let path = dir.join("worker.properties");
     std::fs::write(&path, props.join("\n") + "\n").expect("write worker.properties");

@@ -50,6 +50,18 @@ pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
             r.register_connector(plugin);
         }
     }
+    for c in rconnect_jdbc::connectors() {
+        if !excluded.iter().any(|e| e == c.class_name) {
+            r.register_connector(ConnectorPlugin {
+                class_name: c.class_name.to_string(),
+                version: c.version.to_string(),
+                factory: ConnectorFactory::Source {
+                    connector: Arc::new(c.new_connector),
+                    task: Arc::new(c.new_task),
+                },
+            });
+        }
+    }
     for c in rconnect_converters::builtin() {
         r.register_converter(ConverterPlugin {
             class_name: c.class_name.to_string(),
@@ -100,6 +112,11 @@ fn excluded_classes(names: &[String]) -> anyhow::Result<Vec<String>> {
             };
             (class.to_string(), "Connector".to_string())
         })
+        .chain(
+            rconnect_jdbc::connectors()
+                .iter()
+                .map(|c| (c.class_name.to_string(), "Connector".to_string())),
+        )
         .collect();
     let mut out = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
@@ -163,6 +180,33 @@ mod tests {
         assert_eq!(&sink[..3], ["file", "name", "connector.class"], "{sink:?}");
     }
 
+    #[test]
+    fn jdbc_source_resolves_by_confluents_names() {
+        let registry = super::registry(&[]).expect("no exclusions");
+        for alias in [
+            "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "JdbcSourceConnector",
+            "JdbcSource",
+        ] {
+            let p = registry
+                .connector(alias)
+                .unwrap_or_else(|e| panic!("{alias}: {e}"));
+            assert_eq!(
+                p.class_name,
+                "io.confluent.connect.jdbc.JdbcSourceConnector"
+            );
+        }
+        let keys = shown("JdbcSource");
+        assert_eq!(
+            &keys[..3],
+            ["connection.url", "connection.user", "connection.password"],
+            "{keys:?}"
+        );
+        assert!(keys.contains(&"timestamp.granularity".to_string()));
+        let r = super::registry(&names(&["JdbcSource"])).unwrap();
+        assert!(r.connector("JdbcSource").is_err());
+    }
+
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
@@ -195,7 +239,10 @@ mod tests {
             assert!(r.converter("JsonConverter").is_ok());
         }
         let r = super::registry(&names(&["FileStreamSource", "FileStreamSink"])).unwrap();
-        assert!(connector_classes(&r).is_empty());
+        assert_eq!(
+            connector_classes(&r),
+            ["io.confluent.connect.jdbc.JdbcSourceConnector"]
+        );
     }
 
     #[test]
