@@ -16,6 +16,8 @@ pub mod plugin_loader;
 pub mod plugins;
 pub mod standalone;
 pub mod status;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod transform_chain;
 pub mod validation;
 pub mod worker;

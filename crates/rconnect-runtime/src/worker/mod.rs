@@ -6,6 +6,7 @@ mod redaction;
 mod redaction_tests;
 mod sink;
 mod source;
+mod submitted;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
