@@ -6,6 +6,8 @@ mod redaction;
 mod redaction_tests;
 mod sink;
 mod source;
+#[cfg(test)]
+mod source_tests;
 mod submitted;
 
 use std::collections::HashMap;
