@@ -5,6 +5,8 @@ mod redaction;
 #[cfg(test)]
 mod redaction_tests;
 mod sink;
+#[cfg(test)]
+mod sink_tests;
 mod source;
 #[cfg(test)]
 mod source_tests;
