@@ -15,6 +15,8 @@ pub mod offsets;
 pub mod plugin_loader;
 pub mod plugins;
 pub mod standalone;
+#[cfg(test)]
+mod standalone_tests;
 pub mod status;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
