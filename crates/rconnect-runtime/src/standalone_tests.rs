@@ -10,8 +10,7 @@ use crate::herder::{Herder, HerderError, State, TargetState};
 use crate::standalone::StandaloneHerder;
 use crate::status::StatusStore;
 use crate::test_util::{
-    eventually, props, task_id, Harness, PollStep, SinkCall, SourceCall, SourceScript, SINK,
-    SOURCE,
+    eventually, props, task_id, Harness, PollStep, SinkCall, SourceCall, SourceScript, SINK, SOURCE,
 };
 
 fn setup() -> (Harness, Arc<StandaloneHerder>) {
@@ -65,7 +64,10 @@ async fn creating_a_connector_starts_it_and_its_tasks() {
         .await
         .unwrap();
     assert!(created.created);
-    assert_eq!(created.result.tasks, vec![task_id("src", 0), task_id("src", 1)]);
+    assert_eq!(
+        created.result.tasks,
+        vec![task_id("src", 0), task_id("src", 1)]
+    );
     wait_all(&herder, "src", State::Running, 2).await;
     let tasks = herder.task_configs("src").await.unwrap();
     assert_eq!(tasks.len(), 2);
@@ -108,7 +110,12 @@ async fn records_flow_and_offsets_commit_through_a_created_connector() {
     assert_eq!(err.status(), 400, "{err}");
     herder.stop_connector("src").await.unwrap();
     herder.reset_connector_offsets("src").await.unwrap();
-    assert!(herder.connector_offsets("src").await.unwrap().offsets.is_empty());
+    assert!(herder
+        .connector_offsets("src")
+        .await
+        .unwrap()
+        .offsets
+        .is_empty());
 }
 
 #[tokio::test(start_paused = true)]
@@ -133,7 +140,11 @@ async fn creating_twice_conflicts_and_replacing_restarts_with_the_new_tasks() {
         .unwrap();
     assert!(!updated.created);
     assert_eq!(updated.result.tasks, vec![task_id("src", 0)]);
-    assert_eq!(h.source.count(&SourceCall::Stop), 2, "both old tasks stopped");
+    assert_eq!(
+        h.source.count(&SourceCall::Stop),
+        2,
+        "both old tasks stopped"
+    );
     h.source.wait_count(&SourceCall::Start, 3).await;
     wait_all(&herder, "src", State::Running, 1).await;
     assert!(
@@ -192,7 +203,11 @@ async fn pause_and_resume_reach_the_connector_and_its_tasks() {
         h.status.connector_states("src"),
         vec![State::Running, State::Paused, State::Running]
     );
-    assert_eq!(h.source.count(&SourceCall::Start), 1, "a resume restarts nothing");
+    assert_eq!(
+        h.source.count(&SourceCall::Start),
+        1,
+        "a resume restarts nothing"
+    );
     assert_eq!(
         herder.pause_connector("nope").await.unwrap_err().status(),
         404
@@ -297,7 +312,11 @@ async fn restarting_only_failed_tasks_restarts_the_failed_task_alone() {
         .await
         .unwrap()
         .expect("a plan");
-    assert_eq!(plan.connector.state, State::Running, "the connector is not restarted");
+    assert_eq!(
+        plan.connector.state,
+        State::Running,
+        "the connector is not restarted"
+    );
     assert_eq!(plan.tasks[0].state, State::Restarting);
     wait_all(&herder, "src", State::Running, 1).await;
     let states = h.status.task_states(&id);
@@ -317,7 +336,10 @@ async fn the_legacy_restart_restarts_the_connector_only() {
         .await
         .unwrap();
     wait_all(&herder, "src", State::Running, 1).await;
-    assert_eq!(herder.restart_connector("src", false, false).await.unwrap(), None);
+    assert_eq!(
+        herder.restart_connector("src", false, false).await.unwrap(),
+        None
+    );
     assert_eq!(
         h.status.connector_states("src"),
         vec![State::Running, State::Unassigned, State::Running]

@@ -288,7 +288,9 @@ impl FakeConsumer {
 
     /// The next commit fails with `error`.
     pub fn fail_next_commit(&self, error: &str) {
-        lock(&self.state).commit_failures.push_back(error.to_string());
+        lock(&self.state)
+            .commit_failures
+            .push_back(error.to_string());
     }
 
     /// The next poll fails with `error`.

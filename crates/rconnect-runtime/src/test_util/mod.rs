@@ -26,12 +26,12 @@ use rconnect_sdk::Props;
 use tokio::sync::mpsc;
 
 pub use kafka::{
-    eventually, ConsumerCall, FakeCluster, FakeConsumer, FakeGroupOffsets, FakeKafka,
-    FakeProducer, SentRecord,
+    eventually, ConsumerCall, FakeCluster, FakeConsumer, FakeGroupOffsets, FakeKafka, FakeProducer,
+    SentRecord,
 };
 pub use plugins::{
-    registry, PollStep, PreCommit, PutStep, SinkCall, SinkScript, SourceCall, SourceScript, SINK, SOURCE,
-    UTF8,
+    registry, PollStep, PreCommit, PutStep, SinkCall, SinkScript, SourceCall, SourceScript, SINK,
+    SOURCE, UTF8,
 };
 pub use stores::{MemoryConfigStore, MemoryOffsetStore, RecordingStatusStore};
 
@@ -78,7 +78,10 @@ impl Harness {
             ("key.converter", UTF8),
             ("value.converter", UTF8),
             ("header.converter", UTF8),
-            ("offset.storage.file.filename", "/nonexistent/rconnect-test-offsets"),
+            (
+                "offset.storage.file.filename",
+                "/nonexistent/rconnect-test-offsets",
+            ),
         ]);
         config.extend(props(overrides));
         let config = WorkerConfig::standalone(config).expect("test worker config");

@@ -118,7 +118,12 @@ impl HeaderConverter for Utf8 {
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new()
     }
-    fn to_connect_header(&self, _: &str, _: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+    fn to_connect_header(
+        &self,
+        _: &str,
+        _: &str,
+        bytes: Option<&[u8]>,
+    ) -> ConnectResult<SchemaAndValue> {
         Ok(utf8_value(bytes))
     }
     fn from_connect_header(
@@ -325,10 +330,7 @@ impl SourceTask for ScriptedSourceTask {
         let (step, stop) = {
             let mut s = lock(&self.0 .0);
             s.calls.push(SourceCall::Poll);
-            (
-                s.steps.pop_front(),
-                s.ctx.as_ref().map(|c| c.stop.clone()),
-            )
+            (s.steps.pop_front(), s.ctx.as_ref().map(|c| c.stop.clone()))
         };
         match step {
             Some(PollStep::Records(r)) => Ok(Some(r)),
@@ -471,10 +473,14 @@ impl SinkScript {
 
     /// Waits until `n` record values were put.
     pub async fn wait_put(&self, n: usize) -> Vec<String> {
-        eventually(Duration::from_secs(10), &format!("{n} record(s) put"), || {
-            let v = self.put_values();
-            (v.len() >= n).then_some(v)
-        })
+        eventually(
+            Duration::from_secs(10),
+            &format!("{n} record(s) put"),
+            || {
+                let v = self.put_values();
+                (v.len() >= n).then_some(v)
+            },
+        )
         .await
     }
 }

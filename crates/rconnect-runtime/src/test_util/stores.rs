@@ -24,12 +24,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// One `set` call: keys and values (`None` deletes).
+pub type OffsetWrite = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
 #[derive(Default)]
 struct OffsetState {
     /// canonical key → (key as written, value)
     entries: BTreeMap<Vec<u8>, (Vec<u8>, Vec<u8>)>,
     /// Every `set` that succeeded, as given.
-    writes: Vec<Vec<(Vec<u8>, Option<Vec<u8>>)>>,
+    writes: Vec<OffsetWrite>,
     /// Errors for the next `set` calls.
     failures: VecDeque<String>,
 }
@@ -58,7 +61,8 @@ impl MemoryOffsetStore {
     pub fn fail_next_writes(&self, n: usize) {
         let mut s = lock(&self.state);
         for i in 0..n {
-            s.failures.push_back(format!("injected offset write failure {i}"));
+            s.failures
+                .push_back(format!("injected offset write failure {i}"));
         }
     }
 
@@ -68,7 +72,7 @@ impl MemoryOffsetStore {
     }
 
     /// Every successful write, in order.
-    pub fn writes(&self) -> Vec<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+    pub fn writes(&self) -> Vec<OffsetWrite> {
         lock(&self.state).writes.clone()
     }
 
@@ -167,9 +171,11 @@ impl RecordingStatusStore {
 
     /// Waits until task `id`'s current status is `state`, and returns it.
     pub async fn wait_task(&self, id: &ConnectorTaskId, state: State) -> Status {
-        eventually(Duration::from_secs(10), &format!("task {id} {state:?}"), || {
-            self.inner.task(id).filter(|s| s.state == state)
-        })
+        eventually(
+            Duration::from_secs(10),
+            &format!("task {id} {state:?}"),
+            || self.inner.task(id).filter(|s| s.state == state),
+        )
         .await
     }
 
@@ -431,7 +437,10 @@ mod tests {
             .put_connector_config("c", &config, Some(TargetState::Paused))
             .await
             .unwrap();
-        store.put_task_configs("c", &[config.clone()]).await.unwrap();
+        store
+            .put_task_configs("c", std::slice::from_ref(&config))
+            .await
+            .unwrap();
         let snap = store.snapshot();
         let c = &snap.connectors["c"];
         assert_eq!(c.target_state, TargetState::Paused);

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::status::StatusStore;
 use crate::test_util::{
-    eventually, props, task_id, ConsumerCall, FakeConsumer, Harness, PreCommit, PutStep,
-    SinkCall, SINK,
+    eventually, props, task_id, ConsumerCall, FakeConsumer, Harness, PreCommit, PutStep, SinkCall,
+    SINK,
 };
 
 const GROUP: &str = "connect-snk";
@@ -51,9 +51,7 @@ async fn running(h: &Harness, partitions: &[TopicPartition]) -> (ConnectorTaskId
     if !partitions.is_empty() {
         consumer.assign(partitions);
         let opened = SinkCall::Open(partitions.to_vec());
-        h.sink
-            .wait_for("open", |c| c.contains(&opened))
-            .await;
+        h.sink.wait_for("open", |c| c.contains(&opened)).await;
     }
     (id, consumer)
 }
@@ -88,8 +86,14 @@ async fn records_are_put_in_order_and_committed_on_the_interval() {
         })
         .flatten()
         .collect();
-    assert!(records.contains(&("t".into(), 1, 0, "d".into())), "{records:?}");
-    assert!(records.contains(&("t".into(), 0, 2, "c".into())), "{records:?}");
+    assert!(
+        records.contains(&("t".into(), 1, 0, "d".into())),
+        "{records:?}"
+    );
+    assert!(
+        records.contains(&("t".into(), 0, 2, "c".into())),
+        "{records:?}"
+    );
     let commits = wait_commits(&consumer, 1).await;
     assert_eq!(commits[0], vec![(tp("t", 0), 3), (tp("t", 1), 1)]);
     assert_eq!(cluster.committed(GROUP)[&tp("t", 0)], 3);
@@ -172,7 +176,11 @@ async fn a_failing_pre_commit_rewinds_to_the_last_committed_offsets() {
     cluster.set_committed(GROUP, &[(tp("t", 0), 1)]);
     h.sink.pre_commit(PreCommit::Fail("flush failed".into()));
     let (_, consumer) = running(&h, &[tp("t", 0)]).await;
-    assert_eq!(h.sink.wait_put(2).await, vec!["b", "c"], "from the committed offset");
+    assert_eq!(
+        h.sink.wait_put(2).await,
+        vec!["b", "c"],
+        "from the committed offset"
+    );
     eventually(Duration::from_secs(3600), "the rewind", || {
         consumer
             .calls()
@@ -210,7 +218,9 @@ async fn a_revocation_commits_and_closes_only_the_revoked_partitions() {
     h.sink.wait_put(2).await;
     consumer.revoke(&[tp("t", 1)]);
     h.sink
-        .wait_for("close of t-1", |c| c.contains(&SinkCall::Close(vec![tp("t", 1)])))
+        .wait_for("close of t-1", |c| {
+            c.contains(&SinkCall::Close(vec![tp("t", 1)]))
+        })
         .await;
     let calls = h.sink.calls();
     let close = calls
@@ -225,7 +235,9 @@ async fn a_revocation_commits_and_closes_only_the_revoked_partitions() {
     assert_eq!(consumer.commits(), vec![vec![(tp("t", 1), 1)]]);
     consumer.assign(&[tp("t", 2)]);
     h.sink
-        .wait_for("open of t-2", |c| c.contains(&SinkCall::Open(vec![tp("t", 2)])))
+        .wait_for("open of t-2", |c| {
+            c.contains(&SinkCall::Open(vec![tp("t", 2)]))
+        })
         .await;
     cluster.produce("t", 2, None, "c");
     h.sink.wait_put(3).await;
@@ -336,7 +348,10 @@ async fn an_unrecoverable_put_failure_fails_the_task() {
         consumer.is_closed().then_some(())
     })
     .await;
-    assert!(consumer.commits().is_empty(), "the failed batch is not committed");
+    assert!(
+        consumer.commits().is_empty(),
+        "the failed batch is not committed"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -345,10 +360,7 @@ async fn a_poll_failure_fails_the_task() {
     let (id, consumer) = running(&h, &[tp("t", 0)]).await;
     consumer.fail_next_poll("SASL authentication failed");
     let status = h.status.wait_task(&id, State::Failed).await;
-    assert!(status
-        .trace
-        .unwrap()
-        .contains("SASL authentication failed"));
+    assert!(status.trace.unwrap().contains("SASL authentication failed"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -369,7 +381,11 @@ async fn pausing_the_connector_pauses_every_partition_and_resuming_resumes_them(
     .await;
     cluster.produce("t", 1, None, "b");
     tokio::time::sleep(Duration::from_secs(30)).await;
-    assert_eq!(h.sink.put_values(), vec!["a"], "nothing delivered while paused");
+    assert_eq!(
+        h.sink.put_values(),
+        vec!["a"],
+        "nothing delivered while paused"
+    );
     h.worker
         .set_target_state("snk", TargetState::Started)
         .await
@@ -458,7 +474,9 @@ async fn a_rewind_by_the_task_seeks_and_redelivers() {
     cluster.produce("t", 0, None, "c");
     let put = h.sink.wait_put(6).await;
     assert_eq!(put, vec!["a", "b", "c", "a", "b", "c"]);
-    assert!(consumer.calls().contains(&ConsumerCall::Seek(tp("t", 0), 0)));
+    assert!(consumer
+        .calls()
+        .contains(&ConsumerCall::Seek(tp("t", 0), 0)));
 }
 
 #[tokio::test(start_paused = true)]

@@ -242,11 +242,7 @@ async fn a_stalled_offset_flush_times_out_and_is_retried() {
     // One interval and one flush timeout (500 ms): the flush gave up.
     tokio::time::sleep(Duration::from_millis(1600)).await;
     assert_eq!(h.source.count(&SourceCall::Commit), 0);
-    assert_eq!(
-        h.source.count(&SourceCall::Poll) > 1,
-        true,
-        "the loop goes on"
-    );
+    assert!(h.source.count(&SourceCall::Poll) > 1, "the loop goes on");
     h.offsets.stall_writes(false);
     h.source.wait_count(&SourceCall::Commit, 1).await;
     assert_eq!(committed(&h, "a"), Some(0));
@@ -255,7 +251,8 @@ async fn a_stalled_offset_flush_times_out_and_is_retried() {
 #[tokio::test(start_paused = true)]
 async fn commit_failures_are_ignored() {
     let h = harness("1000");
-    h.source.fail_commit(ConnectError::connect("commit refused"));
+    h.source
+        .fail_commit(ConnectError::connect("commit refused"));
     h.source.push_records(vec![rec("a", 0)]);
     let (id, _) = running(&h).await;
     h.source.wait_count(&SourceCall::Commit, 2).await;
@@ -330,7 +327,11 @@ async fn a_poll_failure_fails_the_task_with_its_trace() {
     );
     assert!(trace.contains("WorkerSourceTask.execute"), "{trace}");
     h.source.wait_count(&SourceCall::Stop, 1).await;
-    assert_eq!(committed(&h, "a"), Some(0), "final commit of what was acked");
+    assert_eq!(
+        committed(&h, "a"),
+        Some(0),
+        "final commit of what was acked"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -378,8 +379,7 @@ async fn commit_record_follows_each_ack_with_its_metadata() {
 async fn a_full_queue_waits_for_acks_and_keeps_the_order() {
     let h = harness("600000");
     h.kafka.set_manual_acks(true);
-    h.source
-        .push_records((0..5).map(|i| rec("a", i)).collect());
+    h.source.push_records((0..5).map(|i| rec("a", i)).collect());
     let (_, producer) = running(&h).await;
     producer.set_queue_limit(Some(2));
     producer.wait_sent(2, LONG).await;
@@ -403,12 +403,10 @@ async fn a_send_refused_for_good_fails_the_task() {
     producer.refuse_next(SendFailure::Fatal("MESSAGE_TOO_LARGE".into()));
     h.source.push_records(vec![rec("a", 0)]);
     let status = h.status.wait_task(&id, State::Failed).await;
-    assert!(
-        status
-            .trace
-            .unwrap()
-            .contains("Unrecoverable exception trying to send: MESSAGE_TOO_LARGE"),
-    );
+    assert!(status
+        .trace
+        .unwrap()
+        .contains("Unrecoverable exception trying to send: MESSAGE_TOO_LARGE"),);
     assert!(producer.sent().is_empty());
 }
 
@@ -422,7 +420,10 @@ async fn a_record_that_cannot_be_converted_fails_the_task() {
     let status = h.status.wait_task(&id, State::Failed).await;
     let trace = status.trace.unwrap();
     assert!(trace.contains("DataException"), "{trace}");
-    assert!(trace.contains("Utf8Converter handles only strings"), "{trace}");
+    assert!(
+        trace.contains("Utf8Converter handles only strings"),
+        "{trace}"
+    );
     assert_eq!(h.kafka.producer(0).await.sent_values(), vec!["a0"]);
 }
 
@@ -487,7 +488,10 @@ async fn a_task_stuck_in_poll_is_abandoned_after_the_shutdown_budget() {
 
 #[tokio::test(start_paused = true)]
 async fn the_producer_is_made_from_the_task_producer_config() {
-    let h = Harness::new(&[("producer.acks", "1"), ("offset.flush.interval.ms", "600000")]);
+    let h = Harness::new(&[
+        ("producer.acks", "1"),
+        ("offset.flush.interval.ms", "600000"),
+    ]);
     running(&h).await;
     let config = &h.kafka.producer_configs()[0];
     assert_eq!(

@@ -96,7 +96,11 @@ impl SubmittedRecords {
         {
             return self.last;
         }
-        let i = match self.partitions.iter().position(|d| d.partition == partition) {
+        let i = match self
+            .partitions
+            .iter()
+            .position(|d| d.partition == partition)
+        {
             Some(i) => i,
             None => {
                 self.partitions.push(PartitionDeque {
@@ -287,7 +291,10 @@ mod tests {
         let a = partition("a");
         for expected in 0..5 {
             assert_eq!(s.next_token(), expected);
-            assert_eq!(s.submit(Some(a.clone()), offset(expected as i64), None), expected);
+            assert_eq!(
+                s.submit(Some(a.clone()), offset(expected as i64), None),
+                expected
+            );
         }
         assert_eq!(s.outstanding(), 5);
         s.ack(ok(0));
@@ -320,7 +327,10 @@ mod tests {
         s.ack(ok(2));
         assert_eq!(committable(&mut s), vec![("a".into(), Some(3))]);
         assert!(s.is_empty());
-        assert!(committable(&mut s).is_empty(), "taken offsets are not offered twice");
+        assert!(
+            committable(&mut s).is_empty(),
+            "taken offsets are not offered twice"
+        );
     }
 
     #[test]
@@ -382,7 +392,10 @@ mod tests {
         s.submit(Some(partition("a")), offset(1), None);
         s.submit(Some(partition("a")), offset(2), None);
         s.ack(ok(1));
-        assert!(committable(&mut s).is_empty(), "token 0 is the same partition");
+        assert!(
+            committable(&mut s).is_empty(),
+            "token 0 is the same partition"
+        );
         s.ack(ok(0));
         assert_eq!(committable(&mut s), vec![("a".into(), Some(2))]);
     }
@@ -422,7 +435,11 @@ mod tests {
         s.ack(failed(0));
         assert_eq!(s.take_failure(), None, "a failure after success is ignored");
         s.ack(failed(42));
-        assert_eq!(s.take_failure(), None, "a failure of an unknown token is ignored");
+        assert_eq!(
+            s.take_failure(),
+            None,
+            "a failure of an unknown token is ignored"
+        );
         assert_eq!(committable(&mut s), vec![("a".into(), Some(1))]);
     }
 
@@ -531,7 +548,11 @@ mod tests {
         let (_, all) = s.await_all(&mut rx, far).await;
         assert!(!all);
         assert!(s.take_failure().is_some());
-        assert_eq!(s.outstanding(), 3, "the ack after the failure is left unread");
+        assert_eq!(
+            s.outstanding(),
+            3,
+            "the ack after the failure is left unread"
+        );
         drop(tx);
         let start = Instant::now();
         let (_, all) = s.await_all(&mut rx, far).await;
