@@ -195,6 +195,37 @@ async fn a_failing_pre_commit_rewinds_to_the_last_committed_offsets() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_failing_pre_commit_during_close_still_closes_and_the_task_goes_on() {
+    let h = harness("600000");
+    let cluster = h.kafka.cluster.clone();
+    let (id, consumer) = running(&h, &[tp("t", 0), tp("t", 1)]).await;
+    cluster.produce("t", 0, None, "a");
+    cluster.produce("t", 1, None, "b");
+    h.sink.wait_put(2).await;
+    h.sink.pre_commit(PreCommit::Fail("flush failed".into()));
+    consumer.revoke(&[tp("t", 1)]);
+    h.sink
+        .wait_for("close of t-1", |c| {
+            c.contains(&SinkCall::Close(vec![tp("t", 1)]))
+        })
+        .await;
+    cluster.produce("t", 0, None, "c");
+    h.sink.wait_put(3).await;
+    assert_eq!(h.status.task(&id).unwrap().state, State::Running);
+    h.worker.stop_task(&id).await;
+    assert_eq!(
+        h.sink.calls()[h.sink.calls().len() - 2..],
+        [SinkCall::Close(vec![tp("t", 0)]), SinkCall::Stop]
+    );
+    assert!(consumer.commits().is_empty());
+    assert_eq!(
+        h.status.task_states(&id),
+        vec![State::Running],
+        "not failed by the stop"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failed_commit_is_retried_at_the_next_interval() {
     let h = harness("1000");
     let cluster = h.kafka.cluster.clone();
