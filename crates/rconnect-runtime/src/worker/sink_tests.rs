@@ -582,3 +582,44 @@ async fn a_start_failure_fails_the_task_and_closes_the_consumer() {
     .await;
     assert_eq!(h.sink.calls(), vec![SinkCall::Start, SinkCall::Stop]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn max_poll_records_bounds_each_put() {
+    let h = Harness::new(&[
+        ("offset.flush.interval.ms", "600000"),
+        ("consumer.max.poll.records", "2"),
+    ]);
+    let cluster = h.kafka.cluster.clone();
+    for v in ["a", "b", "c", "d", "e"] {
+        cluster.produce("t", 0, None, v);
+    }
+    running(&h, &[tp("t", 0)]).await;
+    assert_eq!(h.sink.wait_put(5).await, vec!["a", "b", "c", "d", "e"]);
+    let sizes: Vec<usize> = h
+        .sink
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            SinkCall::Put(r) => Some(r.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, vec![2, 2, 1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_max_poll_records_fails_the_task_naming_the_key() {
+    let h = harness("600000");
+    let id = start_with(
+        &h,
+        &[("topics", "t"), ("consumer.override.max.poll.records", "0")],
+        TargetState::Started,
+    );
+    let status = h.status.wait_task(&id, State::Failed).await;
+    let trace = status.trace.unwrap();
+    assert!(
+        trace.contains("Invalid value 0 for configuration max.poll.records"),
+        "{trace}"
+    );
+    assert!(h.kafka.consumers().is_empty());
+}

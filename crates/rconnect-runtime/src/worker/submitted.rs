@@ -135,9 +135,10 @@ impl SubmittedRecords {
                 let kept = slot.record.take();
                 self.outstanding -= 1;
                 // The acknowledged prefix is never looked at again: tokens before `base`
-                // count as acknowledged.
-                let done = self.order.iter().take_while(|s| s.acked).count();
-                if done > 0 {
+                // count as acknowledged. Only an ack of the oldest record can extend it, so
+                // each slot is scanned once however acks are ordered.
+                if ack.token == self.base {
+                    let done = self.order.iter().take_while(|s| s.acked).count();
                     self.order.drain(..done);
                     self.base += done as u64;
                 }
@@ -492,6 +493,22 @@ mod tests {
         assert!(s.is_empty());
         assert!(s.partitions.is_empty(), "emptied deques are dropped");
         assert!(s.order.is_empty(), "the acknowledged prefix is dropped");
+    }
+
+    #[test]
+    fn the_acknowledged_prefix_is_dropped_once_the_oldest_record_is_acknowledged() {
+        let mut s = SubmittedRecords::default();
+        for line in 0..100 {
+            s.submit(Some(partition("a")), offset(line), None);
+        }
+        for t in (1..100).rev() {
+            s.ack(ok(t));
+        }
+        assert_eq!(s.order.len(), 100, "held by the oldest record");
+        s.ack(ok(0));
+        assert!(s.order.is_empty());
+        assert_eq!(s.next_token(), 100);
+        assert_eq!(committable(&mut s), vec![("a".into(), Some(99))]);
     }
 
     #[tokio::test(start_paused = true)]
