@@ -405,3 +405,53 @@ async fn shutdown_stops_every_task() {
     assert!(h.worker.task_ids().is_empty());
     assert!(h.worker.connector_names().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn sink_offsets_are_the_groups_and_change_only_while_stopped() {
+    let (h, herder) = setup();
+    let tp0 = rconnect_sdk::record::TopicPartition::new("t", 0);
+    herder
+        .put_connector_config(
+            "snk",
+            props(&[("connector.class", SINK), ("name", "snk"), ("topics", "t")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    wait_all(&herder, "snk", State::Running, 1).await;
+    h.kafka.cluster.produce("t", 0, None, "a");
+    h.kafka.cluster.produce("t", 0, None, "b");
+    let consumer = h.kafka.consumer(0).await;
+    consumer.assign(std::slice::from_ref(&tp0));
+    h.sink.wait_put(2).await;
+    // The flush interval (1 s) commits the delivered offsets to the group.
+    eventually(Duration::from_secs(60), "the group's commit", || {
+        (h.kafka.cluster.committed("connect-snk").get(&tp0) == Some(&2)).then_some(())
+    })
+    .await;
+    let offsets = serde_json::to_value(herder.connector_offsets("snk").await.unwrap()).unwrap();
+    assert_eq!(
+        offsets,
+        serde_json::json!({"offsets": [{
+            "partition": {"kafka_topic": "t", "kafka_partition": 0},
+            "offset": {"kafka_offset": 2}
+        }]})
+    );
+    let change: Vec<crate::herder::OffsetChange> = serde_json::from_value(serde_json::json!([{
+        "partition": {"kafka_topic": "t", "kafka_partition": 0},
+        "offset": {"kafka_offset": 0}
+    }]))
+    .unwrap();
+    let err = herder
+        .alter_connector_offsets("snk", change.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 400, "{err}");
+    herder.stop_connector("snk").await.unwrap();
+    assert!(consumer.is_closed(), "the stopped task left the group");
+    herder.alter_connector_offsets("snk", change).await.unwrap();
+    assert_eq!(h.kafka.cluster.committed("connect-snk").get(&tp0), Some(&0));
+    herder.reset_connector_offsets("snk").await.unwrap();
+    assert!(h.kafka.cluster.committed("connect-snk").is_empty());
+}
