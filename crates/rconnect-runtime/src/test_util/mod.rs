@@ -36,6 +36,7 @@ pub use plugins::{
 pub use stores::{MemoryConfigStore, MemoryOffsetStore, RecordingStatusStore};
 
 use crate::herder::ConnectorTaskId;
+use crate::plugins::PluginRegistry;
 use crate::worker::{ConnectorEvent, Worker, WorkerSettings};
 
 /// `(key, value)` pairs as [`Props`].
@@ -73,6 +74,15 @@ impl Harness {
     /// # Panics
     /// Outside a tokio runtime, or if the config is invalid.
     pub fn new(overrides: &[(&str, &str)]) -> Harness {
+        Self::with_plugins(overrides, |_| {})
+    }
+
+    /// [`Harness::new`] with more plugins (transformations, predicates, converters, ...)
+    /// registered by `register`.
+    pub fn with_plugins(
+        overrides: &[(&str, &str)],
+        register: impl FnOnce(&mut PluginRegistry),
+    ) -> Harness {
         let mut config = props(&[
             ("bootstrap.servers", "fake:9092"),
             ("key.converter", UTF8),
@@ -90,12 +100,14 @@ impl Harness {
         let kafka = FakeKafka::default();
         let offsets = MemoryOffsetStore::default();
         let status = Arc::new(RecordingStatusStore::default());
+        let mut plugins = registry(&source, &sink);
+        register(&mut plugins);
         let (worker, events) = Worker::new(
             WorkerSettings {
                 worker_id: "fake-worker:8083".into(),
                 config: Arc::new(config),
             },
-            Arc::new(registry(&source, &sink)),
+            Arc::new(plugins),
             Arc::new(offsets.clone()),
             status.clone(),
             Arc::new(kafka.clone()),

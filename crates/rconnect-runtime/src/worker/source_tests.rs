@@ -500,3 +500,52 @@ async fn the_producer_is_made_from_the_task_producer_config() {
     );
     assert_eq!(config.get("acks").map(String::as_str), Some("1"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_record_dropped_by_a_transformation_is_reported_without_metadata_and_commits_no_offset() {
+    use crate::plugins::fixtures::{predicate, transformation, PREDICATE, TRANSFORMATION};
+    let h = Harness::with_plugins(&[("offset.flush.interval.ms", "1000")], |r| {
+        r.register_transformation(transformation(TRANSFORMATION));
+        r.register_predicate(predicate(PREDICATE));
+    });
+    h.source.wants_commit_record(true);
+    // Drops the records of topic `gone`, keeps the others.
+    let mut config = props(&[
+        ("connector.class", SOURCE),
+        ("name", "src"),
+        ("transforms", "drop"),
+        ("transforms.drop.type", TRANSFORMATION),
+        ("transforms.drop.predicate", "isGone"),
+        ("predicates", "isGone"),
+        ("predicates.isGone.type", PREDICATE),
+        ("predicates.isGone.topic.name", "gone"),
+    ]);
+    let id = task_id("src", 0);
+    let task_config = config.clone();
+    config.insert("task.class".into(), "test.ScriptedTask".into());
+    h.source.push_records(vec![
+        SourceScript::record("a", 0, "out", "kept"),
+        SourceScript::record("b", 0, "gone", "dropped"),
+    ]);
+    h.worker
+        .start_task(id.clone(), config, task_config, TargetState::Started)
+        .unwrap();
+    let producer = h.kafka.producer(0).await;
+    producer.wait_sent(1, LONG).await;
+    h.source.wait_count(&SourceCall::Commit, 1).await;
+    assert_eq!(producer.sent_values(), vec!["kept"]);
+    let reported: Vec<SourceCall> = h
+        .source
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, SourceCall::CommitRecord(..)))
+        .collect();
+    assert!(reported.contains(&SourceCall::CommitRecord("dropped".into(), None)));
+    assert!(reported.contains(&SourceCall::CommitRecord("kept".into(), Some(0))));
+    assert_eq!(committed(&h, "a"), Some(0));
+    assert_eq!(
+        committed(&h, "b"),
+        None,
+        "a dropped record's offset is not committed"
+    );
+}
