@@ -138,9 +138,10 @@ impl SubmittedRecords {
                 // count as acknowledged. Only an ack of the oldest record can extend it, so
                 // each slot is scanned once however acks are ordered.
                 if ack.token == self.base {
-                    let done = self.order.iter().take_while(|s| s.acked).count();
-                    self.order.drain(..done);
-                    self.base += done as u64;
+                    while self.order.front().is_some_and(|s| s.acked) {
+                        self.order.pop_front();
+                        self.base += 1;
+                    }
                 }
                 kept.map(|record| {
                     let meta = RecordMetadata {
@@ -178,6 +179,17 @@ impl SubmittedRecords {
         let mut emptied = false;
         for i in 0..self.partitions.len() {
             let mut latest = None;
+            let everything_acked = self.partitions[i]
+                .pending
+                .back()
+                .is_some_and(|(token, _)| *token < self.base);
+            if everything_acked {
+                // The usual case: all of it acknowledged. The older offsets are dropped in
+                // place rather than moved out one by one.
+                let pending = &mut self.partitions[i].pending;
+                latest = pending.pop_back().map(|(_, o)| o);
+                pending.clear();
+            }
             while let Some((token, _)) = self.partitions[i].pending.front() {
                 if !self.is_acked(*token) {
                     break;
