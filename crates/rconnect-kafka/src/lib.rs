@@ -48,16 +48,11 @@ pub use admin::{Admin, GroupDeletion, NewTopicSpec, TopicCreation};
 pub use config::KafkaConfig;
 pub use consumer::{ConsumedRecord, Consumer, ConsumerEvent, TimestampType};
 pub use error::{KafkaError, SendError};
-pub use producer::{DeliveredRecord, Delivery, Producer};
+pub use producer::{DeliveredRecord, Delivery, Producer, ProducerRecord};
 
-/// A topic and a partition number.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TopicPartition {
-    /// Topic name.
-    pub topic: String,
-    /// Partition number.
-    pub partition: i32,
-}
+/// A topic and a partition number: the SDK's, so that one type names a partition from
+/// the client up to the connector.
+pub use rconnect_sdk::record::TopicPartition;
 
 /// The librdkafka list of `offsets` (each the next offset to read) for a commit; a negative
 /// offset is refused before anything is sent, with `what` saying which operation refused it.
@@ -76,22 +71,6 @@ pub(crate) fn commit_list(
             .map_err(|source| KafkaError::op(format!("commit of {tp}"), source))?;
     }
     Ok(tpl)
-}
-
-impl TopicPartition {
-    /// Builds a topic partition.
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition {
-            topic: topic.into(),
-            partition,
-        }
-    }
-}
-
-impl std::fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
 }
 
 /// Re-export of the underlying crate, for the rare call that has no wrapper here.

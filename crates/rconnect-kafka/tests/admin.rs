@@ -109,7 +109,17 @@ async fn end_offsets_are_exact_with_multi_record_batches() {
     for round in [4u64, 3] {
         for i in 0..round {
             producer
-                .send("batched", Some(0), None, Some(b"x"), None, &[], i)
+                .send(
+                    &rconnect_kafka::ProducerRecord {
+                        topic: "batched",
+                        partition: Some(0),
+                        key: None,
+                        value: Some(b"x"),
+                        timestamp: None,
+                        headers: &[],
+                    },
+                    i,
+                )
                 .unwrap();
         }
         producer.flush(T).await.unwrap();

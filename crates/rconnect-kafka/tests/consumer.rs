@@ -321,7 +321,17 @@ async fn assigned_consumer_reads_headers_and_nulls() {
         ("n".to_string(), None),
     ];
     producer
-        .send("plain", Some(0), None, None, Some(1234), &headers, 1)
+        .send(
+            &rconnect_kafka::ProducerRecord {
+                topic: "plain",
+                partition: Some(0),
+                key: None,
+                value: None,
+                timestamp: Some(1234),
+                headers: &headers,
+            },
+            1,
+        )
         .unwrap();
     acks.recv().await.unwrap().result.unwrap();
 

@@ -31,12 +31,14 @@ async fn produce_1000_and_read_acks() {
         };
         loop {
             match producer.send(
-                "acks",
-                partition,
-                Some(key.as_bytes()),
-                Some(value.as_bytes()),
-                ts,
-                &headers,
+                &rconnect_kafka::ProducerRecord {
+                    topic: "acks",
+                    partition,
+                    key: Some(key.as_bytes()),
+                    value: Some(value.as_bytes()),
+                    timestamp: ts,
+                    headers: &headers,
+                },
                 i,
             ) {
                 Ok(()) => break,
@@ -103,12 +105,32 @@ async fn invalid_sends_are_rejected_synchronously() {
         KafkaConfig::source_producer(&broker.bootstrap(), "p").with("message.max.bytes", "1000");
     let (producer, _acks) = Producer::new(&config).expect("producer");
     let err = producer
-        .send("small", None, None, Some(&[0u8; 5000]), None, &[], 1)
+        .send(
+            &rconnect_kafka::ProducerRecord {
+                topic: "small",
+                partition: None,
+                key: None,
+                value: Some(&[0u8; 5000]),
+                timestamp: None,
+                headers: &[],
+            },
+            1,
+        )
         .expect_err("too large");
     assert!(matches!(err, SendError::Fatal { .. }), "{err:?}");
     assert!(!err.is_retriable());
     let err = producer
-        .send("small", None, None, Some(b"x"), Some(-5), &[], 2)
+        .send(
+            &rconnect_kafka::ProducerRecord {
+                topic: "small",
+                partition: None,
+                key: None,
+                value: Some(b"x"),
+                timestamp: Some(-5),
+                headers: &[],
+            },
+            2,
+        )
         .expect_err("negative timestamp");
     assert!(err.to_string().contains("Invalid timestamp: -5"), "{err}");
 }
@@ -123,7 +145,17 @@ async fn queue_full_is_retriable() {
     let (producer, mut acks) = Producer::new(&config).expect("producer");
     let mut sent = 0u64;
     let err = loop {
-        match producer.send("full", None, None, Some(b"x"), None, &[], sent) {
+        match producer.send(
+            &rconnect_kafka::ProducerRecord {
+                topic: "full",
+                partition: None,
+                key: None,
+                value: Some(b"x"),
+                timestamp: None,
+                headers: &[],
+            },
+            sent,
+        ) {
             Ok(()) => sent += 1,
             Err(e) => break e,
         }
@@ -148,7 +180,17 @@ async fn delivery_failure_is_reported_with_token() {
         KafkaConfig::source_producer(&broker.bootstrap(), "p").with("delivery.timeout.ms", "2000");
     let (producer, mut acks) = Producer::new(&config).expect("producer");
     // Partition 7 does not exist: librdkafka either rejects it at once or fails the delivery.
-    match producer.send("one-partition", Some(7), None, Some(b"x"), None, &[], 42) {
+    match producer.send(
+        &rconnect_kafka::ProducerRecord {
+            topic: "one-partition",
+            partition: Some(7),
+            key: None,
+            value: Some(b"x"),
+            timestamp: None,
+            headers: &[],
+        },
+        42,
+    ) {
         Err(e) => assert!(e.is_retriable(), "unknown partition is retriable: {e}"),
         Ok(()) => {
             let delivery = tokio::time::timeout(Duration::from_secs(20), acks.recv())

@@ -58,7 +58,17 @@ fn freeze(broker: &Broker) {
 
 fn send_retrying(producer: &Producer, topic: &str, value: &[u8], token: u64) {
     loop {
-        match producer.send(topic, None, None, Some(value), None, &[], token) {
+        match producer.send(
+            &rconnect_kafka::ProducerRecord {
+                topic,
+                partition: None,
+                key: None,
+                value: Some(value),
+                timestamp: None,
+                headers: &[],
+            },
+            token,
+        ) {
             Ok(()) => return,
             Err(SendError::QueueFull) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => panic!("send {token}: {e}"),

@@ -43,7 +43,17 @@ fn drop_of_the_last_clone_stops_and_joins_the_poll_thread() {
     let clone = producer.clone();
     assert_eq!(settles_at(1), 1, "clones share the thread");
     clone
-        .send("poll-thread", None, None, Some(b"x"), None, &[], 1)
+        .send(
+            &rconnect_kafka::ProducerRecord {
+                topic: "poll-thread",
+                partition: None,
+                key: None,
+                value: Some(b"x"),
+                timestamp: None,
+                headers: &[],
+            },
+            1,
+        )
         .expect("send");
     clone
         .flush_blocking(Duration::from_secs(60))

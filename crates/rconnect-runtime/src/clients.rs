@@ -9,16 +9,9 @@ use rconnect_sdk::record::{TimestampType, Topic, TopicPartition};
 use rconnect_sdk::Props;
 use tokio::sync::mpsc;
 
-/// A record ready to produce, borrowed from the converted record (no copy on the way).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OutRecord<'a> {
-    pub topic: &'a str,
-    pub partition: Option<i32>,
-    pub key: Option<&'a [u8]>,
-    pub value: Option<&'a [u8]>,
-    pub timestamp: Option<i64>,
-    pub headers: &'a [(String, Option<Vec<u8>>)],
-}
+/// A record ready to produce, borrowed from the converted record (no copy on the way):
+/// the one shape a record has from the task loop to the Kafka client.
+pub use rconnect_kafka::ProducerRecord as OutRecord;
 
 /// The broker's answer for one sent record.
 #[derive(Debug, Clone, PartialEq)]

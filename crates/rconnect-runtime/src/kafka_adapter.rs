@@ -218,7 +218,7 @@ impl GroupOffsetsClient for RdGroupOffsets {
             .list_group_offsets(group, GROUP_ADMIN_TIMEOUT)
             .await
             .map_err(group_error)?;
-        Ok(offsets.iter().map(|(tp, o)| (to_sdk(tp), *o)).collect())
+        Ok(offsets)
     }
 
     async fn alter(
@@ -226,10 +226,8 @@ impl GroupOffsetsClient for RdGroupOffsets {
         group: &str,
         offsets: &[(TopicPartition, i64)],
     ) -> Result<(), GroupOffsetsError> {
-        let list: Vec<(rconnect_kafka::TopicPartition, i64)> =
-            offsets.iter().map(|(tp, o)| (to_kafka(tp), *o)).collect();
         self.0
-            .alter_group_offsets(group, &list, GROUP_ADMIN_TIMEOUT)
+            .alter_group_offsets(group, offsets, GROUP_ADMIN_TIMEOUT)
             .await
             .map_err(group_error)
     }
@@ -239,9 +237,8 @@ impl GroupOffsetsClient for RdGroupOffsets {
         group: &str,
         partitions: &[TopicPartition],
     ) -> Result<(), GroupOffsetsError> {
-        let list: Vec<rconnect_kafka::TopicPartition> = partitions.iter().map(to_kafka).collect();
         self.0
-            .delete_group_offsets(group, &list, GROUP_ADMIN_TIMEOUT)
+            .delete_group_offsets(group, partitions, GROUP_ADMIN_TIMEOUT)
             .await
             .map_err(group_error)
     }
@@ -259,15 +256,7 @@ struct RdProducer(Producer);
 
 impl ProducerClient for RdProducer {
     fn send(&self, r: &OutRecord<'_>, token: u64) -> Result<(), SendFailure> {
-        match self.0.send(
-            r.topic,
-            r.partition,
-            r.key,
-            r.value,
-            r.timestamp,
-            r.headers,
-            token,
-        ) {
+        match self.0.send(r, token) {
             Ok(()) => Ok(()),
             // Both mean "not now": the loop waits for acks and sends the record again.
             Err(SendError::QueueFull) | Err(SendError::Retriable { .. }) => {
@@ -284,14 +273,6 @@ struct RdConsumer {
     pending: Vec<Rebalance>,
 }
 
-fn to_sdk(tp: &rconnect_kafka::TopicPartition) -> TopicPartition {
-    TopicPartition::new(tp.topic.clone(), tp.partition)
-}
-
-fn to_kafka(tp: &TopicPartition) -> rconnect_kafka::TopicPartition {
-    rconnect_kafka::TopicPartition::new(tp.topic.clone(), tp.partition)
-}
-
 impl RdConsumer {
     fn consumer(&self) -> Result<&Consumer, String> {
         self.consumer
@@ -302,15 +283,12 @@ impl RdConsumer {
     fn drain_events(&mut self) {
         while let Ok(e) = self.events.try_recv() {
             match e {
-                ConsumerEvent::Assigned(tps) => self
-                    .pending
-                    .push(Rebalance::Assigned(tps.iter().map(to_sdk).collect())),
+                ConsumerEvent::Assigned(tps) => self.pending.push(Rebalance::Assigned(tps)),
                 ConsumerEvent::Revoked { partitions, lost } => {
-                    let tps: Vec<TopicPartition> = partitions.iter().map(to_sdk).collect();
                     if lost {
-                        warn!("partitions lost (not committed): {tps:?}");
+                        warn!("partitions lost (not committed): {partitions:?}");
                     }
-                    self.pending.push(Rebalance::Revoked(tps));
+                    self.pending.push(Rebalance::Revoked(partitions));
                 }
                 ConsumerEvent::RebalanceError(e) => warn!("rebalance error: {e}"),
                 ConsumerEvent::CommitCompleted { result: Err(e), .. } => {
@@ -358,10 +336,8 @@ impl ConsumerClient for RdConsumer {
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), String> {
-        let list: Vec<(rconnect_kafka::TopicPartition, i64)> =
-            offsets.iter().map(|(tp, o)| (to_kafka(tp), *o)).collect();
         self.consumer()?
-            .commit(&list, true)
+            .commit(offsets, true)
             .await
             .map_err(|e| e.to_string())
     }
@@ -377,26 +353,23 @@ impl ConsumerClient for RdConsumer {
 
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), String> {
         self.consumer()?
-            .seek(&to_kafka(tp), offset)
+            .seek(tp, offset)
             .map_err(|e| e.to_string())?;
         Ok(())
     }
 
     fn pause(&mut self, tps: &[TopicPartition]) -> Result<(), String> {
-        let list: Vec<rconnect_kafka::TopicPartition> = tps.iter().map(to_kafka).collect();
-        self.consumer()?.pause(&list).map_err(|e| e.to_string())
+        self.consumer()?.pause(tps).map_err(|e| e.to_string())
     }
 
     fn resume(&mut self, tps: &[TopicPartition]) -> Result<(), String> {
-        let list: Vec<rconnect_kafka::TopicPartition> = tps.iter().map(to_kafka).collect();
-        self.consumer()?.resume(&list).map_err(|e| e.to_string())
+        self.consumer()?.resume(tps).map_err(|e| e.to_string())
     }
 
     fn assignment(&self) -> Vec<TopicPartition> {
         self.consumer
             .as_ref()
             .and_then(|c| c.assignment().ok())
-            .map(|v| v.iter().map(to_sdk).collect())
             .unwrap_or_default()
     }
 

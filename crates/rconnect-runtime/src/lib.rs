@@ -17,7 +17,11 @@ pub mod offsets;
 pub mod plugin_loader;
 pub mod plugins;
 pub mod standalone;
+#[cfg(test)]
+mod standalone_tests;
 pub mod status;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod topic_creation;
 pub mod transform_chain;
 pub mod validation;

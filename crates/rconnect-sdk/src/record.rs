@@ -5,10 +5,20 @@ use std::sync::Arc;
 use crate::data::{Headers, SchemaRef, Value};
 use crate::offset::OffsetMap;
 
-/// A Kafka topic and partition.
+/// A Kafka topic and partition (Java `TopicPartition`): the one type naming a partition
+/// from the Kafka client (`rconnect-kafka` re-exports it) up to connectors.
+///
+/// ```
+/// use rconnect_sdk::record::TopicPartition;
+/// let tp = TopicPartition::new("orders", 3);
+/// assert_eq!(tp.to_string(), "orders-3");
+/// assert!(tp < TopicPartition::new("orders", 10));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
+    /// Topic name.
     pub topic: String,
+    /// Partition number.
     pub partition: i32,
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rconnect_kafka::{
-    Admin, ConsumedRecord, Consumer, DeliveredRecord, KafkaConfig, KafkaError, Producer, SendError,
-    TopicPartition,
+    Admin, ConsumedRecord, Consumer, DeliveredRecord, KafkaConfig, KafkaError, Producer,
+    ProducerRecord, SendError, TopicPartition,
 };
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -220,9 +220,17 @@ impl KafkaBasedLog {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(token, callback);
-        let result = self
-            .producer
-            .send(&self.topic, None, Some(key), value, None, &[], token);
+        let result = self.producer.send(
+            &ProducerRecord {
+                topic: &self.topic,
+                partition: None,
+                key: Some(key),
+                value,
+                timestamp: None,
+                headers: &[],
+            },
+            token,
+        );
         if result.is_err() {
             self.pending
                 .lock()

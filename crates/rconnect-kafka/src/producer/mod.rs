@@ -17,6 +17,28 @@ use crate::context::tracing_client_context;
 use crate::error::is_retriable_code;
 use crate::{KafkaConfig, KafkaError, SendError};
 
+/// One record to produce (Java `ProducerRecord`), borrowed from the caller: nothing is
+/// copied until librdkafka copies it into its queue.
+///
+/// ```
+/// use rconnect_kafka::ProducerRecord;
+/// let headers = vec![("trace".to_string(), Some(b"1".to_vec()))];
+/// let r = ProducerRecord { topic: "orders", partition: None, key: Some(b"k"), value: None, timestamp: None, headers: &headers };
+/// assert_eq!(r.headers.len(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProducerRecord<'a> {
+    pub topic: &'a str,
+    /// `None` lets the partitioner choose.
+    pub partition: Option<i32>,
+    pub key: Option<&'a [u8]>,
+    /// `None` is a tombstone.
+    pub value: Option<&'a [u8]>,
+    /// `None` means "now" at the producer.
+    pub timestamp: Option<i64>,
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+}
+
 /// The outcome of one send: the token given to [`Producer::send`] and where the record landed.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -187,18 +209,9 @@ impl Producer {
     /// librdkafka also treats an explicit `Some(0)` as "now".
     ///
     /// Never blocks. On `Err` the record was not queued and no delivery report will come.
-    #[allow(clippy::too_many_arguments)]
-    pub fn send(
-        &self,
-        topic: &str,
-        partition: Option<i32>,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        timestamp: Option<i64>,
-        headers: &[(String, Option<Vec<u8>>)],
-        token: u64,
-    ) -> Result<(), SendError> {
-        if let Some(ts) = timestamp.filter(|ts| *ts < 0) {
+    pub fn send(&self, record: &ProducerRecord<'_>, token: u64) -> Result<(), SendError> {
+        let topic = record.topic;
+        if let Some(ts) = record.timestamp.filter(|ts| *ts < 0) {
             // Java's ProducerRecord rejects these with IllegalArgumentException.
             return Err(SendError::Fatal {
                 topic: topic.to_string(),
@@ -212,11 +225,11 @@ impl Producer {
             self.inner.rk(),
             rkt.as_ptr(),
             native::Record {
-                partition,
-                key,
-                value,
-                timestamp,
-                headers,
+                partition: record.partition,
+                key: record.key,
+                value: record.value,
+                timestamp: record.timestamp,
+                headers: record.headers,
                 opaque: token as usize,
             },
         );

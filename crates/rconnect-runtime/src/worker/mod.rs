@@ -5,7 +5,12 @@ mod redaction;
 #[cfg(test)]
 mod redaction_tests;
 mod sink;
+#[cfg(test)]
+mod sink_tests;
 mod source;
+#[cfg(test)]
+mod source_tests;
+mod submitted;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

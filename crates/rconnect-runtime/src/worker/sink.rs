@@ -429,8 +429,14 @@ impl Loop {
             Ok(r) => r,
             Err(e) => {
                 if closing {
+                    // Java (`WorkerSinkTask#commitOffsets`) logs it and still closes the
+                    // partitions; the revocation or the stop goes on, nothing is committed.
+                    warn!(
+                        "offset commit failed during close: {}",
+                        self.redact(&e.to_string())
+                    );
                     self.task.close(partitions).await?;
-                    return Err(e);
+                    return Ok(());
                 }
                 warn!(
                     "preCommit failed, rewinding to the last committed offsets: {}",

@@ -1,7 +1,6 @@
 //! The source task loop (transforms-and-errors.md §8): poll, convert, produce, and
 //! commit the offsets of acknowledged records every `offset.flush.interval.ms`.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,13 +8,14 @@ use rconnect_sdk::connector::{SourceTask, SourceTaskContext};
 use rconnect_sdk::converter;
 use rconnect_sdk::data::{Headers, Value};
 use rconnect_sdk::offset::OffsetMap;
-use rconnect_sdk::record::{RecordMetadata, SourceMeta, SourceRecord};
+use rconnect_sdk::record::{SourceMeta, SourceRecord};
 use rconnect_sdk::stop::StopSignal;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::submitted::{Acked, SubmittedRecords};
 use super::{check_client_overrides, Converters, Worker};
 use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
 use crate::herder::{ConnectorTaskId, State, TargetState};
@@ -25,99 +25,6 @@ use crate::topic_creation::TopicCreation;
 use crate::transform_chain::TransformChain;
 use rconnect_config::client_overrides::ClientType;
 
-/// A record handed to the producer and not yet acknowledged. Kept small (the record
-/// itself is boxed, and only kept when needed): one is queued and dequeued per record.
-struct Submitted {
-    partition: Option<Arc<OffsetMap>>,
-    offset: Option<OffsetMap>,
-    acked: bool,
-    /// Kept only when the task wants `commit_record`, with its metadata once acknowledged.
-    record: Option<Box<(SourceRecord, Option<RecordMetadata>)>>,
-}
-
-/// Submitted records in send order. Offsets become committable once every record sent
-/// before them is acknowledged: a conservative form of Java's per-partition acked prefix
-/// that never commits past an unacknowledged record.
-#[derive(Default)]
-struct InFlight {
-    base: u64,
-    queue: VecDeque<Submitted>,
-    /// Latest committable offset per source partition, in first-seen order.
-    committable: Vec<(Arc<OffsetMap>, Option<OffsetMap>)>,
-    failure: Option<String>,
-}
-
-impl InFlight {
-    fn next_token(&self) -> u64 {
-        self.base + self.queue.len() as u64
-    }
-
-    fn push(&mut self, s: Submitted) -> u64 {
-        let t = self.next_token();
-        self.queue.push_back(s);
-        t
-    }
-
-    fn ack(&mut self, ack: Ack) {
-        let Some(i) = ack.token.checked_sub(self.base) else {
-            return;
-        };
-        let Some(s) = self.queue.get_mut(i as usize) else {
-            return;
-        };
-        match ack.result {
-            Ok((partition, offset)) => {
-                s.acked = true;
-                if let Some(kept) = &mut s.record {
-                    kept.1 = Some(RecordMetadata {
-                        topic: kept.0.topic.clone(),
-                        partition,
-                        offset,
-                        timestamp: kept.0.timestamp,
-                    });
-                }
-            }
-            Err(e) => {
-                if self.failure.is_none() {
-                    self.failure = Some(e);
-                }
-            }
-        }
-    }
-
-    /// Moves the acknowledged prefix into `committable`, returning records for
-    /// `commit_record`.
-    fn drain_acked(&mut self) -> Vec<(SourceRecord, Option<RecordMetadata>)> {
-        let acked = self.queue.iter().take_while(|s| s.acked).count();
-        if acked == 0 {
-            return Vec::new();
-        }
-        let mut done = Vec::new();
-        // Taken in place, then dropped in place: moving each entry out costs more than
-        // the bookkeeping itself.
-        for s in self.queue.range_mut(..acked) {
-            if let Some(p) = s.partition.take() {
-                // `Arc<T: Eq>` equality tries the pointer first, so shared partition maps
-                // compare without reading them.
-                match self.committable.iter_mut().find(|(q, _)| *q == p) {
-                    Some(slot) => slot.1 = s.offset.take(),
-                    None => self.committable.push((p, s.offset.take())),
-                }
-            }
-            if let Some(kept) = s.record.take() {
-                done.push(*kept);
-            }
-        }
-        self.queue.drain(..acked);
-        self.base += acked as u64;
-        done
-    }
-
-    fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-}
-
 struct Loop {
     worker: Arc<Worker>,
     id: ConnectorTaskId,
@@ -126,7 +33,7 @@ struct Loop {
     topics: TopicTracker,
     producer: Box<dyn ProducerClient>,
     acks: mpsc::UnboundedReceiver<Ack>,
-    inflight: InFlight,
+    submitted: SubmittedRecords,
     chain: TransformChain<SourceMeta>,
     /// Java `TopicCreation`: set when the connector configures `topic.creation.*`.
     topic_creation: Option<TopicCreation>,
@@ -228,7 +135,7 @@ fn prepare(
         topics: worker.topic_tracker(id),
         producer,
         acks,
-        inflight: InFlight::default(),
+        submitted: SubmittedRecords::default(),
         wants_commit_record,
         unflushed: Vec::new(),
         valid_partition: None,
@@ -311,25 +218,37 @@ impl Loop {
     /// Handles acks already received, without waiting.
     async fn take_acks(&mut self) -> ConnectResult<()> {
         while let Ok(ack) = self.acks.try_recv() {
-            self.inflight.ack(ack);
+            self.on_ack(ack).await;
         }
-        self.after_acks().await
+        self.after_acks()
     }
 
-    async fn after_acks(&mut self) -> ConnectResult<()> {
-        if let Some(e) = self.inflight.failure.take() {
+    /// Applies one ack; Java calls `commitRecord` from the producer callback, as each
+    /// record is acknowledged.
+    async fn on_ack(&mut self, ack: Ack) {
+        if let Some(acked) = self.submitted.ack(ack) {
+            self.commit_record(acked).await;
+        }
+    }
+
+    async fn commit_record(&mut self, (record, meta): Acked) {
+        if let Err(e) = self.task.commit_record(&record, meta.as_ref()).await {
+            warn!(
+                "commitRecord failed (ignored, as Java does): {}",
+                self.redact(&e.to_string())
+            );
+        }
+    }
+
+    /// Fails on a send the producer reported failed; otherwise moves what is now
+    /// acknowledged to the committable offsets.
+    fn after_acks(&mut self) -> ConnectResult<()> {
+        if let Some(e) = self.submitted.take_failure() {
             return Err(ConnectError::connect(format!(
                 "Unrecoverable exception from producer send callback: {e}"
             )));
         }
-        for (record, meta) in self.inflight.drain_acked() {
-            if let Err(e) = self.task.commit_record(&record, meta.as_ref()).await {
-                warn!(
-                    "commitRecord failed (ignored, as Java does): {}",
-                    self.redact(&e.to_string())
-                );
-            }
-        }
+        self.submitted.update_committable();
         Ok(())
     }
 
@@ -363,12 +282,7 @@ impl Loop {
             None => {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
                 if let Some(original) = original {
-                    if let Err(e) = self.task.commit_record(&original, None).await {
-                        warn!(
-                            "commitRecord failed (ignored, as Java does): {}",
-                            self.redact(&e.to_string())
-                        );
-                    }
+                    self.commit_record((original, None)).await;
                 }
                 Ok(())
             }
@@ -376,7 +290,8 @@ impl Loop {
     }
 
     /// Converts and produces a validated (and transformed) record; its offset is
-    /// committable once it and everything sent before it are acknowledged.
+    /// committable once it and everything sent before it for the same source partition
+    /// are acknowledged.
     async fn send(&mut self, record: &mut SourceRecord) -> ConnectResult<()> {
         let key = converter::from_connect(
             self.converters.key.as_ref(),
@@ -420,7 +335,7 @@ impl Loop {
         }
         // The token is the next in-flight slot; the record is only registered once the
         // producer took it, so a refused send leaves nothing behind.
-        let token = self.inflight.next_token();
+        let token = self.submitted.next_token();
         loop {
             let out = OutRecord {
                 topic: &record.topic,
@@ -436,7 +351,7 @@ impl Loop {
                     // Make room: wait for at least one ack before trying again.
                     match tokio::time::timeout(Duration::from_millis(100), self.acks.recv()).await {
                         Ok(Some(ack)) => {
-                            self.inflight.ack(ack);
+                            self.on_ack(ack).await;
                             self.take_acks().await?;
                         }
                         Ok(None) => return Err(ConnectError::connect("producer closed")),
@@ -466,24 +381,19 @@ impl Loop {
                 headers: Headers::new(),
                 meta: SourceMeta::default(),
             };
-            Some(Box::new((std::mem::replace(record, rest), None)))
+            Some(Box::new(std::mem::replace(record, rest)))
         } else {
             None
         };
-        let pushed = self.inflight.push(Submitted {
-            partition,
-            offset,
-            acked: false,
-            record: kept,
-        });
-        debug_assert_eq!(pushed, token);
+        let submitted = self.submitted.submit(partition, offset, kept);
+        debug_assert_eq!(submitted, token);
         Ok(())
     }
 
     /// Writes the committable offsets to the store, then calls `commit()`.
     async fn commit_offsets(&mut self) -> bool {
         let mut pending = std::mem::take(&mut self.unflushed);
-        for (p, o) in std::mem::take(&mut self.inflight.committable) {
+        for (p, o) in self.submitted.take_committable() {
             match pending.iter_mut().find(|(q, _)| *q == p) {
                 Some(slot) => slot.1 = o,
                 None => pending.push((p, o)),
@@ -530,21 +440,16 @@ impl Loop {
     /// Waits for in-flight records (up to the flush timeout), then commits offsets.
     async fn shutdown(&mut self) -> ConnectResult<()> {
         let deadline = Instant::now() + self.worker.settings.offset_flush_timeout();
-        let mut result = Ok(());
-        while !self.inflight.is_empty() {
-            match tokio::time::timeout_at(deadline, self.acks.recv()).await {
-                Ok(Some(ack)) => {
-                    self.inflight.ack(ack);
-                    if let Err(e) = self.take_acks().await {
-                        result = Err(e);
-                        break;
-                    }
-                }
-                Ok(None) | Err(_) => {
-                    warn!("{} record(s) still unacknowledged at shutdown; their offsets are not committed", self.inflight.queue.len());
-                    break;
-                }
-            }
+        let (acked, all) = self.submitted.await_all(&mut self.acks, deadline).await;
+        for a in acked {
+            self.commit_record(a).await;
+        }
+        let result = self.after_acks();
+        if !all && result.is_ok() {
+            warn!(
+                "{} record(s) still unacknowledged at shutdown; their offsets are not committed",
+                self.submitted.outstanding()
+            );
         }
         if !self.commit_offsets().await {
             warn!("final offset commit failed");
