@@ -117,8 +117,27 @@ pub trait GroupOffsetsClient: Send + Sync {
     async fn delete_group(&self, group: &str) -> Result<(), GroupOffsetsError>;
 }
 
+/// The topic administration a task needs (Java's `Admin` as `DeadLetterQueueReporter` uses
+/// it).
+#[async_trait]
+pub trait TopicAdmin: Send + Sync {
+    /// Creates `topic` unless it exists; true when it was created. A creation race lost to
+    /// another client is no error.
+    async fn create_topic_if_missing(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+    ) -> Result<bool, String>;
+}
+
 /// Makes clients from Java-style client configs (already layered by the worker).
 pub trait KafkaClients: Send + Sync {
+    /// A topic admin made from an admin client config. The default refuses: clients that
+    /// cannot administer topics (test fakes) fail a task that needs a dead letter queue.
+    fn topic_admin(&self, _admin_config: &Props) -> Result<Box<dyn TopicAdmin>, String> {
+        Err("these Kafka clients cannot administer topics".into())
+    }
     fn producer(
         &self,
         config: &Props,

@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 
 use crate::clients::{
     Ack, ConsumerClient, GroupOffsetsClient, GroupOffsetsError, InRecord, KafkaClients, OutRecord,
-    ProducerClient, Rebalance, SendFailure,
+    ProducerClient, Rebalance, SendFailure, TopicAdmin,
 };
 
 /// Makes librdkafka clients.
@@ -150,6 +150,44 @@ impl KafkaClients for RdKafkaClients {
         let config = translate_at("offsets admin client", admin_config, tracing::Level::DEBUG);
         let admin = Admin::new(&config).map_err(|e| e.to_string())?;
         Ok(Box::new(RdGroupOffsets(admin)))
+    }
+
+    fn topic_admin(&self, admin_config: &Props) -> Result<Box<dyn TopicAdmin>, String> {
+        let config = translate_at("topic admin client", admin_config, tracing::Level::DEBUG);
+        let admin = Admin::new(&config).map_err(|e| e.to_string())?;
+        Ok(Box::new(RdTopicAdmin(admin)))
+    }
+}
+
+/// How long one topic admin request may take.
+const TOPIC_ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct RdTopicAdmin(Admin);
+
+#[async_trait]
+impl TopicAdmin for RdTopicAdmin {
+    async fn create_topic_if_missing(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+    ) -> Result<bool, String> {
+        // Listed first, as Java does: creating an existing topic with a replication factor
+        // the cluster cannot satisfy may be refused for that reason rather than as existing.
+        let existing = self
+            .0
+            .topic_partition_counts(Some(&[topic.to_string()]), TOPIC_ADMIN_TIMEOUT)
+            .await
+            .map_err(|e| e.to_string())?;
+        if existing.contains_key(topic) {
+            return Ok(false);
+        }
+        let spec = rconnect_kafka::NewTopicSpec::new(topic, partitions, replication_factor);
+        match self.0.create_topic(&spec, TOPIC_ADMIN_TIMEOUT).await {
+            Ok(rconnect_kafka::TopicCreation::Created) => Ok(true),
+            Ok(rconnect_kafka::TopicCreation::AlreadyExists) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use rconnect_sdk::record::{ConnectRecord, RecordMeta, SinkMeta, SourceMeta};
 use rconnect_sdk::transform::{Predicate, Transformation};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
+use crate::errors::{Operator, Original, Stage as ErrorStage};
 use crate::plugins::{PluginRegistry, PredicatePlugin, TransformationPlugin};
 
 /// Picks the source or sink flavour of a plugin.
@@ -36,6 +37,8 @@ impl ChainKind for SinkMeta {
 }
 
 struct Stage<M: RecordMeta> {
+    /// The transformation's class name, as error reports name it.
+    class: String,
     transformation: Box<dyn Transformation<M>>,
     predicate: Option<Arc<dyn Predicate<M>>>,
     negate: bool,
@@ -118,6 +121,7 @@ impl<M: ChainKind> TransformChain<M> {
                 ),
             };
             stages.push(Stage {
+                class: plugin.class_name.to_string(),
                 transformation: t,
                 predicate,
                 negate,
@@ -133,18 +137,67 @@ impl<M: ChainKind> TransformChain<M> {
     /// Runs the record through every stage; `None` once a stage drops it.
     pub fn apply(&self, mut record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
         for stage in &self.stages {
-            let applies = match &stage.predicate {
-                None => true,
-                Some(p) => p.test(&record)? != stage.negate,
-            };
-            if applies {
-                match stage.transformation.apply(record)? {
-                    Some(r) => record = r,
-                    None => return Ok(None),
-                }
+            match stage.apply(record)? {
+                Some(r) => record = r,
+                None => return Ok(None),
             }
         }
         Ok(Some(record))
+    }
+}
+
+impl<M: ChainKind + Clone> TransformChain<M> {
+    /// [`TransformChain::apply`] with the connector's `errors.*` settings (Java:
+    /// `TransformationChain#apply` runs each stage, predicate included, in the operator with
+    /// stage `TRANSFORMATION`): `Ok(None)` when a stage dropped the record or failed with a
+    /// tolerated error, which has then been reported with `original`.
+    pub async fn apply_tolerant<O: Original>(
+        &self,
+        record: ConnectRecord<M>,
+        ops: &Operator<O>,
+        original: Option<&O>,
+    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+        // A stage that may run again needs its input kept; otherwise the record moves.
+        let keep = ops.may_retry();
+        let mut current = Some(record);
+        for stage in &self.stages {
+            let result = crate::attempt!(ops, ErrorStage::Transformation, &stage.class, {
+                let input = if keep {
+                    current.clone()
+                } else {
+                    current.take()
+                };
+                match input {
+                    Some(r) => stage.apply(r),
+                    None => Err(ConnectError::connect(
+                        "the record was consumed by a failed attempt",
+                    )),
+                }
+            });
+            match result {
+                Ok(Some(r)) => current = Some(r),
+                Ok(None) => return Ok(None),
+                Err(failure) => {
+                    ops.fail(failure, original)?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(current)
+    }
+}
+
+impl<M: RecordMeta> Stage<M> {
+    fn apply(&self, record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+        let applies = match &self.predicate {
+            None => true,
+            Some(p) => p.test(&record)? != self.negate,
+        };
+        if applies {
+            self.transformation.apply(record)
+        } else {
+            Ok(Some(record))
+        }
     }
 }
 
