@@ -250,8 +250,32 @@ mod tests {
         }
     }
 
+    /// Fails on topics named `bad`, retriably on topics named `busy`.
+    struct Picky;
+    impl<M: RecordMeta> Transformation<M> for Picky {
+        fn configure(&mut self, _props: &Props) -> ConnectResult<()> {
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+        fn apply(&self, r: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+            match r.topic.as_str() {
+                "bad" => Err(ConnectError::data("Only Struct objects supported")),
+                "busy" => Err(ConnectError::retriable("try later")),
+                _ => Ok(Some(r)),
+            }
+        }
+    }
+
     fn registry() -> PluginRegistry {
         let mut r = PluginRegistry::new();
+        r.register_transformation(TransformationPlugin {
+            class_name: "test.Picky$Value".into(),
+            version: "1".into(),
+            for_source: Arc::new(|| Box::new(Picky)),
+            for_sink: Arc::new(|| Box::new(Picky)),
+        });
         r.register_transformation(TransformationPlugin {
             class_name: "test.Suffix".into(),
             version: "1".into(),
@@ -298,6 +322,50 @@ mod tests {
             chain.apply(rec("metrics")).unwrap().unwrap().topic,
             "metrics-x-y"
         );
+    }
+
+    fn operator(tolerance: crate::errors::Tolerance, timeout_ms: i64) -> Operator<SourceRecord> {
+        Operator::new(
+            crate::errors::ErrorConfig {
+                tolerance,
+                retry: crate::errors::RetryPolicy {
+                    timeout_ms,
+                    max_delay_ms: 100,
+                },
+                ..Default::default()
+            },
+            rconnect_sdk::stop::StopSignal::never(),
+            Vec::new(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stage_failures_follow_errors_tolerance() {
+        use crate::errors::Tolerance;
+        let config = props(&[
+            ("transforms", "a,p"),
+            ("transforms.a.type", "Suffix"),
+            ("transforms.a.suffix", ""),
+            ("transforms.p.type", "test.Picky$Value"),
+        ]);
+        let chain = TransformChain::<SourceMeta>::from_config(&registry(), &config).unwrap();
+        let all = operator(Tolerance::All, 0);
+        assert!(chain.apply_tolerant(rec("ok"), &all, None).await.unwrap().is_some());
+        assert!(chain.apply_tolerant(rec("bad"), &all, None).await.unwrap().is_none());
+        assert_eq!(all.counts.skipped.load(std::sync::atomic::Ordering::Relaxed), 1);
+        let none = operator(Tolerance::None, 0);
+        let original = rec("bad");
+        let e = chain
+            .apply_tolerant(rec("bad"), &none, Some(&original))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("Tolerance exceeded in error handler\nCaused by: org.apache.kafka.connect.errors.DataException: Only Struct objects supported\n\tat stage 'TRANSFORMATION' with class 'test.Picky$Value'"), "{e}");
+        // Retried (the record kept for each attempt) until the timeout, then a failure.
+        let retrying = operator(Tolerance::None, 1000);
+        assert!(chain.apply_tolerant(rec("busy"), &retrying, None).await.is_err());
+        let retrying = operator(Tolerance::All, 1000);
+        assert!(chain.apply_tolerant(rec("busy"), &retrying, None).await.unwrap().is_none());
     }
 
     #[test]

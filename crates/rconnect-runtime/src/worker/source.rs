@@ -18,6 +18,7 @@ use tracing::{debug, info, warn};
 
 use super::{Converters, Worker};
 use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
+use crate::errors::{log::LogReporter, ErrorConfig, Operator, Stage, Tolerance};
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
 use crate::status::TopicTracker;
@@ -43,6 +44,10 @@ struct InFlight {
     /// Latest committable offset per source partition, in first-seen order.
     committable: Vec<(Arc<OffsetMap>, Option<OffsetMap>)>,
     failure: Option<String>,
+    /// `errors.tolerance=all`: a failed send counts as acknowledged (without metadata) and
+    /// its error waits here to be reported (Java: `WorkerSourceTask#producerSendFailed`).
+    tolerate_send_errors: bool,
+    tolerated: Vec<String>,
 }
 
 impl InFlight {
@@ -74,6 +79,10 @@ impl InFlight {
                         timestamp: kept.0.timestamp,
                     });
                 }
+            }
+            Err(e) if self.tolerate_send_errors => {
+                s.acked = true;
+                self.tolerated.push(e);
             }
             Err(e) => {
                 if self.failure.is_none() {
@@ -132,6 +141,8 @@ struct Loop {
     /// The last source partition found valid, so a task that shares one partition map
     /// between its records has it checked once.
     valid_partition: Option<Arc<OffsetMap>>,
+    /// `errors.*` of the connector.
+    errors: Operator<SourceRecord>,
 }
 
 pub(super) async fn run(
@@ -143,7 +154,7 @@ pub(super) async fn run(
     stop: StopSignal,
     mut target: watch::Receiver<TargetState>,
 ) {
-    let mut lp = match prepare(&worker, &id, &connector_config, task) {
+    let mut lp = match prepare(&worker, &id, &connector_config, task, stop.clone()) {
         Ok(lp) => lp,
         Err(e) => {
             worker.task_failed(&id, &e, "Worker.startTask");
@@ -195,7 +206,14 @@ fn prepare(
     id: &ConnectorTaskId,
     connector_config: &Props,
     task: Box<dyn SourceTask>,
+    stop: StopSignal,
 ) -> ConnectResult<Loop> {
+    let error_config = ErrorConfig::from_connector_config(connector_config, false)?;
+    let errors = Operator::new(
+        error_config.clone(),
+        stop,
+        vec![Arc::new(LogReporter::new(id.clone(), &error_config))],
+    );
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
     let config =
         worker
@@ -217,7 +235,11 @@ fn prepare(
         topics: worker.topic_tracker(id),
         producer,
         acks,
-        inflight: InFlight::default(),
+        inflight: InFlight {
+            tolerate_send_errors: errors.tolerance() == Tolerance::All,
+            ..InFlight::default()
+        },
+        errors,
         wants_commit_record,
         unflushed: Vec::new(),
         valid_partition: None,
@@ -311,6 +333,15 @@ impl Loop {
                 "Unrecoverable exception from producer send callback: {e}"
             )));
         }
+        for e in std::mem::take(&mut self.inflight.tolerated) {
+            let failure = self.errors.failure(
+                Stage::KafkaProduce,
+                "org.apache.kafka.connect.runtime.WorkerSourceTask",
+                ConnectError::connect(e),
+            );
+            // Reported through the operator for its log line; tolerated, so no error.
+            let (_, _) = self.errors.execute_failed(failure, None);
+        }
         for (record, meta) in self.inflight.drain_acked() {
             if let Err(e) = self.task.commit_record(&record, meta.as_ref()).await {
                 warn!(
@@ -342,16 +373,23 @@ impl Loop {
 
     async fn transform_and_send(&mut self, record: SourceRecord) -> ConnectResult<()> {
         self.validate(&record)?;
-        let original = if self.wants_commit_record {
+        // Kept for `commitRecord` and for the error log's record details.
+        let cfg = self.errors.config();
+        let original = if self.wants_commit_record || (cfg.log_enable && cfg.log_include_messages)
+        {
             Some(record.clone())
         } else {
             None
         };
-        match self.chain.apply(record)? {
+        match self
+            .chain
+            .apply_tolerant(record, &self.errors, original.as_ref())
+            .await?
+        {
             Some(mut r) => self.send(&mut r).await,
             None => {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
-                if let Some(original) = original {
+                if let Some(original) = original.filter(|_| self.wants_commit_record) {
                     if let Err(e) = self.task.commit_record(&original, None).await {
                         warn!(
                             "commitRecord failed (ignored, as Java does): {}",
@@ -367,36 +405,80 @@ impl Loop {
     /// Converts and produces a validated (and transformed) record; its offset is
     /// committable once it and everything sent before it are acknowledged.
     async fn send(&mut self, record: &mut SourceRecord) -> ConnectResult<()> {
-        let key = converter::from_connect(
-            self.converters.key.as_ref(),
-            &record.topic,
-            &mut record.headers,
-            record.key_schema.as_ref(),
-            &record.key,
-        )
-        .await?;
-        let value = converter::from_connect(
-            self.converters.value.as_ref(),
-            &record.topic,
-            &mut record.headers,
-            record.value_schema.as_ref(),
-            &record.value,
-        )
-        .await?;
+        // Java: `AbstractWorkerSourceTask#convertTransformedRecord`, each step in the operator;
+        // a tolerated failure drops the record like a filter (no offset is committed for it).
+        let ops = &self.errors;
+        let conv = &self.converters;
+        let key = crate::attempt!(
+            ops,
+            Stage::KeyConverter,
+            &conv.key_class,
+            converter::from_connect(
+                conv.key.as_ref(),
+                &record.topic,
+                &mut record.headers,
+                record.key_schema.as_ref(),
+                &record.key,
+            )
+            .await
+        );
+        let value = match key {
+            Ok(key) => crate::attempt!(
+                ops,
+                Stage::ValueConverter,
+                &conv.value_class,
+                converter::from_connect(
+                    conv.value.as_ref(),
+                    &record.topic,
+                    &mut record.headers,
+                    record.value_schema.as_ref(),
+                    &record.value,
+                )
+                .await
+            )
+            .map(|value| (key, value)),
+            Err(f) => Err(f),
+        };
         // After the key and value converters, which may add headers (Java passes them the
         // record's headers to add to).
-        let mut headers = Vec::with_capacity(record.headers.len());
-        for h in record.headers.iter() {
-            headers.push((
-                h.key.clone(),
-                self.converters.header.from_connect_header(
-                    &record.topic,
-                    &h.key,
-                    h.schema.as_ref(),
-                    &h.value,
-                )?,
-            ));
-        }
+        let converted = match value {
+            Ok((key, value)) => crate::attempt!(ops, Stage::HeaderConverter, &conv.header_class, {
+                let mut headers = Vec::with_capacity(record.headers.len());
+                let mut failed = None;
+                for h in record.headers.iter() {
+                    match conv.header.from_connect_header(
+                        &record.topic,
+                        &h.key,
+                        h.schema.as_ref(),
+                        &h.value,
+                    ) {
+                        Ok(v) => headers.push((h.key.clone(), v)),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                failed.map_or(Ok(headers), Err)
+            })
+            .map(|headers| (key, value, headers)),
+            Err(f) => Err(f),
+        };
+        let (key, value, headers) = match converted {
+            Ok(c) => c,
+            Err(f) => {
+                self.errors.fail(f, Some(record))?;
+                if self.wants_commit_record {
+                    if let Err(e) = self.task.commit_record(record, None).await {
+                        warn!(
+                            "commitRecord failed (ignored, as Java does): {}",
+                            self.redact(&e.to_string())
+                        );
+                    }
+                }
+                return Ok(());
+            }
+        };
         if let Some(ts) = record.timestamp {
             if ts < 0 {
                 return Err(ConnectError::connect(format!(
