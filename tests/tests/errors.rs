@@ -174,7 +174,7 @@ fn sink_conversion_failures_go_to_the_dlq_under_all_and_fail_the_task_under_none
     let good1 = envelope("good-1");
     let good2 = envelope("good-2");
     let key = envelope("k1");
-    let records: Vec<(Option<&[u8]>, Option<&[u8]>, &[(&str, &[u8])])> = vec![
+    let records: Vec<rconnect_tests::KeyValueHeaders<'_>> = vec![
         (None, Some(good1.as_bytes()), &[]),
         (
             Some(key.as_bytes()),
@@ -248,9 +248,18 @@ fn sink_conversion_failures_go_to_the_dlq_under_all_and_fail_the_task_under_none
         ]
     );
     for (rec, offset) in [(&dlq[0], "1"), (&dlq[1], "2")] {
-        assert_eq!(rec.header("__connect.errors.topic").as_deref(), Some("err-in"));
-        assert_eq!(rec.header("__connect.errors.partition").as_deref(), Some("0"));
-        assert_eq!(rec.header("__connect.errors.offset").as_deref(), Some(offset));
+        assert_eq!(
+            rec.header("__connect.errors.topic").as_deref(),
+            Some("err-in")
+        );
+        assert_eq!(
+            rec.header("__connect.errors.partition").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            rec.header("__connect.errors.offset").as_deref(),
+            Some(offset)
+        );
         assert_eq!(
             rec.header("__connect.errors.connector.name").as_deref(),
             Some("tolerant")
@@ -265,7 +274,8 @@ fn sink_conversion_failures_go_to_the_dlq_under_all_and_fail_the_task_under_none
             Some("org.apache.kafka.connect.json.JsonConverter")
         );
         assert_eq!(
-            rec.header("__connect.errors.exception.class.name").as_deref(),
+            rec.header("__connect.errors.exception.class.name")
+                .as_deref(),
             Some("org.apache.kafka.connect.errors.DataException")
         );
         let trace = rec.header("__connect.errors.exception.stacktrace").unwrap();
@@ -282,7 +292,9 @@ fn sink_conversion_failures_go_to_the_dlq_under_all_and_fail_the_task_under_none
     );
     let m1 = dlq[1].header("__connect.errors.exception.message").unwrap();
     assert!(
-        m1.starts_with("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields"),
+        m1.starts_with(
+            "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields"
+        ),
         "{m1}"
     );
     // errors.log.enable with include.messages: Java's log line with the record coordinates.
@@ -355,7 +367,11 @@ fn a_plugin_sink_task_reports_errant_records_to_the_dlq() {
     );
     let plugins = tempfile::tempdir().unwrap();
     fs::create_dir_all(plugins.path().join("sink")).unwrap();
-    fs::copy(&lib, plugins.path().join("sink").join(lib.file_name().unwrap())).unwrap();
+    fs::copy(
+        &lib,
+        plugins.path().join("sink").join(lib.file_name().unwrap()),
+    )
+    .unwrap();
     let s = Setup::new(&broker, Some(plugins.path()));
     let mut w = s.start();
     let http = Http::new();
@@ -379,14 +395,22 @@ fn a_plugin_sink_task_reports_errant_records_to_the_dlq() {
     let dlq = consume_with_headers(&broker, "errant-dlq", 1);
     assert_eq!(dlq[0].key.as_deref(), Some(&b"key"[..]));
     assert_eq!(dlq[0].value.as_deref(), Some(&b"errant:too long"[..]));
-    assert_eq!(dlq[0].header("__connect.errors.stage").as_deref(), Some("TASK_PUT"));
+    assert_eq!(
+        dlq[0].header("__connect.errors.stage").as_deref(),
+        Some("TASK_PUT")
+    );
     assert_eq!(
         dlq[0].header("__connect.errors.class.name").as_deref(),
         Some("org.apache.kafka.connect.sink.SinkTask")
     );
-    assert_eq!(dlq[0].header("__connect.errors.offset").as_deref(), Some("1"));
     assert_eq!(
-        dlq[0].header("__connect.errors.exception.message").as_deref(),
+        dlq[0].header("__connect.errors.offset").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        dlq[0]
+            .header("__connect.errors.exception.message")
+            .as_deref(),
         Some("rejected by the task: too long")
     );
     s.task_status(&http, "errant", "RUNNING");

@@ -350,9 +350,22 @@ mod tests {
         ]);
         let chain = TransformChain::<SourceMeta>::from_config(&registry(), &config).unwrap();
         let all = operator(Tolerance::All, 0);
-        assert!(chain.apply_tolerant(rec("ok"), &all, None).await.unwrap().is_some());
-        assert!(chain.apply_tolerant(rec("bad"), &all, None).await.unwrap().is_none());
-        assert_eq!(all.counts.skipped.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(chain
+            .apply_tolerant(rec("ok"), &all, None)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(chain
+            .apply_tolerant(rec("bad"), &all, None)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            all.counts
+                .skipped
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
         let none = operator(Tolerance::None, 0);
         let original = rec("bad");
         let e = chain
@@ -363,9 +376,16 @@ mod tests {
         assert!(e.starts_with("Tolerance exceeded in error handler\nCaused by: org.apache.kafka.connect.errors.DataException: Only Struct objects supported\n\tat stage 'TRANSFORMATION' with class 'test.Picky$Value'"), "{e}");
         // Retried (the record kept for each attempt) until the timeout, then a failure.
         let retrying = operator(Tolerance::None, 1000);
-        assert!(chain.apply_tolerant(rec("busy"), &retrying, None).await.is_err());
+        assert!(chain
+            .apply_tolerant(rec("busy"), &retrying, None)
+            .await
+            .is_err());
         let retrying = operator(Tolerance::All, 1000);
-        assert!(chain.apply_tolerant(rec("busy"), &retrying, None).await.unwrap().is_none());
+        assert!(chain
+            .apply_tolerant(rec("busy"), &retrying, None)
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[test]

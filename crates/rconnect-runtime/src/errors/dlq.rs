@@ -66,9 +66,15 @@ pub fn dlq_record(
         add(ERROR_HEADER_TASK_ID, id.task.to_string());
         add(ERROR_HEADER_STAGE, failure.stage.name().to_string());
         add(ERROR_HEADER_EXECUTING_CLASS, failure.class.clone());
-        add(ERROR_HEADER_EXCEPTION, failure.error.java_class().to_string());
+        add(
+            ERROR_HEADER_EXCEPTION,
+            failure.error.java_class().to_string(),
+        );
         add(ERROR_HEADER_EXCEPTION_MESSAGE, failure.error.to_string());
-        add(ERROR_HEADER_EXCEPTION_STACK_TRACE, stack_trace(&failure.error));
+        add(
+            ERROR_HEADER_EXCEPTION_STACK_TRACE,
+            stack_trace(&failure.error),
+        );
     }
     DlqRecord {
         key: original.key.clone(),
@@ -117,7 +123,10 @@ impl DlqReporter {
         let settings = &worker.settings.config;
         let admin_config =
             settings.connector_admin_config("connector-dlq-adminclient-", connector_config);
-        let admin = worker.kafka.topic_admin(&admin_config).map_err(init_failed)?;
+        let admin = worker
+            .kafka
+            .topic_admin(&admin_config)
+            .map_err(init_failed)?;
         if admin
             .create_topic_if_missing(&topic, DLQ_PARTITIONS, config.dlq_replication_factor)
             .await
@@ -126,11 +135,9 @@ impl DlqReporter {
             // Java logs at ERROR that the topic is missing before creating it.
             warn!("dead letter queue topic {topic} did not exist and was created");
         }
-        let mut producer_config = settings.task_producer_config(&id.connector, id.task, connector_config);
-        producer_config.insert(
-            "client.id".into(),
-            format!("connector-dlq-producer-{id}"),
-        );
+        let mut producer_config =
+            settings.task_producer_config(&id.connector, id.task, connector_config);
+        producer_config.insert("client.id".into(), format!("connector-dlq-producer-{id}"));
         let (producer, acks) = worker
             .kafka
             .producer(&producer_config)
@@ -160,7 +167,10 @@ impl DlqReporter {
                 if let Err(e) = &ack.result {
                     error!("Could not produce message to dead letter queue. topic={t}: {e}");
                 }
-                let waiter = p.lock().unwrap_or_else(|e| e.into_inner()).remove(&ack.token);
+                let waiter = p
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&ack.token);
                 if let Some(w) = waiter {
                     let _ = w.send(ack.result.map(|_| ()));
                 }
@@ -231,7 +241,10 @@ impl DlqReporter {
                             Ok(()) => return,
                             Err(SendFailure::QueueFull) => continue,
                             Err(SendFailure::Fatal(e)) => {
-                                let w = pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&token);
+                                let w = pending
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .remove(&token);
                                 if let Some(w) = w {
                                     let _ = w.send(Err(e));
                                 }
@@ -246,7 +259,10 @@ impl DlqReporter {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&token);
-                error!("Could not produce message to dead letter queue. topic={}: {e}", self.topic);
+                error!(
+                    "Could not produce message to dead letter queue. topic={}: {e}",
+                    self.topic
+                );
                 return Box::pin(std::future::ready(Err(fail(e))));
             }
         }
@@ -280,7 +296,12 @@ impl Reporter<InRecord> for DlqReporter {
     fn report(&self, failure: &Failure, original: Option<&InRecord>) -> Option<ReportFuture> {
         // Java counts a failed produce request when it has no original record to send.
         let original = original?;
-        Some(self.send(dlq_record(original, failure, &self.id, self.context_headers)))
+        Some(self.send(dlq_record(
+            original,
+            failure,
+            &self.id,
+            self.context_headers,
+        )))
     }
 }
 
@@ -309,7 +330,9 @@ mod tests {
         Failure {
             stage: Stage::ValueConverter,
             class: "org.apache.kafka.connect.json.JsonConverter".into(),
-            error: ConnectError::data("Converting byte[] to Kafka Connect data failed due to serialization error: "),
+            error: ConnectError::data(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: ",
+            ),
         }
     }
 
@@ -376,18 +399,22 @@ mod tests {
         assert_eq!(r.timestamp, None);
     }
 
+    /// Topic, token, value.
+    type Sent = (String, u64, Option<Vec<u8>>);
+
     /// Keeps what it is sent and acknowledges through the channel when told to.
     struct FakeProducer {
-        sent: Mutex<Vec<(String, u64, Option<Vec<u8>>)>>,
+        sent: Mutex<Vec<Sent>>,
         acks: mpsc::UnboundedSender<Ack>,
         fail: Option<String>,
     }
     impl ProducerClient for FakeProducer {
         fn send(&self, r: &OutRecord<'_>, token: u64) -> Result<(), SendFailure> {
-            self.sent
-                .lock()
-                .unwrap()
-                .push((r.topic.to_string(), token, r.value.map(<[u8]>::to_vec)));
+            self.sent.lock().unwrap().push((
+                r.topic.to_string(),
+                token,
+                r.value.map(<[u8]>::to_vec),
+            ));
             let result = match &self.fail {
                 Some(e) => Err(e.clone()),
                 None => Ok((0, token as i64)),
@@ -425,7 +452,11 @@ mod tests {
             fail: Some("Broker: Topic authorization failed".into()),
         });
         let dlq = DlqReporter::new("dlq".into(), id(), false, p, rx);
-        let e = dlq.report(&failure(), Some(&consumed())).unwrap().await.unwrap_err();
+        let e = dlq
+            .report(&failure(), Some(&consumed()))
+            .unwrap()
+            .await
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Could not produce message to dead letter queue. topic=dlq: Broker: Topic authorization failed"

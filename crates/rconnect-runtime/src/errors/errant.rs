@@ -67,9 +67,12 @@ impl WorkerErrantReporter {
     /// task under `errors.tolerance=none`.
     pub fn check_after_put(&self) -> ConnectResult<()> {
         match &*lock(&self.put_error) {
-            Some(e) if self.operator.tolerance() == Tolerance::None => Err(ConnectError::connect(
-                format!("Tolerance exceeded in error handler\nCaused by: {}", e.trace()),
-            )),
+            Some(e) if self.operator.tolerance() == Tolerance::None => {
+                Err(ConnectError::connect(format!(
+                    "Tolerance exceeded in error handler\nCaused by: {}",
+                    e.trace()
+                )))
+            }
             _ => Ok(()),
         }
     }
@@ -79,7 +82,11 @@ impl WorkerErrantReporter {
     pub async fn await_partitions(&self, partitions: &[TopicPartition]) -> ConnectResult<()> {
         let pending: Vec<Pending> = {
             let mut f = lock(&self.futures);
-            partitions.iter().filter_map(|tp| f.remove(tp)).flatten().collect()
+            partitions
+                .iter()
+                .filter_map(|tp| f.remove(tp))
+                .flatten()
+                .collect()
         };
         for p in pending {
             p.await.map_err(|e| {
@@ -99,9 +106,17 @@ impl WorkerErrantReporter {
         }
     }
 
-    fn track(&self, tp: TopicPartition, report: ReportFuture, result: ConnectResult<()>) -> ErrantReport {
+    fn track(
+        &self,
+        tp: TopicPartition,
+        report: ReportFuture,
+        result: ConnectResult<()>,
+    ) -> ErrantReport {
         let shared = report.shared();
-        lock(&self.futures).entry(tp).or_default().push(shared.clone());
+        lock(&self.futures)
+            .entry(tp)
+            .or_default()
+            .push(shared.clone());
         Box::pin(async move {
             let sent = shared.await;
             result.and(sent)
@@ -161,10 +176,16 @@ impl ErrantRecordReporter for WorkerErrantReporter {
                 *first = Some(error.clone());
             }
         }
-        let failure = self.operator.failure(Stage::TaskPut, SINK_TASK_CLASS, error);
+        let failure = self
+            .operator
+            .failure(Stage::TaskPut, SINK_TASK_CLASS, error);
         let m = &record.meta;
         let original = lock(&self.batch)
-            .get(&(m.original_topic.clone(), m.original_kafka_partition, m.original_kafka_offset))
+            .get(&(
+                m.original_topic.clone(),
+                m.original_kafka_partition,
+                m.original_kafka_offset,
+            ))
             .cloned();
         if let Some(original) = original {
             let tp = TopicPartition::new(original.topic.to_string(), original.partition);
@@ -172,7 +193,10 @@ impl ErrantRecordReporter for WorkerErrantReporter {
             return self.track(tp, report, result);
         }
         // Not a record the worker delivered: Java builds a consumer record from it.
-        let tp = TopicPartition::new(record.topic.to_string(), record.kafka_partition.unwrap_or(-1));
+        let tp = TopicPartition::new(
+            record.topic.to_string(),
+            record.kafka_partition.unwrap_or(-1),
+        );
         let operator = self.operator.clone();
         let converters = self.converters.clone();
         let record = record.clone();
@@ -186,7 +210,9 @@ impl ErrantRecordReporter for WorkerErrantReporter {
         let report: ReportFuture = Box::pin(async move {
             match handle.await {
                 Ok(r) => r,
-                Err(e) => Err(ConnectError::connect(format!("errant record report did not finish: {e}"))),
+                Err(e) => Err(ConnectError::connect(format!(
+                    "errant record report did not finish: {e}"
+                ))),
             }
         });
         let result = if tolerated {
@@ -207,8 +233,10 @@ mod tests {
     use rconnect_sdk::record::{SinkMeta, TimestampType};
     use rconnect_sdk::stop::StopSignal;
 
+    /// Stage, record coordinates, raw value.
+    type Seen = (String, String, Option<Vec<u8>>);
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<(String, String, Option<Vec<u8>>)>>);
+    struct Recorder(Mutex<Vec<Seen>>);
     impl Reporter<InRecord> for Recorder {
         fn report(&self, f: &Failure, o: Option<&InRecord>) -> Option<ReportFuture> {
             let o = o.unwrap();
@@ -279,14 +307,21 @@ mod tests {
     async fn a_delivered_record_is_reported_as_consumed() {
         let (r, rec) = reporter(Tolerance::All);
         r.keep(&consumed());
-        r.report(&delivered("renamed"), ConnectError::data("bad")).await.unwrap();
+        r.report(&delivered("renamed"), ConnectError::data("bad"))
+            .await
+            .unwrap();
         r.check_after_put().unwrap();
-        let seen = lock(&rec.0);
+        let seen = lock(&rec.0).clone();
         assert_eq!(seen[0].0, "TASK_PUT");
-        assert!(seen[0].1.contains("topic='in', partition=1, offset=9"), "{}", seen[0].1);
+        assert!(
+            seen[0].1.contains("topic='in', partition=1, offset=9"),
+            "{}",
+            seen[0].1
+        );
         assert_eq!(seen[0].2.as_deref(), Some(&b"raw bytes"[..]));
-        drop(seen);
-        r.await_partitions(&[TopicPartition::new("in", 1)]).await.unwrap();
+        r.await_partitions(&[TopicPartition::new("in", 1)])
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -294,10 +329,16 @@ mod tests {
         let (r, rec) = reporter(Tolerance::All);
         let built = delivered("other");
         let f = r.report(&built, ConnectError::data("bad"));
-        r.await_partitions(&[TopicPartition::new("other", 1)]).await.unwrap();
+        r.await_partitions(&[TopicPartition::new("other", 1)])
+            .await
+            .unwrap();
         f.await.unwrap();
         let seen = lock(&rec.0);
-        assert!(seen[0].1.contains("topic='other', partition=1, offset=9"), "{}", seen[0].1);
+        assert!(
+            seen[0].1.contains("topic='other', partition=1, offset=9"),
+            "{}",
+            seen[0].1
+        );
         assert_eq!(seen[0].2.as_deref(), Some(&b"transformed"[..]));
     }
 
@@ -305,8 +346,15 @@ mod tests {
     async fn under_none_the_report_fails_and_so_does_the_put() {
         let (r, rec) = reporter(Tolerance::None);
         r.keep(&consumed());
-        let e = r.report(&delivered("in"), ConnectError::data("bad")).await.unwrap_err();
-        assert!(e.to_string().starts_with("Tolerance exceeded in error handler"), "{e}");
+        let e = r
+            .report(&delivered("in"), ConnectError::data("bad"))
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("Tolerance exceeded in error handler"),
+            "{e}"
+        );
         // Reported all the same.
         assert_eq!(lock(&rec.0).len(), 1);
         let e = r.check_after_put().unwrap_err().to_string();

@@ -170,7 +170,8 @@ impl ErrorConfig {
                     .parse()
                     .map_err(|_| bad(key, v, "Not a number of type SHORT"))?,
             };
-            c.dlq_context_headers = boolean(config, "errors.deadletterqueue.context.headers.enable")?;
+            c.dlq_context_headers =
+                boolean(config, "errors.deadletterqueue.context.headers.enable")?;
         }
         Ok(c)
     }
@@ -221,7 +222,12 @@ impl Original for InRecord {
 fn headers_text(h: &Headers) -> String {
     let items: Vec<String> = h
         .iter()
-        .map(|h| format!("ConnectHeader(key={}, value={:?}, schema={:?})", h.key, h.value, h.schema))
+        .map(|h| {
+            format!(
+                "ConnectHeader(key={}, value={:?}, schema={:?})",
+                h.key, h.value, h.schema
+            )
+        })
         .collect();
     format!("ConnectHeaders(headers={})", items.join(", "))
 }
@@ -417,8 +423,7 @@ mod tests {
         );
         assert!(e("errors.retry.timeout", "soon").contains("errors.retry.timeout"));
         assert!(e("errors.log.enable", "yes").contains("errors.log.enable"));
-        assert!(e("errors.deadletterqueue.topic.replication.factor", "70000")
-            .contains("SHORT"));
+        assert!(e("errors.deadletterqueue.topic.replication.factor", "70000").contains("SHORT"));
     }
 
     #[test]

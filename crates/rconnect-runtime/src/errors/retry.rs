@@ -149,10 +149,7 @@ mod tests {
     fn backoff_doubles_from_300ms_then_jitters_below_the_cap() {
         let p = policy(-1, 60_000);
         let waits: Vec<u128> = (1..=8).map(|a| p.backoff(a, None).as_millis()).collect();
-        assert_eq!(
-            waits,
-            vec![300, 600, 1200, 2400, 4800, 9600, 19200, 38400]
-        );
+        assert_eq!(waits, vec![300, 600, 1200, 2400, 4800, 9600, 19200, 38400]);
         // 76 800 > 60 000: a random wait in [0, 60 000).
         for a in 9..40 {
             let w = p.backoff(a, None).as_millis();

@@ -48,7 +48,11 @@ pub struct Operator<O> {
 }
 
 impl<O: Original> Operator<O> {
-    pub fn new(config: ErrorConfig, stop: StopSignal, reporters: Vec<Arc<dyn Reporter<O>>>) -> Self {
+    pub fn new(
+        config: ErrorConfig,
+        stop: StopSignal,
+        reporters: Vec<Arc<dyn Reporter<O>>>,
+    ) -> Self {
         Operator {
             config,
             stop,
@@ -87,8 +91,7 @@ impl<O: Original> Operator<O> {
     /// Java `withinToleranceLimits`: `all` tolerates everything, `none` nothing once a
     /// failure happened.
     pub fn within_tolerance(&self) -> bool {
-        self.config.tolerance == Tolerance::All
-            || self.counts.failures.load(Ordering::Relaxed) == 0
+        self.config.tolerance == Tolerance::All || self.counts.failures.load(Ordering::Relaxed) == 0
     }
 
     fn report(&self, failure: &Failure, original: Option<&O>) -> ReportFuture {
@@ -127,11 +130,7 @@ impl<O: Original> Operator<O> {
         // is logged by its reporter), as in Java.
         drop(self.report(&failure, original));
         if !(failure.stage.tolerates_any_error() || failure.error.is_retriable()) {
-            return Err(self.fatal(
-                "Unhandled exception in error handler",
-                &failure,
-                original,
-            ));
+            return Err(self.fatal("Unhandled exception in error handler", &failure, original));
         }
         if !self.within_tolerance() {
             return Err(self.fatal("Tolerance exceeded in error handler", &failure, original));
@@ -178,7 +177,9 @@ mod tests {
 
     /// Remembers what it was given.
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<(Stage, String, String, Option<String>)>>);
+    struct Recorder(Mutex<Vec<Seen>>);
+    /// Stage, class, error message, record name.
+    type Seen = (Stage, String, String, Option<String>);
     impl Reporter<Rec> for Recorder {
         fn report(&self, f: &Failure, o: Option<&Rec>) -> Option<ReportFuture> {
             self.0.lock().unwrap().push((
@@ -201,7 +202,11 @@ mod tests {
             },
             ..ErrorConfig::default()
         };
-        let op = Operator::new(config, StopSignal::never(), vec![rec.clone() as Arc<dyn Reporter<Rec>>]);
+        let op = Operator::new(
+            config,
+            StopSignal::never(),
+            vec![rec.clone() as Arc<dyn Reporter<Rec>>],
+        );
         (op, rec)
     }
 
@@ -216,7 +221,8 @@ mod tests {
     async fn tolerance_all_skips_any_error_of_the_record_stages() {
         let (op, rec) = operator(Tolerance::All, 0);
         for stage in STAGES {
-            let r: Result<(), Failure> = attempt!(op, stage, "c.Class", Err(ConnectError::data("bad")));
+            let r: Result<(), Failure> =
+                attempt!(op, stage, "c.Class", Err(ConnectError::data("bad")));
             op.fail(r.unwrap_err(), Some(&Rec("a"))).unwrap();
         }
         assert_eq!(op.counts.skipped.load(Ordering::Relaxed), 4);
@@ -225,7 +231,12 @@ mod tests {
         assert_eq!(seen.len(), 4);
         assert_eq!(
             seen[0],
-            (Stage::KeyConverter, "c.Class".into(), "bad".into(), Some("a".into()))
+            (
+                Stage::KeyConverter,
+                "c.Class".into(),
+                "bad".into(),
+                Some("a".into())
+            )
         );
     }
 
@@ -233,11 +244,17 @@ mod tests {
     async fn tolerance_none_fails_at_the_first_error_of_every_stage_and_still_reports() {
         for stage in STAGES {
             let (op, rec) = operator(Tolerance::None, 0);
-            let r: Result<(), Failure> = attempt!(op, stage, "c.Class", Err(ConnectError::data("bad input")));
+            let r: Result<(), Failure> =
+                attempt!(op, stage, "c.Class", Err(ConnectError::data("bad input")));
             let e = op.fail(r.unwrap_err(), Some(&Rec("t-0@5"))).unwrap_err();
             let text = e.to_string();
             assert!(text.starts_with("Tolerance exceeded in error handler\nCaused by: org.apache.kafka.connect.errors.DataException: bad input"), "{text}");
-            assert!(text.contains(&format!("stage '{stage}' with class 'c.Class' (record t-0@5)")), "{text}");
+            assert!(
+                text.contains(&format!(
+                    "stage '{stage}' with class 'c.Class' (record t-0@5)"
+                )),
+                "{text}"
+            );
             assert_eq!(rec.0.lock().unwrap().len(), 1, "reported before failing");
             assert!(!op.within_tolerance());
         }
@@ -248,7 +265,9 @@ mod tests {
         let (op, _) = operator(Tolerance::All, 0);
         let f = op.failure(Stage::KafkaProduce, "x", ConnectError::connect("boom"));
         let e = op.fail(f, None).unwrap_err();
-        assert!(e.to_string().starts_with("Unhandled exception in error handler\n"));
+        assert!(e
+            .to_string()
+            .starts_with("Unhandled exception in error handler\n"));
         let f = op.failure(Stage::KafkaProduce, "x", ConnectError::retriable("later"));
         op.fail(f, None).unwrap();
     }
@@ -265,7 +284,12 @@ mod tests {
         assert!(op.fail(r.unwrap_err(), None).is_err());
 
         let (op, _) = operator(Tolerance::All, 1000);
-        let r: Result<(), Failure> = attempt!(op, Stage::ValueConverter, "c", Err(ConnectError::retriable("busy")));
+        let r: Result<(), Failure> = attempt!(
+            op,
+            Stage::ValueConverter,
+            "c",
+            Err(ConnectError::retriable("busy"))
+        );
         assert!(op.fail(r.unwrap_err(), None).is_ok());
     }
 
@@ -290,14 +314,24 @@ mod tests {
     async fn execute_failed_reports_and_says_whether_tolerated() {
         let (op, rec) = operator(Tolerance::None, 0);
         let (report, result) = op.execute_failed(
-            op.failure(Stage::TaskPut, "org.apache.kafka.connect.sink.SinkTask", ConnectError::data("no")),
+            op.failure(
+                Stage::TaskPut,
+                "org.apache.kafka.connect.sink.SinkTask",
+                ConnectError::data("no"),
+            ),
             Some(&Rec("r")),
         );
         report.await.unwrap();
-        assert!(result.unwrap_err().to_string().starts_with("Tolerance exceeded in error handler"));
+        assert!(result
+            .unwrap_err()
+            .to_string()
+            .starts_with("Tolerance exceeded in error handler"));
         assert_eq!(rec.0.lock().unwrap().len(), 1);
         let (op, _) = operator(Tolerance::All, 0);
-        let (_, result) = op.execute_failed(op.failure(Stage::TaskPut, "s", ConnectError::data("no")), None);
+        let (_, result) = op.execute_failed(
+            op.failure(Stage::TaskPut, "s", ConnectError::data("no")),
+            None,
+        );
         assert!(result.is_ok());
     }
 }

@@ -375,8 +375,7 @@ impl Loop {
         self.validate(&record)?;
         // Kept for `commitRecord` and for the error log's record details.
         let cfg = self.errors.config();
-        let original = if self.wants_commit_record || (cfg.log_enable && cfg.log_include_messages)
-        {
+        let original = if self.wants_commit_record || (cfg.log_enable && cfg.log_include_messages) {
             Some(record.clone())
         } else {
             None

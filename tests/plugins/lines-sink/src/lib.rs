@@ -100,7 +100,10 @@ impl SinkTask for LinesSinkTask {
             };
             if let (Some(reporter), Some(reason)) = (&self.errant, text.strip_prefix("errant:")) {
                 reporter
-                    .report(r, ConnectError::data(format!("rejected by the task: {reason}")))
+                    .report(
+                        r,
+                        ConnectError::data(format!("rejected by the task: {reason}")),
+                    )
                     .await?;
                 continue;
             }
