@@ -416,3 +416,54 @@ fn a_plugin_sink_task_reports_errant_records_to_the_dlq() {
     s.task_status(&http, "errant", "RUNNING");
     assert!(w.stop().success());
 }
+
+#[test]
+fn source_transformation_failures_are_skipped_under_all_and_fail_the_task_under_none() {
+    let broker = Broker::start();
+    broker.create_topic("src-all", 1, &[]);
+    broker.create_topic("src-none", 1, &[]);
+    let s = Setup::new(&broker, None);
+    let mut w = s.start();
+    let http = Http::new();
+    let input = s.dir.path().join("in.txt");
+    fs::write(&input, "a\nb\n").unwrap();
+    // FileStreamSource values are strings: ExtractField$Value refuses every one of them
+    // (Java's "Only Struct objects supported ...").
+    let source = |topic: &str, tolerance: &str| {
+        json!({
+            "connector.class": "FileStreamSource",
+            "file": input.display().to_string(),
+            "topic": topic,
+            "transforms": "extract",
+            "transforms.extract.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+            "transforms.extract.field": "x",
+            "errors.tolerance": tolerance,
+            "errors.log.enable": "true",
+        })
+    };
+    s.create(&http, "src-all", source("src-all", "all"));
+    s.create(&http, "src-none", source("src-none", "none"));
+
+    w.wait_for_log(
+        "Error encountered in task src-all-0. Executing stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value'.",
+        Duration::from_secs(30),
+    );
+    let task = s.task_status(&http, "src-none", "FAILED");
+    let trace = task["trace"].as_str().unwrap();
+    assert!(
+        trace.starts_with(
+            "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\nCaused by: org.apache.kafka.connect.errors.DataException: Only Struct objects supported"
+        ),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value'"),
+        "{trace}"
+    );
+    s.task_status(&http, "src-all", "RUNNING");
+    // Both lines were skipped: nothing reached the topic.
+    assert!(broker
+        .consume_available("src-all", 1, Duration::from_secs(2))
+        .is_empty());
+    assert!(w.stop().success());
+}
