@@ -82,7 +82,11 @@ pub struct Attempts<'a> {
     policy: RetryPolicy,
     stop: &'a StopSignal,
     stage: Stage,
-    deadline: Option<Instant>,
+    /// Set at the first failure: every record step runs in an `Attempts`, and reading the
+    /// clock for each one that succeeds at once would be wasted (the timeout then counts
+    /// from the first failure rather than from the start of the first attempt, which differ
+    /// by the length of one attempt).
+    deadline: Option<Option<Instant>>,
     attempt: u32,
     /// Back-offs slept, for the tests and the logs.
     pub retries: u32,
@@ -90,16 +94,11 @@ pub struct Attempts<'a> {
 
 impl<'a> Attempts<'a> {
     pub fn new(policy: RetryPolicy, stop: &'a StopSignal, stage: Stage) -> Self {
-        let deadline = if policy.timeout_ms < 0 {
-            None
-        } else {
-            Some(Instant::now() + Duration::from_millis(policy.timeout_ms as u64))
-        };
         Attempts {
             policy,
             stop,
             stage,
-            deadline,
+            deadline: None,
             attempt: 0,
             retries: 0,
         }
@@ -114,7 +113,11 @@ impl<'a> Attempts<'a> {
             return Some(error);
         }
         let now = Instant::now();
-        if self.deadline.is_some_and(|d| now >= d) {
+        let policy = self.policy;
+        let deadline = *self.deadline.get_or_insert_with(|| {
+            (policy.timeout_ms >= 0).then(|| now + Duration::from_millis(policy.timeout_ms as u64))
+        });
+        if deadline.is_some_and(|d| now >= d) {
             tracing::trace!(
                 "can't retry stage {} after {} attempt(s)",
                 self.stage,
@@ -122,7 +125,7 @@ impl<'a> Attempts<'a> {
             );
             return Some(error);
         }
-        let remaining = self.deadline.map(|d| d.saturating_duration_since(now));
+        let remaining = deadline.map(|d| d.saturating_duration_since(now));
         let delay = self.policy.backoff(self.attempt, remaining);
         tracing::debug!("Sleeping for up to {} millis", delay.as_millis());
         // A stop request ends the wait and fails the operation (Java: `triggerStop`).

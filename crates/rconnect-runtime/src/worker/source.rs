@@ -619,3 +619,60 @@ impl Loop {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitted(offset: i64) -> Submitted {
+        Submitted {
+            partition: Some(Arc::new(OffsetMap::with_entry("file", "f"))),
+            offset: Some(OffsetMap::with_entry("position", offset)),
+            acked: false,
+            record: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_send_is_acknowledged_and_kept_for_reporting_under_tolerance_all() {
+        let mut f = InFlight {
+            tolerate_send_errors: true,
+            ..InFlight::default()
+        };
+        let a = f.push(submitted(1));
+        let b = f.push(submitted(2));
+        f.ack(Ack {
+            token: a,
+            result: Err("Broker: Message size too large".into()),
+        });
+        f.ack(Ack {
+            token: b,
+            result: Ok((0, 7)),
+        });
+        f.drain_acked();
+        assert!(f.is_empty());
+        assert!(f.failure.is_none());
+        assert_eq!(
+            f.tolerated,
+            vec!["Broker: Message size too large".to_string()]
+        );
+        // Java acks the failed record too, so the offsets move past it.
+        assert_eq!(
+            f.committable[0].1,
+            Some(OffsetMap::with_entry("position", 2))
+        );
+    }
+
+    #[test]
+    fn a_failed_send_fails_the_task_under_tolerance_none() {
+        let mut f = InFlight::default();
+        let a = f.push(submitted(1));
+        f.ack(Ack {
+            token: a,
+            result: Err("boom".into()),
+        });
+        assert_eq!(f.failure.as_deref(), Some("boom"));
+        assert!(f.drain_acked().is_empty());
+        assert!(!f.is_empty());
+    }
+}
