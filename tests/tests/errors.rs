@@ -467,3 +467,129 @@ fn source_transformation_failures_are_skipped_under_all_and_fail_the_task_under_
         .is_empty());
     assert!(w.stop().success());
 }
+
+/// Java's own worker (Apache Kafka Connect 3.9.0) and rconnect consume the same records with
+/// the same sink config; their dead letter queues must hold the same records and headers
+/// (the stack trace aside: rconnect has no JVM frames, docs/errors.md).
+#[test]
+fn dlq_records_and_headers_match_javas() {
+    let Some(classpath) = rconnect_tests::java_reference("dlq_records_and_headers_match_javas")
+    else {
+        return;
+    };
+    let broker = Broker::start();
+    broker.create_topic("cmp-in", 1, &[]);
+    let key = envelope("k1");
+    let good = envelope("good");
+    let records: Vec<rconnect_tests::KeyValueHeaders<'_>> = vec![
+        (
+            Some(key.as_bytes()),
+            Some(NOT_JSON.as_bytes()),
+            &[("h", b"1")],
+        ),
+        (None, Some(good.as_bytes()), &[]),
+        (None, Some(NO_ENVELOPE.as_bytes()), &[]),
+        (Some(b"[1,"), Some(good.as_bytes()), &[]),
+    ];
+    broker.produce_with_headers("cmp-in", &records);
+    let settings = |group: &str, port: u16| {
+        let mut p: std::collections::BTreeMap<&str, String> =
+            rconnect_tests::distributed_worker_settings(&broker, group, port)
+                .into_iter()
+                .collect();
+        for (k, v) in [
+            ("config.storage.replication.factor", "1"),
+            ("offset.storage.replication.factor", "1"),
+            ("status.storage.replication.factor", "1"),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+        ] {
+            p.insert(k, v.to_string());
+        }
+        p
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let java_port = free_port();
+    let _java = rconnect_tests::JavaWorker::start_distributed(
+        &classpath,
+        &settings("cmp-java", java_port),
+        java_port,
+        Duration::from_secs(60),
+    );
+    let rc_port = free_port();
+    let rc_props = dir.path().join("rconnect.properties");
+    rconnect_tests::write_properties(&rc_props, &settings("cmp-rc", rc_port));
+    let mut rc = Worker::start(&["distributed", rc_props.to_str().unwrap()], &[]);
+    rc.wait_for_rest(rc_port, Duration::from_secs(60));
+
+    let http = Http::new();
+    for (port, name) in [(java_port, "cmp-java"), (rc_port, "cmp-rc")] {
+        let config = json!({
+            "connector.class": "FileStreamSink",
+            "topics": "cmp-in",
+            "file": dir.path().join(format!("{name}.txt")).display().to_string(),
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": format!("{name}-dlq"),
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+        });
+        let (code, body) = http.post_json(
+            &format!("http://127.0.0.1:{port}/connectors"),
+            &json!({"name": name, "config": config}),
+        );
+        assert_eq!(code, 201, "{name}: {body}");
+    }
+    let java = consume_with_headers(&broker, "cmp-java-dlq", 3);
+    let ours = consume_with_headers(&broker, "cmp-rc-dlq", 3);
+    for (j, r) in java.iter().zip(&ours) {
+        assert_eq!(j.key, r.key);
+        assert_eq!(j.value, r.value);
+        let strip = |rec: &Rec| -> Vec<(String, Option<String>)> {
+            rec.headers
+                .iter()
+                .filter(|(k, _)| {
+                    k != "__connect.errors.exception.stacktrace"
+                        && k != "__connect.errors.exception.message"
+                })
+                .map(|(k, v)| {
+                    let v = v
+                        .as_deref()
+                        .map(|v| String::from_utf8_lossy(v).into_owned());
+                    // The connector names differ (one consumer group each).
+                    let v = v.map(|v| {
+                        if v.starts_with("cmp-") {
+                            "<name>".into()
+                        } else {
+                            v
+                        }
+                    });
+                    (k.clone(), v)
+                })
+                .collect()
+        };
+        assert_eq!(strip(j), strip(r));
+        // rconnect's JsonConverter adds the parser's detail after Java's message (Java has it
+        // in the exception's cause).
+        let message = |rec: &Rec| rec.header("__connect.errors.exception.message").unwrap();
+        assert!(
+            message(r).starts_with(&message(j)),
+            "{:?} does not extend Java's {:?}",
+            message(r),
+            message(j)
+        );
+        let trace = |rec: &Rec| rec.header("__connect.errors.exception.stacktrace").unwrap();
+        let java_first = trace(j).lines().next().unwrap_or_default().to_string();
+        assert!(
+            trace(r).trim_end().starts_with(&java_first),
+            "the stack trace's first line: {:?} vs Java's {java_first:?}",
+            trace(r)
+        );
+    }
+    assert!(rc.stop().success());
+}
