@@ -54,8 +54,8 @@ impl WorkerErrantReporter {
     }
 
     /// Remembers a consumed record until its batch has been delivered.
-    pub fn keep(&self, r: &InRecord) {
-        lock(&self.batch).insert((r.topic.clone(), r.partition, r.offset), r.clone());
+    pub fn keep(&self, r: InRecord) {
+        lock(&self.batch).insert((r.topic.clone(), r.partition, r.offset), r);
     }
 
     /// The batch was delivered: its raw records are no longer needed.
@@ -306,7 +306,7 @@ mod tests {
     #[tokio::test]
     async fn a_delivered_record_is_reported_as_consumed() {
         let (r, rec) = reporter(Tolerance::All);
-        r.keep(&consumed());
+        r.keep(consumed());
         r.report(&delivered("renamed"), ConnectError::data("bad"))
             .await
             .unwrap();
@@ -345,7 +345,7 @@ mod tests {
     #[tokio::test]
     async fn under_none_the_report_fails_and_so_does_the_put() {
         let (r, rec) = reporter(Tolerance::None);
-        r.keep(&consumed());
+        r.keep(consumed());
         let e = r
             .report(&delivered("in"), ConnectError::data("bad"))
             .await

@@ -273,9 +273,6 @@ impl Loop {
                     r.offset + 1,
                 )),
             }
-            if let Some(errant) = &self.errors.errant {
-                errant.keep(&r);
-            }
             // Java: `WorkerSinkTask#convertAndTransformRecord`, each step in the operator; a
             // tolerated failure skips the record (its offset still counts as consumed).
             let ops = &*self.errors.operator;
@@ -368,6 +365,13 @@ impl Loop {
                 .await?
             {
                 batch.push(record);
+            } else {
+                continue;
+            }
+            // A delivered record stays at hand (moved, not copied) while its batch is out, so
+            // that a report of it sends the bytes as consumed.
+            if let Some(errant) = &self.errors.errant {
+                errant.keep(r);
             }
         }
         Ok((batch, consumed.into_iter().collect()))
