@@ -277,14 +277,59 @@ impl SinkTaskContext {
             errant: None,
         }
     }
-    /// The same context offering `reporter` to the task.
+    /// The same context offering `reporter` to the task (the worker does this; a test of a
+    /// task can too).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use rconnect_sdk::connector::{ErrantRecordReporter, ErrantReport, SinkTaskContext};
+    /// use rconnect_sdk::record::SinkRecord;
+    /// use rconnect_sdk::stop::StopSignal;
+    /// use rconnect_sdk::{ConnectError, Props};
+    ///
+    /// /// Keeps the messages of what it is given.
+    /// #[derive(Default)]
+    /// struct Collect(Mutex<Vec<String>>);
+    /// impl ErrantRecordReporter for Collect {
+    ///     fn report(&self, _record: &SinkRecord, error: ConnectError) -> ErrantReport {
+    ///         self.0.lock().unwrap().push(error.to_string());
+    ///         Box::pin(async { Ok(()) })
+    ///     }
+    /// }
+    ///
+    /// let plain = SinkTaskContext::new(Props::new(), StopSignal::never(), Default::default());
+    /// assert!(plain.errant_record_reporter().is_none());
+    /// let collect = Arc::new(Collect::default());
+    /// let ctx = plain.with_errant_record_reporter(collect.clone());
+    /// let record = SinkRecord {
+    ///     topic: "t".into(),
+    ///     kafka_partition: Some(0),
+    ///     key_schema: None,
+    ///     key: rconnect_sdk::data::Value::Null,
+    ///     value_schema: None,
+    ///     value: rconnect_sdk::data::Value::Null,
+    ///     timestamp: None,
+    ///     headers: Default::default(),
+    ///     meta: rconnect_sdk::record::SinkMeta {
+    ///         kafka_offset: 0,
+    ///         timestamp_type: Default::default(),
+    ///         original_topic: "t".into(),
+    ///         original_kafka_partition: 0,
+    ///         original_kafka_offset: 0,
+    ///     },
+    /// };
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// ctx.errant_record_reporter().unwrap().report(&record, ConnectError::data("bad")).await.unwrap();
+    /// # });
+    /// assert_eq!(*collect.0.lock().unwrap(), vec!["bad".to_string()]);
+    /// ```
     pub fn with_errant_record_reporter(mut self, reporter: Arc<dyn ErrantRecordReporter>) -> Self {
         self.errant = Some(reporter);
         self
     }
     /// The reporter for records the task cannot process (Java
     /// `SinkTaskContext#errantRecordReporter`); `None` unless the connector configures a dead
-    /// letter queue or `errors.log.enable=true`.
+    /// letter queue or `errors.log.enable=true`. See [`ErrantRecordReporter`] for an example.
     pub fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
         self.errant.clone()
     }

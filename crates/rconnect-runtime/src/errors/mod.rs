@@ -17,7 +17,7 @@ pub mod tolerance;
 use std::sync::Arc;
 
 use rconnect_sdk::data::Headers;
-use rconnect_sdk::record::{SourceRecord, TimestampType};
+use rconnect_sdk::record::{RecordMeta, SourceRecord, TimestampType};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 pub use retry::{Attempts, RetryPolicy};
@@ -237,12 +237,12 @@ fn or_null<T: std::fmt::Display>(v: Option<T>) -> String {
 }
 
 impl Original for SourceRecord {
-    /// Java `SourceRecord#toString`.
+    /// Java `SourceRecord#toString` (the `ConnectRecord{...}` part approximated: values as
+    /// rconnect prints them).
     fn log_details(&self) -> String {
         format!(
-            ", where source record is = SourceRecord{{sourcePartition={}, sourceOffset={}}} ConnectRecord{{topic='{}', kafkaPartition={}, key={:?}, keySchema={:?}, value={:?}, valueSchema={:?}, timestamp={}, headers={}}}",
-            or_null(self.meta.source_partition.as_ref().map(|p| serde_json::to_string(&**p).unwrap_or_default())),
-            or_null(self.meta.source_offset.as_ref().map(|o| serde_json::to_string(o).unwrap_or_default())),
+            ", where source record is = {} ConnectRecord{{topic='{}', kafkaPartition={}, key={:?}, keySchema={:?}, value={:?}, valueSchema={:?}, timestamp={}, headers={}}}",
+            self.meta.java_string(),
             self.topic,
             or_null(self.kafka_partition),
             self.key,
@@ -255,9 +255,8 @@ impl Original for SourceRecord {
     }
     fn coordinates(&self) -> String {
         format!(
-            ", where source record is SourceRecord{{sourcePartition={}, sourceOffset={}}} ConnectRecord{{topic='{}', kafkaPartition={}}}",
-            or_null(self.meta.source_partition.as_ref().map(|p| serde_json::to_string(&**p).unwrap_or_default())),
-            or_null(self.meta.source_offset.as_ref().map(|o| serde_json::to_string(o).unwrap_or_default())),
+            ", where source record is {} ConnectRecord{{topic='{}', kafkaPartition={}}}",
+            self.meta.java_string(),
             self.topic,
             or_null(self.kafka_partition),
         )
@@ -434,6 +433,23 @@ mod tests {
         assert!(Stage::HeaderConverter.tolerates_any_error());
         assert!(!Stage::TaskPut.tolerates_any_error());
         assert!(!Stage::KafkaProduce.tolerates_any_error());
+    }
+
+    #[test]
+    fn source_record_details_start_as_javas_to_string() {
+        use rconnect_sdk::offset::OffsetMap;
+        let r = SourceRecord::new(
+            Some(OffsetMap::with_entry("file", "in.txt")),
+            Some(OffsetMap::with_entry("position", 7)),
+            "orders",
+            None,
+            rconnect_sdk::data::Value::Null,
+        );
+        assert!(r.log_details().starts_with(", where source record is = SourceRecord{sourcePartition={file=in.txt}, sourceOffset={position=7}} ConnectRecord{topic='orders', kafkaPartition=null, key="), "{}", r.log_details());
+        assert_eq!(
+            r.coordinates(),
+            ", where source record is SourceRecord{sourcePartition={file=in.txt}, sourceOffset={position=7}} ConnectRecord{topic='orders', kafkaPartition=null}"
+        );
     }
 
     #[test]
