@@ -316,6 +316,29 @@ req("DELETE", "/connectors/${N}-src")
 req("GET", C)
 req("GET", "/connectors/${N}-src/status")
 
+# --- client overrides (KIP-458) and topic creation (KIP-158) in validation, added after the
+# rest so that the numbered names above stay as they are. The workers run the default
+# override policy, All.
+for extra in [
+    {"producer.override.linger.ms": "soon"},
+    {"producer.override.linger.ms": " 05 ", "producer.override.compression.type": "lz4", "producer.override.sasl.jaas.config": "x"},
+    {"topic.creation.default.replication.factor": "1", "topic.creation.default.partitions": "3",
+     "topic.creation.default.cleanup.policy": "compact", "admin.override.retries": "1", "producer.override.acks": "1"},
+    {"topic.creation.groups": "g,g"},
+    {"transforms": "t", "transforms.t.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+     "transforms.t.static.field": "f", "transforms.t.predicate": "p", "transforms.t.negate": "true",
+     "predicates": "p", "predicates.p.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+     "predicates.p.pattern": "x.*"},
+]:
+    req("PUT", V.format("FileStreamSource"), body=src_cfg({"name": "v"}, extra))
+for extra in [
+    {"errors.deadletterqueue.topic.name": "dlq", "producer.override.acks": "1", "admin.override.retries": "1",
+     "consumer.override.auto.offset.reset": "latest", "consumer.override.max.poll.records": "x5"},
+    {"errors.deadletterqueue.topic.name": "dlq", "producer.override.acks": "1", "admin.override.retries": "1",
+     "consumer.override.auto.offset.reset": "latest"},
+]:
+    req("PUT", V.format("FileStreamSink"), body=sink_cfg({"name": "v"}, extra))
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "requests.json")
 with open(out, "w") as f:
     json.dump(R, f, indent=1)

@@ -342,6 +342,21 @@ impl Broker {
             .filter(|n| *n > 0)
     }
 
+    /// The configs of `topic` as the broker describes them, read with rconnect's own admin
+    /// client (`rconnect_kafka::Admin`); a value the broker hides is None.
+    pub fn topic_configs(&self, topic: &str) -> BTreeMap<String, Option<String>> {
+        let mut config = rconnect_kafka::KafkaConfig::new();
+        config.set("bootstrap.servers", self.bootstrap());
+        let admin = rconnect_kafka::Admin::new(&config).expect("admin client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the admin client");
+        runtime
+            .block_on(admin.describe_topic_config(topic, Duration::from_secs(10)))
+            .unwrap_or_else(|e| panic!("DescribeConfigs of {topic}: {e}"))
+    }
+
     /// Names of all topics in the cluster.
     pub fn topics(&self) -> Vec<String> {
         let consumer: BaseConsumer = self.client_config().create().expect("metadata client");

@@ -656,3 +656,139 @@ fn offsets_changed_through_a_follower_are_forwarded_to_the_leader() {
         (200, json!({"offsets": []}))
     );
 }
+
+/// Polls `GET /connectors/{name}/status` on `port` until the connector is in `state` with
+/// no tasks.
+fn wait_state_without_tasks(cluster: &Cluster, port: u16, name: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = cluster
+            .http
+            .get_json(&Cluster::url(port, &format!("/connectors/{name}/status")));
+        if code == 200
+            && body["connector"]["state"] == state
+            && body["tasks"].as_array().is_some_and(|t| t.is_empty())
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never {state} without tasks: {code} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn resuming_a_connector_without_tasks_starts_its_tasks() {
+    let broker = Broker::start();
+    let topic = unique_name("resume");
+    broker.create_topic(&topic, 1, &[]);
+    let mut cluster = Cluster::new();
+    let a = cluster.start_worker(&broker);
+    let b = cluster.start_worker(&broker);
+    let input = cluster.dir.path().join("in.txt");
+    append(&input, 0..10);
+    // Created PAUSED, the connector never generated task configs.
+    let req = json!({"name": "src", "initial_state": "PAUSED", "config": {
+        "connector.class": "FileStreamSource", "file": input.display().to_string(),
+        "topic": topic, "tasks.max": "1"}});
+    let (code, body) = cluster
+        .http
+        .post_json(&Cluster::url(a, "/connectors"), &req);
+    assert_eq!(code, 201, "{body}");
+    wait_state_without_tasks(&cluster, a, "src", "PAUSED");
+    let (code, body) = cluster
+        .http
+        .put_empty(&Cluster::url(b, "/connectors/src/resume"));
+    assert_eq!(code, 202, "{body}");
+    cluster.wait_all_running(a, &["src"], Duration::from_secs(60));
+
+    // Stopped, the connector has no tasks again; paused and resumed, it gets them back.
+    let (code, body) = cluster
+        .http
+        .put_empty(&Cluster::url(b, "/connectors/src/stop"));
+    assert_eq!(code, 204, "{body}");
+    wait_state_without_tasks(&cluster, a, "src", "STOPPED");
+    let (code, body) = cluster
+        .http
+        .put_empty(&Cluster::url(a, "/connectors/src/pause"));
+    assert_eq!(code, 202, "{body}");
+    wait_state_without_tasks(&cluster, b, "src", "PAUSED");
+    let (code, body) = cluster
+        .http
+        .put_empty(&Cluster::url(a, "/connectors/src/resume"));
+    assert_eq!(code, 202, "{body}");
+    cluster.wait_all_running(b, &["src"], Duration::from_secs(60));
+    assert!(
+        broker
+            .consume_all(&topic, 10, Duration::from_secs(30))
+            .len()
+            >= 10
+    );
+}
+
+#[test]
+fn a_cluster_log_level_set_on_one_worker_applies_on_all() {
+    let broker = Broker::start();
+    let mut cluster = Cluster::new();
+    let a = cluster.start_worker(&broker);
+    let b = cluster.start_worker(&broker);
+    cluster.agreed_leader(a, b);
+    let logger = "rconnect_runtime::distributed";
+    let (code, body) = cluster.http.put_json(
+        &Cluster::url(a, &format!("/admin/loggers/{logger}?scope=cluster")),
+        &json!({"level": "debug"}),
+    );
+    assert_eq!((code, body.as_str()), (204, ""));
+    // Java writes `logger-cluster-<namespace>` to the config topic; each worker applies it.
+    for port in [a, b] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, body) = cluster
+                .http
+                .get_json(&Cluster::url(port, &format!("/admin/loggers/{logger}")));
+            if code == 200 && body["level"] == "DEBUG" {
+                assert!(body["last_modified"].is_i64(), "{body}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "worker {port} never applied the level: {code} {body}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // The worker scope stays per worker: only b changes.
+    let (code, body) = cluster.http.put_json(
+        &Cluster::url(b, &format!("/admin/loggers/{logger}")),
+        &json!({"level": "WARN"}),
+    );
+    assert_eq!(code, 200, "{body}");
+    let level = |port| {
+        cluster
+            .http
+            .get_json(&Cluster::url(port, &format!("/admin/loggers/{logger}")))
+            .1["level"]
+            .clone()
+    };
+    assert_eq!(level(b), "WARN");
+    assert_eq!(level(a), "DEBUG");
+
+    // Both workers count the rebalance that formed the group (connect-worker-rebalance-metrics).
+    for port in [a, b] {
+        let (code, text) = cluster.http.get(&Cluster::url(port, "/metrics"));
+        assert_eq!(code, 200, "{text}");
+        let completed = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("kafka_connect_worker_rebalance_completed_rebalances_total ")
+            })
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(completed >= Some(1.0), "worker {port}:\n{text}");
+        assert!(
+            text.contains("# TYPE kafka_connect_worker_rebalance_epoch gauge"),
+            "{text}"
+        );
+    }
+}

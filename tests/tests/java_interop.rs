@@ -314,6 +314,31 @@ fn mixed_group_forms_with_either_leader_spreads_work_forwards_and_survives_kill9
         )
         .is_some());
 
+    // A cluster-wide log level set on either kind of worker reaches the other through the
+    // config topic (`logger-cluster-<namespace>`, KIP-976).
+    for (from, to, level) in [(java.port(), rport, "DEBUG"), (rport, java.port(), "TRACE")] {
+        let logger = "org.example.mixed";
+        let (code, body) = m.http.put_json(
+            &Mixed::url(from, &format!("/admin/loggers/{logger}?scope=cluster")),
+            &json!({ "level": level }),
+        );
+        assert_eq!(code, 204, "cluster log level via port {from}: {body}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, body) = m
+                .http
+                .get_json(&Mixed::url(to, &format!("/admin/loggers/{logger}")));
+            if code == 200 && body["level"] == level {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "port {to} never applied {level} set via port {from}: {code} {body}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     // Under a Java leader, a connector assigned to the rconnect follower starts once and its
     // task configs are committed once (issue 12, item 2: it started twice before).
     std::thread::sleep(Duration::from_secs(2));

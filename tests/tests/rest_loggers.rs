@@ -77,3 +77,52 @@ fn log_levels_change_at_run_time() {
     assert_eq!(level["level"], "DEBUG");
     w.stop();
 }
+
+#[test]
+fn json_log_format_writes_one_object_per_line_filtered_by_rconnect_log() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let props = dir.path().join("worker.properties");
+    std::fs::write(
+        &props,
+        format!(
+            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             offset.storage.file.filename={}/offsets\nlisteners=http://127.0.0.1:{port}\n",
+            broker.bootstrap(),
+            dir.path().display()
+        ),
+    )
+    .expect("write worker.properties");
+    let mut w = Worker::start(
+        &["standalone", props.to_str().unwrap()],
+        &[
+            ("RCONNECT_LOG", "info"),
+            ("RUST_LOG", "error"),
+            ("RCONNECT_LOG_FORMAT", "json"),
+        ],
+    );
+    w.wait_for_rest(port, Duration::from_secs(60));
+    let http = Http::new();
+    http.get(&format!("http://127.0.0.1:{port}/connectors"));
+    w.wait_for_log("GET /connectors", Duration::from_secs(10));
+    let log = w.log();
+    let objects: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    // RCONNECT_LOG (info) wins over RUST_LOG (error): the INFO request line is there.
+    let request = objects
+        .iter()
+        .find(|o| o["target"] == "rconnect_rest::request")
+        .unwrap_or_else(|| panic!("no request line:\n{log}"));
+    assert_eq!(request["level"], "INFO");
+    assert!(request["timestamp"].is_string(), "{request}");
+    assert!(
+        objects.iter().all(|o| o["level"].is_string()),
+        "every line has a level"
+    );
+    assert!(w.stop().success());
+}

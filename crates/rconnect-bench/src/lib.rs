@@ -17,5 +17,6 @@ pub mod procfs;
 pub mod reference;
 pub mod report;
 pub mod scenarios;
+pub mod smt;
 pub mod stats;
 pub mod worker;

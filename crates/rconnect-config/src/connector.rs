@@ -95,7 +95,7 @@ fn unique_aliases() -> Validator {
     }))
 }
 
-fn compile_java_regex(pattern: &str) -> Result<regex::Regex, String> {
+pub(crate) fn compile_java_regex(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
 }
 
@@ -348,29 +348,20 @@ impl PluginCatalog {
 }
 
 /// Options of [`validate_framework_with`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ValidationOptions<'a> {
-    /// The worker's `topic.creation.enable`: when false, `topic.creation.*` keys of
-    /// source connectors are not validated (Java ignores them).
-    pub topic_creation_enabled: bool,
     /// When given, converter, transformation and predicate class names are resolved.
     pub plugins: Option<&'a PluginCatalog>,
 }
 
-impl std::default::Default for ValidationOptions<'_> {
-    fn default() -> Self {
-        ValidationOptions {
-            topic_creation_enabled: true,
-            plugins: None,
-        }
-    }
-}
-
 /// The framework keys for `kind` enriched for `props` (Java `ConnectorConfig.enrich` and
 /// `SourceConnectorConfig.enrich`): `transforms.<a>.type` with the implicit
-/// `transforms.<a>.predicate` / `.negate`, `predicates.<p>.type`, and for sources that
-/// use topic creation, the `topic.creation.<group>.*` keys. The transformations' and
-/// predicates' own keys are not included (the runtime knows their definitions).
+/// `transforms.<a>.predicate` / `.negate` and `predicates.<p>.type`. The transformations'
+/// and predicates' own keys are not included (the runtime knows their definitions).
+///
+/// The `topic.creation.<group>.*` keys are not part of it: Java 3.9 validates only
+/// `topic.creation.groups` here and checks the groups when the connector starts
+/// ([`crate::topic_creation`]).
 pub fn framework_config_def(kind: ConnectorKind, props: &Props) -> ConfigDef {
     framework_def_with(kind, props, &ValidationOptions::default())
 }
@@ -434,7 +425,7 @@ fn framework_def_with(
                     .group(&group, 0, Width::Long, &format!("Transformation type for {alias}")),
             )
             .define(
-                key(&format!("{prefix}predicate"), T::String, v(""), Importance::Medium, "The alias of a predicate used to determine whether to apply this transformation.")
+                key(&format!("{prefix}predicate"), T::String, Default::Null, Importance::Medium, "The alias of a predicate used to determine whether to apply this transformation.")
                     .validator(known_predicate_validator(props))
                     .group(&group, 0, Width::None, "predicate"),
             )
@@ -470,10 +461,6 @@ fn framework_def_with(
         }
         def = def.define(k);
     }
-
-    if kind == ConnectorKind::Source && opts.topic_creation_enabled && uses_topic_creation(props) {
-        def = add_topic_creation_keys(def, props);
-    }
     def
 }
 
@@ -495,7 +482,10 @@ fn known_predicate_validator(props: &Props) -> Validator {
     ))
 }
 
-fn add_topic_creation_keys(mut def: ConfigDef, props: &Props) -> ConfigDef {
+/// `def` with the keys of the `default` topic creation group and of every group in
+/// `topic.creation.groups` (Java `SourceConnectorConfig.embedDefaultGroup` and `enrich`);
+/// a group's partitions and replication factor default to the default group's.
+pub(crate) fn add_topic_creation_keys(mut def: ConfigDef, props: &Props) -> ConfigDef {
     use ConfigType as T;
     let nullable = |v: Validator| {
         Validator::Custom(Arc::new(
@@ -1077,7 +1067,6 @@ mod tests {
             ],
         };
         let opts = ValidationOptions {
-            topic_creation_enabled: true,
             plugins: Some(&catalog),
         };
         let p = source(&[
@@ -1101,49 +1090,24 @@ mod tests {
     }
 
     #[test]
-    fn topic_creation_groups() {
-        let r = validate_framework(
-            ConnectorKind::Source,
-            &source(&[("topic.creation.groups", "g")]),
-        );
-        assert_eq!(
-            errors(&r, "topic.creation.default.replication.factor"),
-            vec!["Missing required configuration \"topic.creation.default.replication.factor\" which has no default value."]
-        );
-        assert_eq!(errors(&r, "topic.creation.default.partitions").len(), 1);
-
+    fn topic_creation_groups_are_not_validated_with_the_connector() {
+        // Java 3.9 validates `topic.creation.groups` only; the groups' keys are checked
+        // when the connector starts.
         let p = source(&[
-            ("topic.creation.groups", "g,default"),
-            ("topic.creation.default.replication.factor", "-1"),
-            ("topic.creation.default.partitions", "3"),
-            ("topic.creation.g.include", "a.*,b"),
+            ("topic.creation.groups", "g"),
             ("topic.creation.g.partitions", "0"),
         ]);
         let r = validate_framework(ConnectorKind::Source, &p);
-        assert!(errors(&r, "topic.creation.default.replication.factor").is_empty());
-        assert_eq!(
-            errors(&r, "topic.creation.g.partitions"),
-            vec!["Invalid value 0 for configuration topic.creation.g.partitions: Number of partitions must be positive, or -1 to use the broker's default"]
-        );
-        let def = framework_config_def(ConnectorKind::Source, &p);
-        assert_eq!(
-            def.key("topic.creation.g.replication.factor")
-                .unwrap()
-                .default,
-            Default::Value("-1".into())
-        );
-        assert!(def.key("topic.creation.default.include").is_some());
-
-        let opts = ValidationOptions {
-            topic_creation_enabled: false,
-            plugins: None,
-        };
-        let r = validate_framework_with(
-            ConnectorKind::Source,
-            &source(&[("topic.creation.groups", "g")]),
-            &opts,
-        );
         assert_eq!(all_errors(&r), Vec::<String>::new());
+        assert!(r.iter().all(|v| !v.name.starts_with("topic.creation.g.")));
+        let def = framework_config_def(ConnectorKind::Source, &p);
+        assert!(def.key("topic.creation.groups").is_some());
+        assert!(def.key("topic.creation.default.partitions").is_none());
+        let r = validate_framework(
+            ConnectorKind::Source,
+            &source(&[("topic.creation.groups", "g,g")]),
+        );
+        assert_eq!(errors(&r, "topic.creation.groups").len(), 1);
     }
 
     #[test]

@@ -8,15 +8,19 @@
 //! - [`connector_name`]: the rule every connector name must pass.
 //! - [`aliases`]: plugin aliases and `connector.class` resolution.
 //! - [`client`]: translation of Java Kafka client keys to librdkafka keys.
+//! - [`topic_creation`]: a source connector's topic creation groups (KIP-158).
+//! - [`client_overrides`]: connector-level client overrides and the override policy (KIP-458).
 
 pub mod aliases;
 pub mod client;
+pub mod client_overrides;
 pub mod connector;
 pub mod connector_file;
 pub mod connector_name;
 mod java;
 pub mod properties;
 pub mod providers;
+pub mod topic_creation;
 pub mod worker;
 
 pub use aliases::{plugin_aliases, resolve_class, ResolveError};

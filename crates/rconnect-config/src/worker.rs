@@ -45,6 +45,10 @@ pub const CONNECT_PROTOCOL_CONFIG: &str = "connect.protocol";
 /// rconnect's own key (Java has no built-in connectors to disable: it loads FileStream only
 /// from `plugin.path` since 3.2, KAFKA-13748): built-in connectors this worker must not offer.
 pub const BUILTIN_CONNECTORS_EXCLUDE_CONFIG: &str = "rconnect.builtin.connectors.exclude";
+pub const AUTO_RESTART_ENABLE_CONFIG: &str = "rconnect.auto.restart.enable";
+pub const AUTO_RESTART_INITIAL_BACKOFF_MS_CONFIG: &str = "rconnect.auto.restart.initial.backoff.ms";
+pub const AUTO_RESTART_MAX_BACKOFF_MS_CONFIG: &str = "rconnect.auto.restart.max.backoff.ms";
+pub const AUTO_RESTART_MAX_ATTEMPTS_CONFIG: &str = "rconnect.auto.restart.max.attempts";
 
 /// MAC algorithms rconnect implements for inter-worker request signing. Java accepts
 /// whatever its JVM offers; these are the ones every JVM ships and the runtime signs with.
@@ -472,6 +476,10 @@ pub fn common_config_def() -> ConfigDef {
         .define(key(REST_HEADER_READ_TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "How long a REST client may take to send a request's headers, from their first byte; a slower client is disconnected.").validator(Validator::at_least(1.0)))
         .define(key(REST_MAX_CONNECTIONS_CONFIG, T::Int, v("1024"), Low, "The most REST connections served at once (over all listeners); further connections wait in the listen backlog. Lowered to a quarter of the open-file limit when that is smaller.").validator(Validator::at_least(1.0)))
         .define(key(BUILTIN_CONNECTORS_EXCLUDE_CONFIG, T::List, v(""), Low, "Comma-separated class names or aliases of built-in connectors (FileStreamSource, FileStreamSink) this worker does not offer. An unknown name stops the worker at start-up."))
+        .define(key(AUTO_RESTART_ENABLE_CONFIG, T::Boolean, v("false"), Low, "Whether this worker restarts its FAILED connectors and tasks by itself, with exponential back-off (not in Java; Strimzi's auto-restart is the model)."))
+        .define(key(AUTO_RESTART_INITIAL_BACKOFF_MS_CONFIG, T::Long, v("5000"), Low, "How long a FAILED connector or task stays failed before its first automatic restart; each further restart waits twice as long, up to rconnect.auto.restart.max.backoff.ms.").validator(Validator::at_least(1.0)))
+        .define(key(AUTO_RESTART_MAX_BACKOFF_MS_CONFIG, T::Long, v("300000"), Low, "The longest wait before an automatic restart. A connector or task that stays RUNNING this long starts again from the initial back-off.").validator(Validator::at_least(1.0)))
+        .define(key(AUTO_RESTART_MAX_ATTEMPTS_CONFIG, T::Int, v("10"), Low, "Automatic restarts of one connector or task in a row before it is left FAILED; -1 for no limit.").validator(Validator::at_least(-1.0)))
 }
 
 /// The standalone worker keys: the common keys plus `offset.storage.file.filename`.

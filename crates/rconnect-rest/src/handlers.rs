@@ -53,6 +53,8 @@ pub(crate) struct AppState {
     pub request_timeout: Duration,
     /// The worker's log levels (`/admin/loggers`).
     pub loggers: Arc<LoggerLevels>,
+    /// The worker's metrics (`/metrics`); `None` answers 404.
+    pub metrics: Option<Arc<rconnect_runtime::metrics::Metrics>>,
 }
 
 impl AppState {
@@ -344,6 +346,35 @@ pub(crate) async fn health(State(s): State<AppState>) -> Result<Response, ApiErr
     let (code, status) = s.timed(s.herder.health()).await?;
     let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok(json_response(code, &status))
+}
+
+/// `GET /metrics`: the worker's metrics in the Prometheus text format (not in Java's REST
+/// API; Java exposes them over JMX, scraped through the JMX exporter).
+pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let Some(metrics) = s.metrics.clone() else {
+        return Err(ApiError::not_found());
+    };
+    let statuses = s
+        .timed(async {
+            let mut all = Vec::new();
+            for name in s.herder.connectors().await {
+                // A connector deleted between the two calls is simply left out.
+                if let Ok(status) = s.herder.connector_status(&name).await {
+                    all.push(status);
+                }
+            }
+            all
+        })
+        .await?;
+    let body = metrics.render(&statuses);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
 }
 
 // ---- ConnectorsResource ----
@@ -731,10 +762,10 @@ pub(crate) async fn get_logger(
     }
 }
 
-/// Java's `LoggingResource#setLevel`. In standalone mode the worker is the whole cluster,
-/// so `scope=cluster` changes this worker's levels and answers 204, as Java's
-/// `StandaloneHerder` does; a distributed rconnect worker does the same (it does not
-/// write the level to the config topic for the other workers).
+/// Java's `LoggingResource#setLevel`. `scope=cluster` answers 204: a distributed worker
+/// writes the level to the config topic, from which every worker of the group applies it
+/// (see [`crate::server::RestServer::serve`]); in standalone mode the worker is the whole
+/// cluster and sets its own level, as Java's `StandaloneHerder` does.
 pub(crate) async fn set_logger(
     State(s): State<AppState>,
     params: Params,
@@ -765,10 +796,16 @@ pub(crate) async fn set_logger(
     } else {
         scope
     };
-    let affected = s.loggers.set(&name, level);
     if scope.eq_ignore_ascii_case("cluster") {
+        if !s
+            .call(s.herder.set_cluster_logger_level(&name, level_text))
+            .await?
+        {
+            s.loggers.set(&name, level);
+        }
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let affected = s.loggers.set(&name, level);
     if !scope.eq_ignore_ascii_case("worker") {
         tracing::warn!(
             "Received invalid scope '{scope}' in request to adjust logging level; will default \

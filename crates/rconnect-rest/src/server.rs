@@ -107,6 +107,7 @@ pub struct RestServer {
     request_timeout: Duration,
     limits: ConnectionLimits,
     loggers: Arc<LoggerLevels>,
+    metrics: Option<Arc<rconnect_runtime::metrics::Metrics>>,
 }
 
 impl RestServer {
@@ -146,6 +147,7 @@ impl RestServer {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             limits: ConnectionLimits::default(),
             loggers: Arc::new(LoggerLevels::detached()),
+            metrics: None,
         })
     }
 
@@ -178,6 +180,12 @@ impl RestServer {
         self
     }
 
+    /// Serves `metrics` at `GET /metrics` (Prometheus text format).
+    pub fn with_metrics(mut self, metrics: Arc<rconnect_runtime::metrics::Metrics>) -> RestServer {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// Serves the REST API on every listener until `shutdown` completes, then lets
     /// in-flight requests finish for up to [`GRACEFUL_STOP_TIMEOUT`].
     ///
@@ -189,10 +197,16 @@ impl RestServer {
         herder: Arc<dyn Herder>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), RestError> {
+        // Cluster-wide log levels other workers (or this one) wrote, applied here as Java's
+        // `DistributedHerder` does through `AbstractHerder#setWorkerLoggerLevel`.
+        let cluster_levels = herder
+            .logger_level_updates()
+            .map(|updates| tokio::spawn(apply_cluster_levels(updates, self.loggers.clone())));
         let app = router(AppState {
             herder,
             request_timeout: self.request_timeout,
             loggers: self.loggers.clone(),
+            metrics: self.metrics.clone(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let open_files = connections::open_file_limit();
@@ -239,8 +253,34 @@ impl RestServer {
             );
             servers.abort_all();
         }
+        if let Some(task) = cluster_levels {
+            task.abort();
+        }
         tracing::info!("REST server stopped");
         Ok(())
+    }
+}
+
+async fn apply_cluster_levels(
+    mut updates: tokio::sync::broadcast::Receiver<(String, String)>,
+    loggers: Arc<LoggerLevels>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match updates.recv().await {
+            Ok((namespace, level)) => match crate::loggers::parse_level(&level) {
+                Some(level) => {
+                    loggers.set(&namespace, level);
+                }
+                None => tracing::warn!(
+                    "Ignoring request to set invalid level '{level}' for namespace {namespace}"
+                ),
+            },
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!("{n} cluster-wide log level change(s) were missed")
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 
@@ -249,6 +289,7 @@ fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(h::server_info))
         .route("/health", get(h::health))
+        .route("/metrics", get(h::metrics))
         .route(
             "/connectors",
             get(h::list_connectors).post(h::create_connector),

@@ -117,27 +117,38 @@ pub trait GroupOffsetsClient: Send + Sync {
     async fn delete_group(&self, group: &str) -> Result<(), GroupOffsetsError>;
 }
 
-/// The topic administration a task needs (Java's `Admin` as `DeadLetterQueueReporter` uses
-/// it).
+/// A topic a source task asks to create (Java's `NewTopic` built by
+/// `TopicCreationGroup#newTopic`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopicRequest {
+    pub name: String,
+    /// `-1` for the broker's default.
+    pub partitions: i32,
+    /// `-1` for the broker's default.
+    pub replication_factor: i16,
+    pub configs: std::collections::BTreeMap<String, String>,
+}
+
+/// What a create request found (Java's `TopicAdmin.TopicCreationResponse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicCreated {
+    Created,
+    /// The topic existed already (created meanwhile by someone else).
+    Existing,
+}
+
+/// The admin operations of source topic creation (Java's `TopicAdmin#describeTopics` and
+/// `#createOrFindTopics`).
 #[async_trait]
-pub trait TopicAdmin: Send + Sync {
-    /// Creates `topic` unless it exists; true when it was created. A creation race lost to
-    /// another client is no error.
-    async fn create_topic_if_missing(
-        &self,
-        topic: &str,
-        partitions: i32,
-        replication_factor: i16,
-    ) -> Result<bool, String>;
+pub trait TopicAdminClient: Send + Sync {
+    /// Whether `topic` exists.
+    async fn topic_exists(&self, topic: &str) -> Result<bool, String>;
+    /// Creates the topic, or reports that it exists.
+    async fn create_or_find(&self, topic: &NewTopicRequest) -> Result<TopicCreated, String>;
 }
 
 /// Makes clients from Java-style client configs (already layered by the worker).
 pub trait KafkaClients: Send + Sync {
-    /// A topic admin made from an admin client config. The default refuses: clients that
-    /// cannot administer topics (test fakes) fail a task that needs a dead letter queue.
-    fn topic_admin(&self, _admin_config: &Props) -> Result<Box<dyn TopicAdmin>, String> {
-        Err("these Kafka clients cannot administer topics".into())
-    }
     fn producer(
         &self,
         config: &Props,
@@ -150,4 +161,11 @@ pub trait KafkaClients: Send + Sync {
     ) -> Result<Box<dyn ConsumerClient>, String>;
     /// A client for consumer-group offsets, made from an admin client config.
     fn group_offsets(&self, admin_config: &Props) -> Result<Box<dyn GroupOffsetsClient>, String>;
+    /// A client for source topic creation, made from an admin client config. Client sets
+    /// that cannot create topics (test doubles of the other operations) answer an error,
+    /// which fails only tasks configured with `topic.creation.*`.
+    fn topic_admin(&self, admin_config: &Props) -> Result<Box<dyn TopicAdminClient>, String> {
+        let _ = admin_config;
+        Err("this Kafka client set cannot create topics".to_string())
+    }
 }

@@ -74,6 +74,12 @@ pub enum ConfigUpdate {
     SessionKey,
     /// A restart request written after this worker's startup read.
     Restart(RestartRequest),
+    /// A cluster-wide log level (KIP-976) written after this worker's startup read: every
+    /// worker applies it (Java `ConfigBackingStore.UpdateListener#onLoggingLevelUpdate`).
+    LoggerLevel {
+        namespace: String,
+        level: String,
+    },
 }
 
 impl ConfigUpdate {
@@ -84,7 +90,7 @@ impl ConfigUpdate {
             | ConfigUpdate::TaskConfigs(name)
             | ConfigUpdate::TargetState(name) => Some(name),
             ConfigUpdate::Restart(request) => Some(&request.connector),
-            ConfigUpdate::SessionKey => None,
+            ConfigUpdate::SessionKey | ConfigUpdate::LoggerLevel { .. } => None,
         }
     }
 }
@@ -126,4 +132,10 @@ pub trait ConfigStore: Send + Sync {
     ) -> Result<(), ConfigStoreError>;
     async fn put_session_key(&self, key: &SessionKey) -> Result<(), ConfigStoreError>;
     async fn put_restart_request(&self, request: &RestartRequest) -> Result<(), ConfigStoreError>;
+    /// `logger-cluster-<namespace>` with `{"level": level}` (Java
+    /// `ConfigBackingStore#putLoggerLevel`); `level` as the user gave it.
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError>;
 }
+
+#[cfg(test)]
+pub(crate) mod memory;

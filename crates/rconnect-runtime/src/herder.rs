@@ -324,6 +324,22 @@ pub trait Herder: Send + Sync + 'static {
     /// `PUT /connectors/{c}/topics/reset`.
     async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()>;
 
+    /// `PUT /admin/loggers/{namespace}?scope=cluster` (KIP-976), `level` as the user gave
+    /// it (already checked to be a log4j level). `Ok(true)` when the level went to the
+    /// config topic, from which every worker of the group, this one included, applies it
+    /// (Java `DistributedHerder#setClusterLoggerLevel`); `Ok(false)` when this worker is the
+    /// whole cluster and the caller sets the level here (Java `StandaloneHerder`).
+    async fn set_cluster_logger_level(&self, namespace: &str, level: &str) -> HerderResult<bool> {
+        let _ = (namespace, level);
+        Ok(false)
+    }
+
+    /// Cluster-wide log levels `(namespace, level)` to apply to this worker as they arrive;
+    /// `None` when no other worker can set them (standalone).
+    fn logger_level_updates(&self) -> Option<tokio::sync::broadcast::Receiver<(String, String)>> {
+        None
+    }
+
     /// Internal `POST /connectors/{c}/tasks`: a follower that runs a connector hands its
     /// task configs to the leader. `body` is the raw request body (the signature covers
     /// it); `signature` is `(X-Connect-Authorization, X-Connect-Request-Signature-Algorithm)`.

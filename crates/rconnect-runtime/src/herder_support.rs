@@ -152,7 +152,10 @@ pub async fn validate(worker: &Worker, config: &Props) -> HerderResult<ConfigInf
     let infos = validation::validate(
         &worker.plugins,
         &resolved.props,
-        worker.settings.config.topic_creation_enable,
+        worker
+            .settings
+            .config
+            .connector_client_config_override_policy,
     )
     .map_err(|e| validation::redact_error(e, &resolved.secrets))?;
     Ok(validation::shown_as_sent(infos, config, &resolved.secrets))

@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::clients::{
-    Ack, ConsumerClient, GroupOffsetsClient, GroupOffsetsError, InRecord, KafkaClients, OutRecord,
-    ProducerClient, Rebalance, SendFailure, TopicAdmin,
+    Ack, ConsumerClient, GroupOffsetsClient, GroupOffsetsError, InRecord, KafkaClients,
+    NewTopicRequest, OutRecord, ProducerClient, Rebalance, SendFailure, TopicAdminClient,
+    TopicCreated,
 };
 
 /// Makes librdkafka clients.
@@ -152,40 +153,41 @@ impl KafkaClients for RdKafkaClients {
         Ok(Box::new(RdGroupOffsets(admin)))
     }
 
-    fn topic_admin(&self, admin_config: &Props) -> Result<Box<dyn TopicAdmin>, String> {
+    fn topic_admin(&self, admin_config: &Props) -> Result<Box<dyn TopicAdminClient>, String> {
+        // The config holds every un-prefixed worker key, as for the offsets admin client.
         let config = translate_at("topic admin client", admin_config, tracing::Level::DEBUG);
         let admin = Admin::new(&config).map_err(|e| e.to_string())?;
         Ok(Box::new(RdTopicAdmin(admin)))
     }
 }
 
-/// How long one topic admin request may take.
-const TOPIC_ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one topic creation request may take (Java's `TopicAdmin` waits for the
+/// admin client's default API timeout, 60 s).
+const TOPIC_ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct RdTopicAdmin(Admin);
 
 #[async_trait]
-impl TopicAdmin for RdTopicAdmin {
-    async fn create_topic_if_missing(
-        &self,
-        topic: &str,
-        partitions: i32,
-        replication_factor: i16,
-    ) -> Result<bool, String> {
-        // Listed first, as Java does: creating an existing topic with a replication factor
-        // the cluster cannot satisfy may be refused for that reason rather than as existing.
-        let existing = self
+impl TopicAdminClient for RdTopicAdmin {
+    async fn topic_exists(&self, topic: &str) -> Result<bool, String> {
+        let counts = self
             .0
             .topic_partition_counts(Some(&[topic.to_string()]), TOPIC_ADMIN_TIMEOUT)
             .await
             .map_err(|e| e.to_string())?;
-        if existing.contains_key(topic) {
-            return Ok(false);
-        }
-        let spec = rconnect_kafka::NewTopicSpec::new(topic, partitions, replication_factor);
+        Ok(counts.contains_key(topic))
+    }
+
+    async fn create_or_find(&self, topic: &NewTopicRequest) -> Result<TopicCreated, String> {
+        let mut spec = rconnect_kafka::NewTopicSpec::new(
+            &topic.name,
+            topic.partitions,
+            topic.replication_factor,
+        );
+        spec.configs = topic.configs.clone();
         match self.0.create_topic(&spec, TOPIC_ADMIN_TIMEOUT).await {
-            Ok(rconnect_kafka::TopicCreation::Created) => Ok(true),
-            Ok(rconnect_kafka::TopicCreation::AlreadyExists) => Ok(false),
+            Ok(rconnect_kafka::TopicCreation::Created) => Ok(TopicCreated::Created),
+            Ok(rconnect_kafka::TopicCreation::AlreadyExists) => Ok(TopicCreated::Existing),
             Err(e) => Err(e.to_string()),
         }
     }

@@ -4,6 +4,7 @@
 //! target states, statuses) and the [`worker`] runs it (connector instances and task
 //! loops). Standalone and distributed modes differ only in their herder and stores.
 
+pub mod auto_restart;
 pub mod clients;
 pub mod config_store;
 pub mod distributed;
@@ -11,12 +12,14 @@ pub mod errors;
 pub mod herder;
 pub mod herder_support;
 pub mod kafka_adapter;
+pub mod metrics;
 pub mod offset_admin;
 pub mod offsets;
 pub mod plugin_loader;
 pub mod plugins;
 pub mod standalone;
 pub mod status;
+pub mod topic_creation;
 pub mod transform_chain;
 pub mod validation;
 pub mod worker;

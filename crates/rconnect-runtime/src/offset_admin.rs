@@ -135,6 +135,15 @@ fn sink_client(
     name: &str,
     config: &Props,
 ) -> Result<Box<dyn GroupOffsetsClient>, String> {
+    // Java's `Worker#adminConfigs` checks the connector's `admin.override.*` here too.
+    rconnect_config::client_overrides::check_overrides(
+        worker
+            .settings
+            .config
+            .connector_client_config_override_policy,
+        rconnect_config::client_overrides::ClientType::Admin,
+        config,
+    )?;
     let admin = worker
         .settings
         .config

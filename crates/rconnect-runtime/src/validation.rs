@@ -1,10 +1,12 @@
 //! Connector config validation (worker.md §5.5): framework keys, then the connector's own
 //! keys, aggregated into Java's `ConfigInfos` shape and 400 message.
 
+use rconnect_config::client_overrides::{validate_overrides, ClientType, OverrideReport};
 use rconnect_config::connector::{
     aggregate_errors, framework_config_def, validate_framework_with, ConnectorKind,
     ValidationOptions,
 };
+use rconnect_config::worker::OverridePolicy;
 use rconnect_config::Secrets;
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigValueReport, Default};
 use rconnect_sdk::Props;
@@ -162,7 +164,7 @@ pub fn plugin_config_def(
 pub fn validate(
     plugins: &PluginRegistry,
     props: &Props,
-    topic_creation_enabled: bool,
+    override_policy: OverridePolicy,
 ) -> Result<ConfigInfos, HerderError> {
     let class = props.get("connector.class").ok_or_else(|| {
         HerderError::BadRequest(format!(
@@ -195,30 +197,42 @@ pub fn validate(
     let framework_def = framework_config_def(kind_of(t), props);
     let catalog = plugins.catalog();
     let opts = ValidationOptions {
-        topic_creation_enabled,
         plugins: Some(&catalog),
     };
     let framework_reports = validate_framework_with(kind_of(t), props, &opts);
-    let plugin_def = embedded_plugin_keys(plugins, props);
-    let plugin_reports = plugin_def.validate(props);
+    let embedded = embedded_plugin_keys(plugins, props, &framework_def);
     let mut configs = Vec::new();
     let mut error_count = 0;
     let mut seen = std::collections::HashSet::new();
-    for (def, reports) in [
-        (&framework_def, framework_reports),
-        (&plugin_def, plugin_reports),
-        (&own_def, own_reports),
-    ] {
-        for r in reports {
-            if !seen.insert(r.name.clone()) {
-                continue;
-            }
-            error_count += r.errors.len();
-            configs.push(ConfigInfo {
-                definition: def.key(&r.name).map(key_info),
-                value: Some(value_info(r)),
-            });
+    let mut push = |def: &ConfigDef, r: ConfigValueReport, configs: &mut Vec<ConfigInfo>| {
+        if !seen.insert(r.name.clone()) {
+            return;
         }
+        error_count += r.errors.len();
+        configs.push(ConfigInfo {
+            definition: def.key(&r.name).map(key_info),
+            value: Some(value_info(r)),
+        });
+    };
+    for r in framework_reports {
+        // `transforms.<a>.predicate` / `.negate` are listed among the transformation's
+        // embedded keys, and not at all when its type does not resolve.
+        let implicit = r.name.starts_with("transforms.")
+            && (r.name.ends_with(".predicate") || r.name.ends_with(".negate"))
+            && framework_def.key(&r.name).is_some();
+        if implicit {
+            continue;
+        }
+        let name = r.name.clone();
+        push(&framework_def, r, &mut configs);
+        if let Some((_, def)) = embedded.iter().find(|(type_key, _)| *type_key == name) {
+            for e in def.validate(props) {
+                push(def, e, &mut configs);
+            }
+        }
+    }
+    for r in own_reports {
+        push(&own_def, r, &mut configs);
     }
     // Java shows a CLASS value as the class it parsed to (`Class#getName`), so an alias
     // such as `JsonConverter` appears as the class it resolved to.
@@ -266,6 +280,34 @@ pub fn validate(
         }
     }
     let mut groups = groups_of(&[&framework_def, &own_def]);
+    for (client, overrides) in client_overrides(props, kind_of(t), override_policy)? {
+        let def = client.config_def();
+        let prefix = client.override_prefix();
+        for r in overrides {
+            let key = def.key(&r.name);
+            // Java's `prefixedConfigInfos`: groups of the client keys (most have none),
+            // and one error counted per config with errors.
+            if let Some(group) = key.and_then(|k| k.group.clone()) {
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+            error_count += usize::from(!r.errors.is_empty());
+            configs.push(ConfigInfo {
+                definition: key.map(|k| ConfigKeyInfo {
+                    name: format!("{prefix}{}", k.name),
+                    ..key_info(k)
+                }),
+                value: Some(ConfigValueInfo {
+                    name: format!("{prefix}{}", r.name),
+                    value: r.value,
+                    recommended_values: Vec::new(),
+                    errors: r.errors,
+                    visible: true,
+                }),
+            });
+        }
+    }
     // Java merges the header converter's answer first, then the key's and the value's.
     for (property, converter_type) in [
         ("header.converter", "header"),
@@ -309,14 +351,65 @@ pub fn validate(
     })
 }
 
-/// The keys of every configured transformation and predicate, prefixed with
-/// `transforms.<alias>.` / `predicates.<alias>.` (Java `ConnectorConfig.enrich` embeds each
-/// plugin's `config()` this way), so a bad `transforms.c.spec` fails validation and create
-/// with the key named. Aliases whose `type` does not resolve are reported by the framework
-/// keys already. `type`, `predicate` and `negate` belong to the framework.
-fn embedded_plugin_keys(plugins: &PluginRegistry, props: &Props) -> ConfigDef {
-    let mut out = ConfigDef::new();
-    let reserved = ["type", "predicate", "negate"];
+/// The override reports of each client the connector's tasks will use, in the order Java's
+/// `AbstractHerder#validateConnectorConfig` merges them (producer, consumer, admin): a
+/// source uses a producer, and an admin client when it uses topic creation; a sink uses a
+/// consumer, and a producer and an admin client when it has a dead letter queue topic.
+/// Each client's reports come in Java's `HashMap` order of the unprefixed keys.
+fn client_overrides(
+    props: &Props,
+    kind: ConnectorKind,
+    policy: OverridePolicy,
+) -> Result<Vec<(ClientType, Vec<OverrideReport>)>, HerderError> {
+    let has_dlq = props
+        .get("errors.deadletterqueue.topic.name")
+        .is_some_and(|t| !t.is_empty());
+    let source = kind == ConnectorKind::Source;
+    let uses = [
+        (ClientType::Producer, source || has_dlq),
+        (ClientType::Consumer, !source),
+        (
+            ClientType::Admin,
+            if source {
+                rconnect_config::connector::uses_topic_creation(props)
+            } else {
+                has_dlq
+            },
+        ),
+    ];
+    let mut out = Vec::new();
+    for (client, used) in uses {
+        if !used {
+            continue;
+        }
+        let mut reports = validate_overrides(policy, client, props).map_err(|m| {
+            HerderError::Internal(format!(
+                "org.apache.kafka.common.config.ConfigException: {m}"
+            ))
+        })?;
+        use rconnect_sdk::java_hash_map::{into_iteration_order, string_hash};
+        into_iteration_order(&mut reports, |r| Some(string_hash(&r.name)));
+        out.push((client, reports));
+    }
+    Ok(out)
+}
+
+/// The embedded keys of every configured transformation and predicate whose `type`
+/// resolves, by the name of that `type` key, as Java's `ConnectorConfig.enrich` embeds
+/// them: `transforms.<a>.predicate` and `.negate` (the framework's definitions, with
+/// their validators) together with the transformation's own `config()` keys, or the
+/// predicate's own keys, prefixed with `transforms.<a>.` / `predicates.<p>.`, in
+/// `ConfigDef#embed`'s order (Java's `sortedConfigs`: by group, order in group, required
+/// first, importance, name), with group `Transforms: <a>` / `Predicates: <p>` and orders
+/// counted from 1. A transformation whose type does not resolve embeds nothing, not even
+/// `predicate` and `negate` (Java's `populateConfigDef` gives up on it).
+fn embedded_plugin_keys(
+    plugins: &PluginRegistry,
+    props: &Props,
+    framework_def: &ConfigDef,
+) -> Vec<(String, ConfigDef)> {
+    let mut out = Vec::new();
+    let reserved = ["predicate", "negate"];
     for (list, kind) in [("transforms", "Transforms"), ("predicates", "Predicates")] {
         let mut aliases: Vec<String> = Vec::new();
         for a in rconnect_sdk::config::parse_list(props.get(list).map(String::as_str).unwrap_or(""))
@@ -327,36 +420,92 @@ fn embedded_plugin_keys(plugins: &PluginRegistry, props: &Props) -> ConfigDef {
         }
         for alias in aliases {
             let prefix = format!("{list}.{alias}.");
-            let Some(class) = props.get(&format!("{prefix}type")) else {
+            let type_key = format!("{prefix}type");
+            let Some(class) = props.get(&type_key) else {
                 continue;
             };
-            let def = if list == "transforms" {
+            let (own, mut keys): (ConfigDef, Vec<ConfigKey>) = if list == "transforms" {
                 match plugins.transformation(class) {
-                    Ok(p) => rconnect_sdk::transform::Transformation::config_def(
-                        (p.for_source)().as_ref(),
+                    Ok(p) => (
+                        rconnect_sdk::transform::Transformation::config_def(
+                            (p.for_source)().as_ref(),
+                        ),
+                        reserved
+                            .iter()
+                            .filter_map(|k| framework_def.key(&format!("{prefix}{k}")).cloned())
+                            .map(|mut k| {
+                                k.name = k.name[prefix.len()..].to_string();
+                                k.group = None;
+                                k.order_in_group = -1;
+                                k
+                            })
+                            .collect(),
                     ),
                     Err(_) => continue,
                 }
             } else {
                 match plugins.predicate(class) {
-                    Ok(p) => {
-                        rconnect_sdk::transform::Predicate::config_def((p.for_source)().as_ref())
-                    }
+                    Ok(p) => (
+                        rconnect_sdk::transform::Predicate::config_def((p.for_source)().as_ref()),
+                        Vec::new(),
+                    ),
                     Err(_) => continue,
                 }
             };
-            for k in def.keys() {
-                if reserved.contains(&k.name.as_str()) {
-                    continue;
-                }
-                let mut k = k.clone();
+            // The implicit keys mask a plugin's own keys of the same name.
+            keys.extend(
+                own.keys()
+                    .iter()
+                    .filter(|k| list != "transforms" || !reserved.contains(&k.name.as_str()))
+                    .cloned(),
+            );
+            sort_like_java(&mut keys);
+            let mut def = ConfigDef::new();
+            for (i, mut k) in keys.into_iter().enumerate() {
                 k.name = format!("{prefix}{}", k.name);
                 k.group = Some(format!("{kind}: {alias}"));
-                out = out.define(k);
+                k.order_in_group = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                def = def.define(k);
             }
+            out.push((type_key, def));
         }
     }
     out
+}
+
+/// Java's `ConfigDef#sortedConfigs`: keys without a group first, then by the group's first
+/// appearance, by order in group, keys without a default first, by importance (HIGH first)
+/// and by name.
+fn sort_like_java(keys: &mut [ConfigKey]) {
+    let mut groups: Vec<String> = Vec::new();
+    for g in keys.iter().filter_map(|k| k.group.clone()) {
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let group_ord = |k: &ConfigKey| {
+        k.group
+            .as_ref()
+            .map(|g| groups.iter().position(|x| x == g).unwrap_or(0) as i64)
+            .unwrap_or(-1)
+    };
+    let importance = |k: &ConfigKey| match k.importance {
+        rconnect_sdk::config::Importance::High => 0,
+        rconnect_sdk::config::Importance::Medium => 1,
+        rconnect_sdk::config::Importance::Low => 2,
+    };
+    keys.sort_by(|a, b| {
+        group_ord(a)
+            .cmp(&group_ord(b))
+            .then(a.order_in_group.cmp(&b.order_in_group))
+            .then(
+                (!matches!(b.default, Default::Required))
+                    .cmp(&!matches!(a.default, Default::Required))
+                    .reverse(),
+            )
+            .then(importance(a).cmp(&importance(b)))
+            .then(a.name.cmp(&b.name))
+    });
 }
 
 /// Java 3.9's `AbstractHerder#validateConverterConfig`: a converter named in the connector
@@ -553,5 +702,149 @@ mod tests {
                 )
             );
         }
+    }
+
+    fn props(kv: &[(&str, &str)]) -> Props {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn entry<'a>(infos: &'a ConfigInfos, name: &str) -> Option<&'a ConfigInfo> {
+        infos
+            .configs
+            .iter()
+            .find(|c| c.value.as_ref().is_some_and(|v| v.name == name))
+    }
+
+    #[test]
+    fn embedded_keys_follow_the_type_in_javas_embed_order() {
+        let r = fixtures::registry();
+        let base = [
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("topic", "t"),
+            ("transforms", "m"),
+            ("transforms.m.type", "MaskField"),
+            ("transforms.m.predicate", "p"),
+            ("predicates", "p"),
+            ("predicates.p.type", "TopicIs"),
+        ];
+        let infos = validate(&r, &props(&base), OverridePolicy::All).unwrap();
+        let names: Vec<&str> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref().map(|v| v.name.as_str()))
+            .collect();
+        let at = names
+            .iter()
+            .position(|n| *n == "transforms.m.type")
+            .unwrap();
+        assert_eq!(
+            names[at..at + 6],
+            [
+                "transforms.m.type",
+                "transforms.m.fields",
+                "transforms.m.negate",
+                "transforms.m.predicate",
+                "predicates.p.type",
+                "predicates.p.topic.name",
+            ]
+        );
+        let negate = entry(&infos, "transforms.m.negate").unwrap();
+        let d = negate.definition.as_ref().unwrap();
+        assert_eq!((d.group.as_deref(), d.order), (Some("Transforms: m"), 2));
+        let predicate = entry(&infos, "transforms.m.predicate").unwrap();
+        assert_eq!(predicate.definition.as_ref().unwrap().default_value, None);
+        assert_eq!(infos.error_count, 0);
+
+        // A type that does not resolve embeds nothing, not even predicate and negate.
+        let mut bad = props(&base);
+        bad.insert("transforms.m.type".into(), "Nope".into());
+        let infos = validate(&r, &bad, OverridePolicy::All).unwrap();
+        assert!(entry(&infos, "transforms.m.type").is_some());
+        assert!(entry(&infos, "transforms.m.predicate").is_none());
+        assert!(entry(&infos, "transforms.m.negate").is_none());
+    }
+
+    #[test]
+    fn overrides_of_the_clients_in_use_are_listed_and_checked() {
+        let r = fixtures::registry();
+        let source = props(&[
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("topic", "t"),
+            ("producer.override.linger.ms", "5"),
+            ("producer.override.bogus", "x"),
+            ("consumer.override.max.poll.records", "5"),
+            ("admin.override.retries", "1"),
+            ("value.converter", BOTH),
+        ]);
+        let infos = validate(&r, &source, OverridePolicy::All).unwrap();
+        assert_eq!(infos.error_count, 0);
+        let linger = entry(&infos, "producer.override.linger.ms").unwrap();
+        let d = linger.definition.as_ref().unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.config_type.as_str()),
+            ("producer.override.linger.ms", "LONG")
+        );
+        let bogus = entry(&infos, "producer.override.bogus").unwrap();
+        assert!(bogus.definition.is_none());
+        // A source without topic creation has neither a consumer nor an admin client.
+        assert!(entry(&infos, "consumer.override.max.poll.records").is_none());
+        assert!(entry(&infos, "admin.override.retries").is_none());
+        // Java merges the overrides before the converters' entries.
+        let names: Vec<&str> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref().map(|v| v.name.as_str()))
+            .collect();
+        let last_override = names
+            .iter()
+            .rposition(|n| n.contains(".override."))
+            .unwrap();
+        let first_converter = names
+            .iter()
+            .position(|n| n.starts_with("value.converter."))
+            .unwrap();
+        assert!(last_override < first_converter, "{names:?}");
+
+        let infos = validate(&r, &source, OverridePolicy::None).unwrap();
+        assert_eq!(infos.error_count, 2);
+        assert_eq!(
+            entry(&infos, "producer.override.linger.ms").unwrap().value.as_ref().unwrap().errors,
+            vec!["The 'None' policy does not allow 'linger.ms' to be overridden in the connector configuration."]
+        );
+        assert!(invalid_message(&infos)
+            .unwrap()
+            .contains("The 'None' policy does not allow 'bogus'"));
+
+        let mut topics = source.clone();
+        topics.insert("topic.creation.default.partitions".into(), "1".into());
+        let infos = validate(&r, &topics, OverridePolicy::None).unwrap();
+        assert!(entry(&infos, "admin.override.retries").is_some());
+
+        let sink = props(&[
+            ("connector.class", SINK),
+            ("name", "v"),
+            ("topics", "t"),
+            ("producer.override.linger.ms", "5"),
+            ("consumer.override.max.poll.records", "5"),
+        ]);
+        let infos = validate(&r, &sink, OverridePolicy::Principal).unwrap();
+        assert!(entry(&infos, "producer.override.linger.ms").is_none());
+        assert_eq!(infos.error_count, 1);
+
+        let bad = props(&[
+            ("connector.class", SOURCE),
+            ("name", "v"),
+            ("producer.override.linger.ms", "soon"),
+        ]);
+        let e = validate(&r, &bad, OverridePolicy::All).unwrap_err();
+        assert_eq!(e.status(), 500);
+        assert_eq!(
+            e.to_string(),
+            "org.apache.kafka.common.config.ConfigException: Invalid value soon for configuration linger.ms: Not a number of type LONG"
+        );
     }
 }

@@ -19,8 +19,9 @@ use tokio::sync::broadcast;
 use crate::clients::{internal_log_config, InternalTopic};
 use crate::format::{
     commit_key, commit_value, connector_config_value, connector_key, decode_value,
-    parse_config_record, restart_key, restart_request_value, session_key_value, target_state_key,
-    target_state_value, task_config_value, task_key, ConfigRecord, SkipReason, SESSION_KEY_KEY,
+    logger_level_value, parse_config_record, restart_key, restart_request_value, session_key_value,
+    target_state_key, target_state_value, task_config_value, task_key, ConfigRecord, SkipReason,
+    LOGGER_CLUSTER_PREFIX, SESSION_KEY_KEY,
 };
 use crate::topics::check_config_partitions;
 use crate::{KafkaBasedLog, LogConfig, StorageError};
@@ -212,11 +213,18 @@ impl ConfigState {
                 }
             }
             ConfigRecord::LoggerLevel { namespace, level } => {
-                // Cluster-wide log levels (KIP-976) are recorded but not applied.
+                // Cluster-wide log levels (KIP-976): applied by every worker as it reads them,
+                // except those written before its startup read (Java
+                // `KafkaConfigBackingStore#processLoggerLevelRecord`).
                 tracing::debug!(namespace, ?level, "read logger level record");
                 match level {
-                    Some(level) => self.logger_levels.insert(namespace, level),
-                    None => self.logger_levels.remove(&namespace),
+                    Some(level) => {
+                        self.logger_levels.insert(namespace.clone(), level.clone());
+                        events.push(ConfigUpdate::LoggerLevel { namespace, level });
+                    }
+                    None => {
+                        self.logger_levels.remove(&namespace);
+                    }
                 };
             }
         }
@@ -495,6 +503,16 @@ impl ConfigStore for KafkaConfigStore {
         self.send_until(&records, deadline).await?;
         Ok(self.read_until(deadline).await?)
     }
+
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError> {
+        let deadline = deadline();
+        let records = [record(
+            format!("{LOGGER_CLUSTER_PREFIX}{namespace}"),
+            Some(logger_level_value(level)),
+        )];
+        self.send_until(&records, deadline).await?;
+        Ok(self.read_until(deadline).await?)
+    }
 }
 
 #[cfg(test)]
@@ -701,6 +719,27 @@ mod tests {
     }
 
     #[test]
+    fn logger_levels_read_after_startup_are_applied() {
+        let mut before = Feed::new(false);
+        assert!(before
+            .put("logger-cluster-org", Some(logger_level_value("DEBUG")))
+            .is_empty());
+        let mut f = Feed::new(true);
+        assert_eq!(
+            f.put(
+                "logger-cluster-org.apache",
+                Some(logger_level_value("debug"))
+            ),
+            vec![ConfigUpdate::LoggerLevel {
+                namespace: "org.apache".into(),
+                level: "debug".into()
+            }]
+        );
+        // A tombstone changes nothing (Java ignores a null level).
+        assert!(f.put("logger-cluster-org.apache", None).is_empty());
+    }
+
+    #[test]
     fn malformed_and_unknown_records_are_skipped() {
         let mut f = Feed::new(true);
         f.put(
@@ -717,9 +756,6 @@ mod tests {
             .put(&connector_key("c"), Some(br#"{"x":1}"#.to_vec()))
             .is_empty());
         assert!(f.put("future-record-kind", Some(b"{}".to_vec())).is_empty());
-        assert!(f
-            .put("logger-cluster-org", Some(logger_level_value("DEBUG")))
-            .is_empty());
         assert!(f
             .put(&task_count_key("c"), Some(task_count_value(1)))
             .is_empty());

@@ -252,6 +252,20 @@ async fn config_store_shared_by_two_workers() {
         .unwrap();
     assert_eq!(got, ConfigUpdate::Restart(restart));
 
+    // A cluster-wide log level (KIP-976) written by one worker reaches the other as written.
+    b.put_logger_level("org.example", "debug").await.unwrap();
+    let got = tokio::time::timeout(T, a_events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        ConfigUpdate::LoggerLevel {
+            namespace: "org.example".into(),
+            level: "debug".into()
+        }
+    );
+
     let key = SessionKey {
         key: vec![7; 32],
         algorithm: "HmacSHA256".into(),

@@ -162,6 +162,20 @@ impl Serving {
 
 /// Waits for SIGINT or SIGTERM, then stops the REST server and calls `stop_herder`: Java's
 /// shutdown hook order.
+/// Starts the automatic restarts of FAILED connectors and tasks when
+/// `rconnect.auto.restart.enable` is set; the handle stops them (before the herder stops, so a
+/// stopping worker restarts nothing).
+pub fn start_auto_restart(
+    config: &rconnect_config::WorkerConfig,
+    herder: Arc<dyn rconnect_runtime::herder::Herder>,
+    worker_id: &str,
+    metrics: Arc<rconnect_runtime::metrics::Metrics>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    rconnect_runtime::auto_restart::RestartPolicy::from_config(config).map(|policy| {
+        rconnect_runtime::auto_restart::spawn(herder, worker_id.to_string(), policy, metrics)
+    })
+}
+
 pub async fn run_until_signal<F: std::future::Future<Output = ()>>(rest: Serving, stop_herder: F) {
     wait_for_signal().await;
     info!("Kafka Connect stopping");

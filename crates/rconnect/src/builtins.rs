@@ -266,9 +266,12 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let infos =
-            rconnect_runtime::validation::validate(&super::registry(&[]).unwrap(), &props, false)
-                .expect("validation runs");
+        let infos = rconnect_runtime::validation::validate(
+            &super::registry(&[]).unwrap(),
+            &props,
+            rconnect_config::worker::OverridePolicy::All,
+        )
+        .expect("validation runs");
         let errors = |key: &str| -> Vec<String> {
             infos
                 .configs

@@ -84,6 +84,7 @@ async fn run(
         b.kafka.clone(),
     );
     redaction.attach(worker.known_secrets());
+    let worker_metrics = worker.metrics();
     let protocol =
         ConnectProtocol::parse(d.connect_protocol.name()).map_err(|e| setup(e.into()))?;
     let client_id = b
@@ -112,12 +113,28 @@ async fn run(
         b.cluster_id.clone(),
     );
 
-    let rest = serve(b.rest, herder.clone(), &rest_runtime);
+    let auto_restart = crate::boot::start_auto_restart(
+        &b.config,
+        herder.clone(),
+        &b.advertised.worker_id,
+        worker_metrics.clone(),
+    );
+    let rest = serve(
+        b.rest.with_metrics(worker_metrics),
+        herder.clone(),
+        &rest_runtime,
+    );
     info!(
         "Kafka Connect started in {} ms",
         b.started.elapsed().as_millis()
     );
 
-    run_until_signal(rest, herder.stop()).await;
+    run_until_signal(rest, async {
+        if let Some(auto) = auto_restart {
+            auto.abort();
+        }
+        herder.stop().await;
+    })
+    .await;
     Ok(())
 }

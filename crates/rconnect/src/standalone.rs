@@ -62,9 +62,20 @@ async fn run(
         b.kafka.clone(),
     );
     redaction.attach(worker.known_secrets());
+    let worker_metrics = worker.metrics();
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
-    let rest = serve(b.rest, herder.clone(), &rest_runtime);
+    let auto_restart = crate::boot::start_auto_restart(
+        &b.config,
+        herder.clone(),
+        &b.advertised.worker_id,
+        worker_metrics.clone(),
+    );
+    let rest = serve(
+        b.rest.with_metrics(worker_metrics),
+        herder.clone(),
+        &rest_runtime,
+    );
     info!(
         "REST server ready after {} ms",
         b.started.elapsed().as_millis()
@@ -83,7 +94,13 @@ async fn run(
         b.started.elapsed().as_millis()
     );
 
-    run_until_signal(rest, herder.stop()).await;
+    run_until_signal(rest, async {
+        if let Some(auto) = auto_restart {
+            auto.abort();
+        }
+        herder.stop().await;
+    })
+    .await;
     Ok(())
 }
 

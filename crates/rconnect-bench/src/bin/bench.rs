@@ -21,7 +21,7 @@ usage: bench [options]
   --startup-runs K    start-up runs (default 10)
   --json-runs K       runs of each JSON converter case (default 5)
   --json-seconds S    CPU seconds per JSON run (default 1)
-  --only LIST         comma-separated subset of: startup,plugins,transfer,json,failover,idle (default all)
+  --only LIST         comma-separated subset of: startup,plugins,transfer,json,failover,idle,smt (default all)
   --idle-seconds S    CPU sampling window of each idle case (default 30)
   --write [PATH]      also write the report into PATH (default docs/BENCHMARKS.md)
   --timeout SECS      longest wait for one transfer (default 300)
@@ -31,7 +31,9 @@ usage: bench [options]
   --config-dir PATH   sample configs (default <repo>/config)
   --keep              keep the scratch directory (logs, configs)";
 
-const SCENARIOS: &[&str] = &["startup", "plugins", "transfer", "json", "failover", "idle"];
+const SCENARIOS: &[&str] = &[
+    "startup", "plugins", "transfer", "json", "failover", "idle", "smt",
+];
 
 fn main() -> ExitCode {
     match run() {
@@ -111,7 +113,7 @@ fn run() -> Result<()> {
         bail!("--lines, --runs, --startup-runs, --json-runs, --json-seconds and --idle-seconds must be positive, --line-len at least 10");
     }
     let wants = |s: &str| only.iter().any(|o| o == s);
-    if wants("startup") || wants("transfer") || wants("idle") {
+    if wants("startup") || wants("transfer") || wants("idle") || wants("smt") {
         for (what, path) in [
             ("rconnect", &rconnect),
             ("bench-ref", &bench_ref),
@@ -228,7 +230,12 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
         line_len,
         ..Default::default()
     };
-    if wants("startup") || wants("plugins") || wants("transfer") || wants("failover") {
+    if wants("startup")
+        || wants("plugins")
+        || wants("transfer")
+        || wants("failover")
+        || wants("smt")
+    {
         let data_path = work.join("input.txt");
         let t = Instant::now();
         let data_bytes = data::generate(&data_path, lines, line_len)?;
@@ -279,6 +286,14 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
                 all.push(took);
             }
             results.failover = Some(all);
+        }
+        if wants("smt") {
+            let mut all = Vec::with_capacity(runs);
+            for run in 0..runs {
+                eprintln!("bench: 4-SMT chain run {}/{runs}", run + 1);
+                all.push(rconnect_bench::smt::smt_run(&env, run)?);
+            }
+            results.smt = Some(all);
         }
     }
     if wants("idle") {

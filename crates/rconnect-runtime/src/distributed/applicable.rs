@@ -131,6 +131,10 @@ impl ConfigStore for ApplicableConfigs {
     async fn put_restart_request(&self, request: &RestartRequest) -> Result<(), ConfigStoreError> {
         self.inner.put_restart_request(request).await
     }
+
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError> {
+        self.inner.put_logger_level(namespace, level).await
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +211,9 @@ mod tests {
             Ok(())
         }
         async fn put_restart_request(&self, _: &RestartRequest) -> Result<(), ConfigStoreError> {
+            Ok(())
+        }
+        async fn put_logger_level(&self, _: &str, _: &str) -> Result<(), ConfigStoreError> {
             Ok(())
         }
     }

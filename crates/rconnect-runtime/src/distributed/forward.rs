@@ -1,5 +1,6 @@
-//! Sending REST requests to another worker (rest-api.md §3.2): user requests forwarded to
-//! the leader or a task's owner, and signed internal requests. Runs on blocking threads.
+//! Sending REST requests to another worker (Java `HerderRequestHandler#completeOrForwardRequest`
+//! and `RestClient`): user requests forwarded to the leader or a task's owner, and signed
+//! internal requests. Runs on blocking threads.
 
 use std::time::Duration;
 

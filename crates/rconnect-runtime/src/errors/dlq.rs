@@ -12,7 +12,7 @@ use rconnect_sdk::{ConnectError, ConnectResult, Props};
 use tokio::sync::oneshot;
 use tracing::{error, warn};
 
-use crate::clients::{InRecord, OutRecord, ProducerClient, SendFailure};
+use crate::clients::{InRecord, NewTopicRequest, OutRecord, ProducerClient, SendFailure};
 use crate::herder::ConnectorTaskId;
 
 use super::tolerance::{Failure, ReportFuture, Reporter};
@@ -127,13 +127,20 @@ impl DlqReporter {
             .kafka
             .topic_admin(&admin_config)
             .map_err(init_failed)?;
-        if admin
-            .create_topic_if_missing(&topic, DLQ_PARTITIONS, config.dlq_replication_factor)
-            .await
-            .map_err(init_failed)?
-        {
+        // Listed first, as Java does: creating an existing topic with a replication factor
+        // the cluster cannot satisfy could be refused for that reason.
+        if !admin.topic_exists(&topic).await.map_err(init_failed)? {
             // Java logs at ERROR that the topic is missing before creating it.
-            warn!("dead letter queue topic {topic} did not exist and was created");
+            warn!("Topic {topic} doesn't exist. Will attempt to create topic.");
+            admin
+                .create_or_find(&NewTopicRequest {
+                    name: topic.clone(),
+                    partitions: DLQ_PARTITIONS,
+                    replication_factor: config.dlq_replication_factor,
+                    configs: Default::default(),
+                })
+                .await
+                .map_err(init_failed)?;
         }
         let mut producer_config =
             settings.task_producer_config(&id.connector, id.task, connector_config);

@@ -119,6 +119,20 @@ impl ConnectorContext for Context {
     }
 }
 
+/// Java's `Worker#connectorClientConfigOverrides` check when a task's client is made.
+pub(crate) fn check_client_overrides(
+    settings: &WorkerConfig,
+    client: rconnect_config::client_overrides::ClientType,
+    connector_config: &Props,
+) -> ConnectResult<()> {
+    rconnect_config::client_overrides::check_overrides(
+        settings.connector_client_config_override_policy,
+        client,
+        connector_config,
+    )
+    .map_err(ConnectError::connect)
+}
+
 fn shutting_down() -> ConnectError {
     ConnectError::connect("the worker is shutting down")
 }
@@ -156,6 +170,8 @@ pub struct Worker {
     secrets: Arc<KnownSecrets>,
     /// The data-path runtime: connectors, task loops and their blocking calls run here.
     data_path: tokio::runtime::Handle,
+    /// What `GET /metrics` reports.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Worker {
@@ -172,6 +188,14 @@ impl Worker {
     ) -> (Arc<Worker>, mpsc::UnboundedReceiver<ConnectorEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
         let settings_secrets = settings.config.provider_secrets.clone();
+        let metrics = Arc::new(match settings.config.mode {
+            rconnect_config::WorkerMode::Distributed => {
+                crate::metrics::Metrics::distributed(settings.worker_id.clone())
+            }
+            rconnect_config::WorkerMode::Standalone => {
+                crate::metrics::Metrics::standalone(settings.worker_id.clone())
+            }
+        });
         let w = Worker {
             settings,
             plugins,
@@ -184,8 +208,14 @@ impl Worker {
             generation: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             secrets: Arc::new(KnownSecrets::new(settings_secrets)),
             data_path: tokio::runtime::Handle::current(),
+            metrics,
         };
         (Arc::new(w), rx)
+    }
+
+    /// The worker's metrics (`GET /metrics`).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
     }
 
     /// The runtime connectors and tasks run on.
@@ -309,6 +339,24 @@ impl Worker {
     }
 
     async fn start_instance(&self, name: &str, running: &RunningConnector) -> ConnectResult<()> {
+        let w = &self.metrics.worker;
+        w.connector_startup_attempts_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = self.start_instance_counted(name, running).await;
+        let outcome = if result.is_ok() {
+            &w.connector_startup_success_total
+        } else {
+            &w.connector_startup_failure_total
+        };
+        outcome.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+
+    async fn start_instance_counted(
+        &self,
+        name: &str,
+        running: &RunningConnector,
+    ) -> ConnectResult<()> {
         let ctx = Arc::new(Context {
             name: name.to_string(),
             events: self.events.clone(),
@@ -325,6 +373,19 @@ impl Worker {
             }
         };
         let mut inst = running.instance.lock().await;
+        // Java's `SourceConnectorConfig` (with `createTopics`) reads the topic creation
+        // groups when the connector starts; a bad group fails the connector.
+        if let (Instance::Source(_), Err(e)) = (
+            &*inst,
+            rconnect_config::topic_creation::TopicCreationGroups::from_config(
+                self.settings.config.topic_creation_enable,
+                &config,
+            ),
+        ) {
+            let e = ConnectError::from(e);
+            self.connector_failed(name, &e, "WorkerConnector.doStart");
+            return Err(e);
+        }
         let result = inst
             .as_connector()
             .start(ctx, config)
@@ -592,6 +653,10 @@ impl Worker {
         task_config: Props,
         target: TargetState,
     ) -> ConnectResult<()> {
+        self.metrics
+            .worker
+            .task_startup_attempts_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let class = connector_config
             .get("connector.class")
             .cloned()
@@ -688,6 +753,7 @@ impl Worker {
 
     /// Removes a task from the running ones, to stop it.
     fn take_task(&self, id: &ConnectorTaskId) -> Option<RunningTask> {
+        self.metrics.remove_task(id);
         self.tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -783,6 +849,12 @@ impl Worker {
     /// the Java frame would).
     pub(crate) fn task_failed(&self, id: &ConnectorTaskId, error: &ConnectError, context: &str) {
         warn!(task = %id, "task failed ({context}): {}", self.redact(&id.connector, &error.to_string()));
+        if context == "Worker.startTask" || context.ends_with(".initializeAndStart") {
+            self.metrics
+                .worker
+                .task_startup_failure_total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.task_status(id, State::Failed, Some(failure_trace(error, context)));
     }
 

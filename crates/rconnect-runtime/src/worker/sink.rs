@@ -133,6 +133,11 @@ fn prepare(
         ));
     }
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
+    super::check_client_overrides(
+        &worker.settings.config,
+        rconnect_config::client_overrides::ClientType::Consumer,
+        connector_config,
+    )?;
     let config =
         worker
             .settings

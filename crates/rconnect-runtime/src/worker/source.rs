@@ -16,13 +16,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::{Converters, Worker};
+use super::{check_client_overrides, Converters, Worker};
 use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
 use crate::errors::{log::LogReporter, ErrorConfig, Operator, Stage, Tolerance};
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
 use crate::status::TopicTracker;
+use crate::topic_creation::TopicCreation;
 use crate::transform_chain::TransformChain;
+use rconnect_config::client_overrides::ClientType;
 
 /// A record handed to the producer and not yet acknowledged. Kept small (the record
 /// itself is boxed, and only kept when needed): one is queued and dequeued per record.
@@ -135,6 +137,8 @@ struct Loop {
     acks: mpsc::UnboundedReceiver<Ack>,
     inflight: InFlight,
     chain: TransformChain<SourceMeta>,
+    /// Java `TopicCreation`: set when the connector configures `topic.creation.*`.
+    topic_creation: Option<TopicCreation>,
     wants_commit_record: bool,
     /// Offsets taken for a flush that failed, retried at the next one.
     unflushed: Vec<(Arc<OffsetMap>, Option<OffsetMap>)>,
@@ -215,6 +219,11 @@ fn prepare(
         vec![Arc::new(LogReporter::new(id.clone(), &error_config))],
     );
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
+    check_client_overrides(
+        &worker.settings.config,
+        ClientType::Producer,
+        connector_config,
+    )?;
     let config =
         worker
             .settings
@@ -226,10 +235,12 @@ fn prepare(
         .map_err(ConnectError::connect)?;
     let wants_commit_record = task.wants_commit_record();
     let chain = TransformChain::from_config(&worker.plugins, connector_config)?;
+    let topic_creation = TopicCreation::for_task(worker, id, connector_config)?;
     Ok(Loop {
         worker: worker.clone(),
         id: id.clone(),
         chain,
+        topic_creation,
         task,
         converters,
         topics: worker.topic_tracker(id),
@@ -484,6 +495,9 @@ impl Loop {
                     "Invalid record timestamp {ts}"
                 )));
             }
+        }
+        if let Some(tc) = &mut self.topic_creation {
+            tc.maybe_create(&record.topic).await?;
         }
         // The token is the next in-flight slot; the record is only registered once the
         // producer took it, so a refused send leaves nothing behind.
