@@ -303,6 +303,18 @@ fn sink_conversion_failures_go_to_the_dlq_under_all_and_fail_the_task_under_none
         Duration::from_secs(10),
     );
 
+    // Java's task-error-metrics, as Prometheus exporters name them.
+    let (code, metrics) = http.get(&s.url("/metrics"));
+    assert_eq!(code, 200, "{metrics}");
+    for line in [
+        "kafka_connect_task_error_total_records_skipped{connector=\"tolerant\",task=\"0\"} 2",
+        "kafka_connect_task_error_total_record_errors{connector=\"tolerant\",task=\"0\"} 2",
+        "kafka_connect_task_error_total_errors_logged{connector=\"tolerant\",task=\"0\"} 2",
+        "kafka_connect_task_error_deadletterqueue_produce_requests{connector=\"tolerant\",task=\"0\"} 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "no {line} in\n{metrics}");
+    }
+
     // errors.tolerance=none: the first bad record fails the task, naming where it was read,
     // and is still written to the dead letter queue.
     let task = s.task_status(&http, "strict", "FAILED");

@@ -96,6 +96,7 @@ pub struct DlqReporter {
     next_token: AtomicU64,
     runtime: tokio::runtime::Handle,
     acks: tokio::task::JoinHandle<()>,
+    metrics: Option<Arc<crate::metrics::TaskMetrics>>,
 }
 
 impl Drop for DlqReporter {
@@ -155,6 +156,11 @@ impl DlqReporter {
             config.dlq_context_headers,
             Arc::from(producer),
             acks,
+            Some(super::task_metrics(
+                worker,
+                id,
+                crate::metrics::TaskKind::Sink,
+            )),
         ))
     }
 
@@ -165,14 +171,21 @@ impl DlqReporter {
         context_headers: bool,
         producer: Arc<dyn ProducerClient>,
         mut acks: tokio::sync::mpsc::UnboundedReceiver<crate::clients::Ack>,
+        metrics: Option<Arc<crate::metrics::TaskMetrics>>,
     ) -> Self {
         let pending: Pending = Arc::default();
         let p = pending.clone();
         let t = topic.clone();
+        let m = metrics.clone();
         let acks = tokio::spawn(async move {
             while let Some(ack) = acks.recv().await {
                 if let Err(e) = &ack.result {
                     error!("Could not produce message to dead letter queue. topic={t}: {e}");
+                    if let Some(m) = &m {
+                        m.errors
+                            .deadletterqueue_produce_failures
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 let waiter = p
                     .lock()
@@ -192,11 +205,17 @@ impl DlqReporter {
             next_token: AtomicU64::new(0),
             runtime: tokio::runtime::Handle::current(),
             acks,
+            metrics,
         }
     }
 
     /// Starts sending `record`; the future completes with the broker's answer.
     pub fn send(&self, record: DlqRecord) -> ReportFuture {
+        if let Some(m) = &self.metrics {
+            m.errors
+                .deadletterqueue_produce_requests
+                .fetch_add(1, Ordering::Relaxed);
+        }
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending
@@ -439,7 +458,7 @@ mod tests {
             acks: tx,
             fail: None,
         });
-        let dlq = DlqReporter::new("dlq".into(), id(), true, p.clone(), rx);
+        let dlq = DlqReporter::new("dlq".into(), id(), true, p.clone(), rx, None);
         let f = dlq.report(&failure(), Some(&consumed())).unwrap();
         f.await.unwrap();
         dlq.flush(Duration::from_secs(1)).await;
@@ -458,7 +477,7 @@ mod tests {
             acks: tx,
             fail: Some("Broker: Topic authorization failed".into()),
         });
-        let dlq = DlqReporter::new("dlq".into(), id(), false, p, rx);
+        let dlq = DlqReporter::new("dlq".into(), id(), false, p, rx, None);
         let e = dlq
             .report(&failure(), Some(&consumed()))
             .unwrap()

@@ -9,6 +9,7 @@ pub struct LogReporter {
     id: ConnectorTaskId,
     enabled: bool,
     include_messages: bool,
+    metrics: Option<std::sync::Arc<crate::metrics::TaskMetrics>>,
 }
 
 impl LogReporter {
@@ -17,7 +18,17 @@ impl LogReporter {
             id,
             enabled: config.log_enable,
             include_messages: config.log_include_messages,
+            metrics: None,
         }
+    }
+
+    /// Counts logged errors in the task's `task-error-metrics`.
+    pub fn with_metrics(
+        mut self,
+        metrics: Option<std::sync::Arc<crate::metrics::TaskMetrics>>,
+    ) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Java `LogReporter#message`.
@@ -43,6 +54,11 @@ impl<O: Original> Reporter<O> for LogReporter {
                 self.message(failure, original),
                 failure.error.trace()
             );
+            if let Some(m) = &self.metrics {
+                m.errors
+                    .total_errors_logged
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         None
     }

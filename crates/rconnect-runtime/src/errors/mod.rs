@@ -287,6 +287,18 @@ macro_rules! attempt {
     }};
 }
 
+/// The task's metrics entry: the one the loop registered, or a new one. Registration must
+/// come before the error handling is set up, or the counts go to a replaced entry.
+pub fn task_metrics(
+    worker: &crate::worker::Worker,
+    id: &crate::herder::ConnectorTaskId,
+    kind: crate::metrics::TaskKind,
+) -> Arc<crate::metrics::TaskMetrics> {
+    let metrics = worker.metrics();
+    let existing = metrics.get(id);
+    existing.unwrap_or_else(|| metrics.task(id, kind))
+}
+
 /// Everything error handling needs in a sink task: the operator (with its log and dead
 /// letter queue reporters) and the reporter handed to the task.
 pub struct SinkErrors {
@@ -322,9 +334,12 @@ impl SinkErrors {
             reporters.push(d.clone());
             Some(d)
         };
-        reporters.push(Arc::new(log::LogReporter::new(id.clone(), &config)));
+        let metrics = Some(task_metrics(worker, id, crate::metrics::TaskKind::Sink));
+        reporters.push(Arc::new(
+            log::LogReporter::new(id.clone(), &config).with_metrics(metrics.clone()),
+        ));
         let wants_errant = config.wants_errant_record_reporter();
-        let operator = Arc::new(Operator::new(config, stop, reporters));
+        let operator = Arc::new(Operator::new(config, stop, reporters).with_metrics(metrics));
         let errant = if wants_errant {
             let converters = crate::worker::Converters::new(
                 &worker.plugins,

@@ -90,6 +90,9 @@ pub struct Attempts<'a> {
     attempt: u32,
     /// Back-offs slept, for the tests and the logs.
     pub retries: u32,
+    /// `task-error-metrics`: every failed attempt and every retry are counted (Java:
+    /// `ErrorHandlingMetrics#recordFailure`, `#recordRetry`).
+    metrics: Option<&'a crate::metrics::TaskErrorMetrics>,
 }
 
 impl<'a> Attempts<'a> {
@@ -101,7 +104,14 @@ impl<'a> Attempts<'a> {
             deadline: None,
             attempt: 0,
             retries: 0,
+            metrics: None,
         }
+    }
+
+    /// The same attempts, counted in `metrics`.
+    pub fn counted(mut self, metrics: Option<&'a crate::metrics::TaskErrorMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// After a failed attempt: `Some(error)` when the operation has failed for good, `None`
@@ -109,6 +119,10 @@ impl<'a> Attempts<'a> {
     /// retried, while the deadline has not passed and no stop was requested.
     pub async fn failed(&mut self, error: ConnectError) -> Option<ConnectError> {
         self.attempt += 1;
+        if let Some(m) = self.metrics {
+            m.total_record_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if !error.is_retriable() {
             return Some(error);
         }
@@ -133,6 +147,10 @@ impl<'a> Attempts<'a> {
             return Some(error);
         }
         self.retries += 1;
+        if let Some(m) = self.metrics {
+            m.total_retries
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         None
     }
 }

@@ -9,6 +9,7 @@ use rconnect_sdk::stop::StopSignal;
 use rconnect_sdk::{ConnectError, ConnectResult};
 
 use super::{Attempts, ErrorConfig, Original, Stage, Tolerance};
+use crate::metrics::{TaskErrorMetrics, TaskMetrics};
 
 /// Completes when a reporter has finished with one failure (a dead letter queue send).
 pub type ReportFuture = BoxFuture<'static, ConnectResult<()>>;
@@ -45,6 +46,8 @@ pub struct Operator<O> {
     stop: StopSignal,
     reporters: Vec<Arc<dyn Reporter<O>>>,
     pub counts: ErrorCounts,
+    /// The task's `task-error-metrics`, when it has them.
+    metrics: Option<Arc<TaskMetrics>>,
 }
 
 impl<O: Original> Operator<O> {
@@ -58,6 +61,30 @@ impl<O: Original> Operator<O> {
             stop,
             reporters,
             counts: ErrorCounts::default(),
+            metrics: None,
+        }
+    }
+
+    /// The same operator, counting into the task's `task-error-metrics` (Java
+    /// `ErrorHandlingMetrics`).
+    pub fn with_metrics(mut self, metrics: Option<Arc<TaskMetrics>>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    fn error_metrics(&self) -> Option<&TaskErrorMetrics> {
+        self.metrics.as_deref().map(|m| &m.errors)
+    }
+
+    /// Java `markAsFailed` and `recordError`: a record failed for good.
+    fn record_error(&self) {
+        if let Some(m) = self.error_metrics() {
+            m.total_record_errors.fetch_add(1, Ordering::Relaxed);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default();
+            m.last_error_timestamp.store(now, Ordering::Relaxed);
         }
     }
 
@@ -67,7 +94,7 @@ impl<O: Original> Operator<O> {
 
     /// The attempts of one operation (used by [`attempt!`](crate::attempt)).
     pub fn attempts(&self, stage: Stage) -> Attempts<'_> {
-        Attempts::new(self.config.retry, &self.stop, stage)
+        Attempts::new(self.config.retry, &self.stop, stage).counted(self.error_metrics())
     }
 
     /// A failure of `stage` run by `class`.
@@ -126,6 +153,7 @@ impl<O: Original> Operator<O> {
     /// record silently).
     pub fn fail(&self, failure: Failure, original: Option<&O>) -> ConnectResult<()> {
         self.counts.failures.fetch_add(1, Ordering::Relaxed);
+        self.record_error();
         // Framework failures do not wait for their reports (a dead letter queue send failure
         // is logged by its reporter), as in Java.
         drop(self.report(&failure, original));
@@ -136,6 +164,9 @@ impl<O: Original> Operator<O> {
             return Err(self.fatal("Tolerance exceeded in error handler", &failure, original));
         }
         self.counts.skipped.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = self.error_metrics() {
+            m.total_records_skipped.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -148,6 +179,10 @@ impl<O: Original> Operator<O> {
         original: Option<&O>,
     ) -> (ReportFuture, ConnectResult<()>) {
         self.counts.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = self.error_metrics() {
+            m.total_record_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        self.record_error();
         let report = self.report(&failure, original);
         if !self.within_tolerance() {
             let e = self.fatal("Tolerance exceeded in error handler", &failure, original);
@@ -308,6 +343,37 @@ mod tests {
         assert_eq!(r.unwrap(), 7);
         assert!(op.within_tolerance());
         assert!(rec.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn task_error_metrics_count_failures_retries_errors_and_skips() {
+        let (op, _) = operator(Tolerance::All, 1000);
+        let metrics = crate::metrics::Metrics::standalone("w").task(
+            &crate::herder::ConnectorTaskId {
+                connector: "c".into(),
+                task: 0,
+            },
+            crate::metrics::TaskKind::Sink,
+        );
+        let op = op.with_metrics(Some(metrics.clone()));
+        let r: Result<(), Failure> = attempt!(
+            op,
+            Stage::ValueConverter,
+            "c",
+            Err(ConnectError::retriable("busy"))
+        );
+        op.fail(r.unwrap_err(), None).unwrap();
+        let r: Result<(), Failure> =
+            attempt!(op, Stage::KeyConverter, "c", Err(ConnectError::data("bad")));
+        op.fail(r.unwrap_err(), None).unwrap();
+        let e = &metrics.errors;
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        // Four attempts of the retried operation (300 + 600 + 100 ms), one of the other.
+        assert_eq!(n(&e.total_record_failures), 5);
+        assert_eq!(n(&e.total_retries), 3);
+        assert_eq!(n(&e.total_record_errors), 2);
+        assert_eq!(n(&e.total_records_skipped), 2);
+        assert!(e.last_error_timestamp.load(Ordering::Relaxed) > 0);
     }
 
     #[tokio::test]

@@ -213,11 +213,19 @@ fn prepare(
     stop: StopSignal,
 ) -> ConnectResult<Loop> {
     let error_config = ErrorConfig::from_connector_config(connector_config, false)?;
+    let metrics = Some(crate::errors::task_metrics(
+        worker,
+        id,
+        crate::metrics::TaskKind::Source,
+    ));
     let errors = Operator::new(
         error_config.clone(),
         stop,
-        vec![Arc::new(LogReporter::new(id.clone(), &error_config))],
-    );
+        vec![Arc::new(
+            LogReporter::new(id.clone(), &error_config).with_metrics(metrics.clone()),
+        )],
+    )
+    .with_metrics(metrics);
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
     check_client_overrides(
         &worker.settings.config,
