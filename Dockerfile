@@ -11,15 +11,16 @@
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-# The bundled librdkafka builds with the C toolchain of the rust image.
+# The bundled librdkafka builds with the C toolchain and libssl-dev of the rust image.
 COPY . .
 RUN cargo build --release --locked -p rconnect \
     && install -D -m 0755 target/release/rconnect /out/rconnect
 
 FROM debian:bookworm-slim
-# ca-certificates: TLS to brokers, registries and S3 endpoints.
+# ca-certificates: TLS to brokers, registries and S3 endpoints; libssl3: the OpenSSL the
+# bundled librdkafka links for SSL and SASL_SSL.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates=20230311* \
+    && apt-get install -y --no-install-recommends ca-certificates=20230311* libssl3=3.0.* \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 rconnect \
     && useradd --system --uid 10001 --gid rconnect --home-dir /var/lib/rconnect \

@@ -121,8 +121,20 @@ fn metrics_are_prometheus_text_and_count_records_as_they_move() {
     let broker = Broker::start();
     let topic = unique_name("metrics");
     broker.create_topic(&topic, 1, &[]);
-    let (s, mut w) = start_worker(&broker, "");
+    let metrics_port = free_port();
+    let (s, mut w) = start_worker(
+        &broker,
+        &format!("rconnect.metrics.listener=http://127.0.0.1:{metrics_port}\n"),
+    );
     let http = Http::new();
+    // The metrics listener serves /metrics and nothing of the REST API.
+    let metrics_base = format!("http://127.0.0.1:{metrics_port}");
+    assert_eq!(http.get(&format!("{metrics_base}/connectors")).0, 404);
+    let on_own_port = scrape(&python, &http, &metrics_base);
+    assert_eq!(
+        value(&on_own_port, "kafka_connect_worker_connector_count", &[]),
+        Some(0.0)
+    );
 
     let input = s.dir.path().join("in.txt");
     let lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();

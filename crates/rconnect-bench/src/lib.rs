@@ -6,6 +6,7 @@
 //! `scripts/bench` builds both and runs the driver.
 
 pub mod args;
+pub mod avro;
 pub mod broker;
 pub mod data;
 pub mod failover;

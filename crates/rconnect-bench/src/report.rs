@@ -42,6 +42,8 @@ pub struct Results {
     pub transfers: Option<Vec<TransferRun>>,
     /// JSON converter cases.
     pub json: Option<Vec<JsonCase>>,
+    /// AvroConverter cases (`schemas_enable` unused), on the in-memory registry.
+    pub avro: Option<Vec<JsonCase>>,
     /// Start-ups with 100 plugin libraries.
     pub plugins: Option<Vec<crate::plugins::PluginStartup>>,
     /// Failover runs: SIGKILL of the busiest of three distributed workers → all RUNNING.
@@ -314,6 +316,41 @@ impl Results {
                     thousands(cpu.max),
                     thousands(wall.median),
                     c.samples[0].bytes_per_record
+                );
+            }
+            out.push('\n');
+        }
+        if let Some(cases) = &self.avro {
+            let runs = cases.first().map_or(0, |c| c.samples.len());
+            let _ = writeln!(
+                out,
+                "### AvroConverter, the same 10-field struct ({runs} runs, one thread)\n"
+            );
+            out.push_str(
+                "Confluent's wire format (magic byte, schema id, Avro binary) on the in-memory `mock://` registry: after the first record the schema id comes from the converter's cache, so this is the per-record cost of a steady stream.\n\n\
+                 | direction | records per CPU-second median | min | max | records/s wall (median) | bytes/record | vs JSON (schemas disabled) |\n\
+                 |---|---:|---:|---:|---:|---:|---:|\n",
+            );
+            for c in cases {
+                let cpu = summary(c.samples.iter().map(|s| s.per_cpu_second));
+                let wall = summary(c.samples.iter().map(|s| s.per_wall_second));
+                let (Some(cpu), Some(wall)) = (cpu, wall) else {
+                    continue;
+                };
+                let vs_json = self
+                    .json_case(c.direction, false)
+                    .map(|j| format!("{:.2}×", cpu.median / j.median))
+                    .unwrap_or_else(|| "-".into());
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {:.0} | {} |",
+                    c.direction,
+                    thousands(cpu.median),
+                    thousands(cpu.min),
+                    thousands(cpu.max),
+                    thousands(wall.median),
+                    c.samples[0].bytes_per_record,
+                    vs_json
                 );
             }
             out.push('\n');
@@ -739,6 +776,7 @@ mod tests {
             startup: None,
             transfers: Some(vec![run]),
             json: None,
+            avro: None,
             plugins: None,
             failover: Some(vec![
                 std::time::Duration::from_secs(9),

@@ -107,7 +107,6 @@ const SILENT: &[&str] = &[
     "auto.include.jmx.reporter",
     "ssl.keystore.type",
     "ssl.truststore.type",
-    "ssl.truststore.password",
 ];
 
 const LIBRDKAFKA_MAX_INT: i64 = 2_147_483_647;
@@ -199,26 +198,28 @@ pub fn to_librdkafka(props: &Props) -> (BTreeMap<String, String>, Vec<String>) {
                 let ty = get("ssl.keystore.type")
                     .unwrap_or_else(|| "JKS".into())
                     .to_ascii_uppercase();
-                match ty.as_str() {
-                    "PKCS12" => {
-                        out.insert("ssl.keystore.location".into(), value);
+                if ty == "PEM" {
+                    // A PEM key store file holds the private key and the certificate chain.
+                    out.insert("ssl.key.location".into(), value.clone());
+                    out.insert("ssl.certificate.location".into(), value);
+                } else {
+                    // PKCS12 (Java's `JKS` default reads PKCS12 files too): read here and
+                    // handed over as PEM, so a store without a password, or one librdkafka's
+                    // PKCS12 reader refuses, behaves as in Java. Start-up checks the stores
+                    // first (`check_client_ssl`), so an error here is only a warning.
+                    match crate::ssl::SslSettings::new(props).key_material() {
+                        Ok(Some(m)) => match (
+                            crate::ssl::certs_to_pem(&m.chain),
+                            crate::ssl::key_to_pem(&m.key),
+                        ) {
+                            (Ok(chain), Ok(key)) => {
+                                out.insert("ssl.certificate.pem".into(), chain);
+                                out.insert("ssl.key.pem".into(), key);
+                            }
+                            _ => warnings.push(k.clone()),
+                        },
+                        _ => warnings.push(k.clone()),
                     }
-                    "PEM" => {
-                        // A PEM key store file holds the private key and the certificate chain.
-                        out.insert("ssl.key.location".into(), value.clone());
-                        out.insert("ssl.certificate.location".into(), value);
-                    }
-                    _ => warnings.push(k.clone()),
-                }
-            }
-            "ssl.keystore.password" => {
-                let ty = get("ssl.keystore.type")
-                    .unwrap_or_else(|| "JKS".into())
-                    .to_ascii_uppercase();
-                if ty == "PKCS12" {
-                    out.insert("ssl.keystore.password".into(), value);
-                } else if ty != "PEM" {
-                    warnings.push(k.clone());
                 }
             }
             "ssl.truststore.location" => {
@@ -228,10 +229,21 @@ pub fn to_librdkafka(props: &Props) -> (BTreeMap<String, String>, Vec<String>) {
                 if ty == "PEM" {
                     out.insert("ssl.ca.location".into(), value);
                 } else {
-                    // librdkafka reads CA certificates only from PEM files.
-                    warnings.push(k.clone());
+                    // librdkafka reads CA certificates only from PEM: PKCS12 truststores are
+                    // read here and handed over as `ssl.ca.pem`.
+                    match crate::ssl::SslSettings::new(props)
+                        .trusted_certs()
+                        .and_then(|c| crate::ssl::certs_to_pem(&c.unwrap_or_default()))
+                    {
+                        Ok(pem) => {
+                            out.insert("ssl.ca.pem".into(), pem);
+                        }
+                        Err(_) => warnings.push(k.clone()),
+                    }
                 }
             }
+            // Read with the stores above.
+            "ssl.keystore.password" | "ssl.truststore.password" => {}
             _ => warnings.push(k.clone()),
         }
     }
@@ -278,7 +290,7 @@ fn assignors(value: &str) -> Option<String> {
 
 /// `username`/`password` of a PLAIN or SCRAM `sasl.jaas.config`; `None` for any other
 /// login module (GSSAPI, OAUTHBEARER) or a malformed entry.
-fn jaas_credentials(value: &str) -> Option<(String, String)> {
+pub fn jaas_credentials(value: &str) -> Option<(String, String)> {
     let mut chars = value.trim().chars().peekable();
     let word = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<String> {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
@@ -488,35 +500,75 @@ mod tests {
         assert_eq!(warn, vec!["sasl.jaas.config"]);
     }
 
+    /// A self-signed certificate and its key, as a PKCS12 store with `password`.
+    fn pkcs12_store(password: &str) -> Vec<u8> {
+        use openssl::{asn1::Asn1Time, ec, nid::Nid, pkey::PKey, x509};
+        let group = ec::EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(ec::EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "localhost").unwrap();
+        let name = name.build();
+        let mut b = x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, openssl::hash::MessageDigest::sha256())
+            .unwrap();
+        let cert = b.build();
+        openssl::pkcs12::Pkcs12::builder()
+            .name("k")
+            .pkey(&key)
+            .cert(&cert)
+            .build2(password)
+            .unwrap()
+            .to_der()
+            .unwrap()
+    }
+
     #[test]
     fn ssl_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let p12 = dir.path().join("ks.p12");
+        std::fs::write(&p12, pkcs12_store("y")).unwrap();
+        let p12 = p12.to_str().unwrap();
+        // Java's default type (JKS) with a PKCS12 file, as Java's keystore.type.compat reads
+        // it: both stores are handed to librdkafka as PEM.
         let (rd, warn) = to_librdkafka(&props(&[
-            ("ssl.truststore.location", "/ca.jks"),
-            ("ssl.truststore.password", "x"),
-            ("ssl.keystore.location", "/ks.jks"),
+            ("ssl.truststore.location", p12),
+            ("ssl.truststore.password", "y"),
+            ("ssl.keystore.location", p12),
             ("ssl.keystore.password", "y"),
         ]));
-        assert!(rd.is_empty());
+        assert!(warn.is_empty(), "{warn:?}");
+        assert!(rd["ssl.ca.pem"].starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(rd["ssl.certificate.pem"].starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(rd["ssl.key.pem"].starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(!rd.contains_key("ssl.keystore.location"));
+
+        // Unreadable stores are reported (start-up checks them with a full message first).
+        let (rd, warn) = to_librdkafka(&props(&[
+            ("ssl.truststore.type", "PKCS12"),
+            ("ssl.truststore.location", p12),
+            ("ssl.truststore.password", "wrong"),
+            ("ssl.keystore.location", "/nonexistent.p12"),
+        ]));
+        assert!(rd.is_empty(), "{rd:?}");
         assert_eq!(
             warn,
-            vec![
-                "ssl.keystore.location",
-                "ssl.keystore.password",
-                "ssl.truststore.location"
-            ]
+            vec!["ssl.keystore.location", "ssl.truststore.location"]
         );
 
         let (rd, warn) = to_librdkafka(&props(&[
             ("ssl.truststore.type", "PEM"),
             ("ssl.truststore.location", "/ca.pem"),
-            ("ssl.keystore.type", "PKCS12"),
-            ("ssl.keystore.location", "/ks.p12"),
-            ("ssl.keystore.password", "y"),
         ]));
         assert!(warn.is_empty(), "{warn:?}");
         assert_eq!(rd["ssl.ca.location"], "/ca.pem");
-        assert_eq!(rd["ssl.keystore.location"], "/ks.p12");
-        assert_eq!(rd["ssl.keystore.password"], "y");
 
         let (rd, warn) = to_librdkafka(&props(&[
             ("ssl.keystore.type", "pem"),

@@ -10,6 +10,7 @@
 //! - [`client`]: translation of Java Kafka client keys to librdkafka keys.
 //! - [`topic_creation`]: a source connector's topic creation groups (KIP-158).
 //! - [`client_overrides`]: connector-level client overrides and the override policy (KIP-458).
+//! - [`ssl`]: Java's `ssl.*` keys (keystores, truststores) as TLS material and rustls configs.
 
 pub mod aliases;
 pub mod client;
@@ -20,6 +21,7 @@ pub mod connector_name;
 mod java;
 pub mod properties;
 pub mod providers;
+pub mod ssl;
 pub mod topic_creation;
 pub mod worker;
 

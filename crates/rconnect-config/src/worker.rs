@@ -46,9 +46,13 @@ pub const CONNECT_PROTOCOL_CONFIG: &str = "connect.protocol";
 /// from `plugin.path` since 3.2, KAFKA-13748): built-in connectors this worker must not offer.
 pub const BUILTIN_CONNECTORS_EXCLUDE_CONFIG: &str = "rconnect.builtin.connectors.exclude";
 pub const AUTO_RESTART_ENABLE_CONFIG: &str = "rconnect.auto.restart.enable";
+pub const METRICS_LISTENER_CONFIG: &str = "rconnect.metrics.listener";
 pub const AUTO_RESTART_INITIAL_BACKOFF_MS_CONFIG: &str = "rconnect.auto.restart.initial.backoff.ms";
 pub const AUTO_RESTART_MAX_BACKOFF_MS_CONFIG: &str = "rconnect.auto.restart.max.backoff.ms";
 pub const AUTO_RESTART_MAX_ATTEMPTS_CONFIG: &str = "rconnect.auto.restart.max.attempts";
+/// rconnect's equivalent of Java's `-Djava.security.auth.login.config` for the REST basic
+/// authentication extension: the JAAS file with the `KafkaConnect` entry.
+pub const REST_AUTH_JAAS_CONFIG: &str = "rconnect.rest.auth.jaas.config";
 
 /// MAC algorithms rconnect implements for inter-worker request signing. Java accepts
 /// whatever its JVM offers; these are the ones every JVM ships and the runtime signs with.
@@ -475,7 +479,9 @@ pub fn common_config_def() -> ConfigDef {
         .define(key(REST_IDLE_TIMEOUT_MS_CONFIG, T::Long, v("30000"), Low, "How long a REST connection may stay open with no request in progress and no I/O before the server closes it. A request that is being handled is never cut by it.").validator(Validator::at_least(1.0)))
         .define(key(REST_HEADER_READ_TIMEOUT_MS_CONFIG, T::Long, v("10000"), Low, "How long a REST client may take to send a request's headers, from their first byte; a slower client is disconnected.").validator(Validator::at_least(1.0)))
         .define(key(REST_MAX_CONNECTIONS_CONFIG, T::Int, v("1024"), Low, "The most REST connections served at once (over all listeners); further connections wait in the listen backlog. Lowered to a quarter of the open-file limit when that is smaller.").validator(Validator::at_least(1.0)))
+        .define(key(REST_AUTH_JAAS_CONFIG, T::String, Default::Null, Low, "rconnect only: the JAAS file whose KafkaConnect entry BasicAuthSecurityRestExtension logs REST users in with (Java's -Djava.security.auth.login.config, which rconnect also reads from KAFKA_OPTS)."))
         .define(key(BUILTIN_CONNECTORS_EXCLUDE_CONFIG, T::List, v(""), Low, "Comma-separated class names or aliases of built-in connectors (FileStreamSource, FileStreamSink) this worker does not offer. An unknown name stops the worker at start-up."))
+        .define(key(METRICS_LISTENER_CONFIG, T::String, v(""), Low, "A listener (http://host:port) serving only GET /metrics, for scrapers that should not reach the REST API; empty for none. /metrics is served on the REST listeners either way."))
         .define(key(AUTO_RESTART_ENABLE_CONFIG, T::Boolean, v("false"), Low, "Whether this worker restarts its FAILED connectors and tasks by itself, with exponential back-off (not in Java; Strimzi's auto-restart is the model)."))
         .define(key(AUTO_RESTART_INITIAL_BACKOFF_MS_CONFIG, T::Long, v("5000"), Low, "How long a FAILED connector or task stays failed before its first automatic restart; each further restart waits twice as long, up to rconnect.auto.restart.max.backoff.ms.").validator(Validator::at_least(1.0)))
         .define(key(AUTO_RESTART_MAX_BACKOFF_MS_CONFIG, T::Long, v("300000"), Low, "The longest wait before an automatic restart. A connector or task that stays RUNNING this long starts again from the initial back-off.").validator(Validator::at_least(1.0)))

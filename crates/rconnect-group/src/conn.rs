@@ -7,22 +7,28 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::{
     encode_request_header_into_buffer, Decodable, HeaderVersion, Request, StrBytes,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::trace;
 
+use crate::security::{plain_message, SaslMechanism, ScramClient, Security};
 use crate::GroupError;
+
+/// A broker connection's byte stream: TCP, or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Stream for T {}
 
 /// Largest response accepted; group responses are small, this only guards against garbage.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) struct Connection {
     addr: String,
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     client_id: StrBytes,
     correlation_id: i32,
     /// Broker's supported version range per API key.
@@ -34,13 +40,15 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Connects and negotiates API versions, all within `timeout`.
+    /// Connects (with TLS when `security` has it), negotiates API versions and
+    /// authenticates (SASL), all within `timeout` each.
     pub(crate) async fn connect(
         addr: &str,
         client_id: &str,
         timeout: Duration,
+        security: &Security,
     ) -> Result<Connection, GroupError> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| GroupError::Timeout {
                 broker: addr.to_string(),
@@ -51,7 +59,36 @@ impl Connection {
                 source,
             })?;
         // Group requests are tiny and latency-sensitive.
-        let _ = stream.set_nodelay(true);
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn Stream> = match &security.tls {
+            None => Box::new(tcp),
+            Some(tls) => {
+                let host = addr
+                    .rsplit_once(':')
+                    .map_or(addr, |(h, _)| h)
+                    .trim_start_matches('[')
+                    .trim_end_matches(']');
+                let name =
+                    rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| {
+                        GroupError::Tls {
+                            broker: addr.to_string(),
+                            message: format!("invalid host name for TLS: {e}"),
+                        }
+                    })?;
+                let connector = tokio_rustls::TlsConnector::from(tls.clone());
+                let stream = tokio::time::timeout(timeout, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| GroupError::Timeout {
+                        broker: addr.to_string(),
+                        api: "TLS handshake",
+                    })?
+                    .map_err(|e| GroupError::Tls {
+                        broker: addr.to_string(),
+                        message: e.to_string(),
+                    })?;
+                Box::new(stream)
+            }
+        };
         let mut conn = Connection {
             addr: addr.to_string(),
             stream,
@@ -77,7 +114,77 @@ impl Connection {
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
         trace!(broker = addr, versions = ?conn.versions, "negotiated API versions");
+        if let Some(sasl) = &security.sasl {
+            conn.authenticate(sasl, timeout).await?;
+        }
         Ok(conn)
+    }
+
+    /// SaslHandshake then SaslAuthenticate rounds (KIP-152), as Java's
+    /// `SaslClientAuthenticator`.
+    async fn authenticate(
+        &mut self,
+        sasl: &crate::security::SaslCredentials,
+        timeout: Duration,
+    ) -> Result<(), GroupError> {
+        let mechanism = sasl.mechanism.name();
+        let (handshake, _): (SaslHandshakeResponse, i16) = self
+            .send(1, timeout, |_| {
+                SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism))
+            })
+            .await?;
+        if handshake.error_code != 0 {
+            let enabled: Vec<String> = handshake.mechanisms.iter().map(|m| m.to_string()).collect();
+            return Err(GroupError::Authentication {
+                broker: self.addr.clone(),
+                message: format!(
+                    "the broker does not enable SASL mechanism {mechanism} (it enables {enabled:?})"
+                ),
+            });
+        }
+        let fail = |broker: &str, message: String| GroupError::Authentication {
+            broker: broker.to_string(),
+            message,
+        };
+        match sasl.mechanism {
+            SaslMechanism::Plain => {
+                self.sasl_round(plain_message(sasl), timeout).await?;
+            }
+            SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+                let mut scram = ScramClient::new(sasl).map_err(|e| fail(&self.addr, e))?;
+                let server_first = self.sasl_round(scram.client_first(), timeout).await?;
+                let client_final = scram
+                    .client_final(&server_first)
+                    .map_err(|e| fail(&self.addr, e))?;
+                let server_final = self.sasl_round(client_final, timeout).await?;
+                scram
+                    .verify_server_final(&server_final)
+                    .map_err(|e| fail(&self.addr, e))?;
+            }
+        }
+        trace!(broker = %self.addr, mechanism, "authenticated");
+        Ok(())
+    }
+
+    /// One SaslAuthenticate request; the server's bytes, or its error as
+    /// [`GroupError::Authentication`].
+    async fn sasl_round(&mut self, bytes: Vec<u8>, timeout: Duration) -> Result<Bytes, GroupError> {
+        let (response, _): (SaslAuthenticateResponse, i16) = self
+            .send(2, timeout, |_| {
+                SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(bytes))
+            })
+            .await?;
+        if response.error_code != 0 {
+            let message = response
+                .error_message
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| format!("error code {}", response.error_code));
+            return Err(GroupError::Authentication {
+                broker: self.addr.clone(),
+                message,
+            });
+        }
+        Ok(response.auth_bytes)
     }
 
     pub(crate) fn addr(&self) -> &str {
@@ -224,6 +331,9 @@ pub(crate) fn api_name(key: i16) -> &'static str {
         Ok(ApiKey::SyncGroup) => "SyncGroup",
         Ok(ApiKey::Heartbeat) => "Heartbeat",
         Ok(ApiKey::LeaveGroup) => "LeaveGroup",
+        Ok(ApiKey::SaslHandshake) => "SaslHandshake",
+        Ok(ApiKey::SaslAuthenticate) => "SaslAuthenticate",
+        Ok(ApiKey::Metadata) => "Metadata",
         _ => "unknown API",
     }
 }

@@ -7,12 +7,14 @@
 //! * [`member`]: [`GroupMember`], a member of the group over the classic Kafka group APIs
 //!   (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup), spoken directly with the
 //!   `kafka-protocol` crate over tokio TCP because librdkafka cannot run a custom protocol.
+//! * [`security`]: TLS (rustls) and SASL PLAIN/SCRAM for those connections.
 
 pub mod assignor;
 pub mod cluster;
 mod conn;
 pub mod member;
 pub mod protocol;
+pub mod security;
 
 pub use assignor::{eager_assign, AssignmentInput, IncrementalCooperativeAssignor};
 pub use cluster::fetch_cluster_id;
@@ -25,3 +27,4 @@ pub use protocol::{
     CONFIG_MISMATCH, CONNECTOR_TASK, CONNECT_PROTOCOL_V0, CONNECT_PROTOCOL_V1, CONNECT_PROTOCOL_V2,
     NO_ERROR,
 };
+pub use security::{SaslCredentials, SaslMechanism, Security};

@@ -131,6 +131,8 @@ pub struct GroupConfig {
     /// `request.timeout.ms` (40 s). JoinGroup waits up to `rebalance_timeout + 5 s` instead,
     /// as the broker holds it for the whole rebalance.
     pub request_timeout: Duration,
+    /// TLS and SASL (`security.protocol`); PLAINTEXT by default.
+    pub security: crate::Security,
 }
 
 impl Default for GroupConfig {
@@ -146,6 +148,7 @@ impl Default for GroupConfig {
             retry_backoff: Duration::from_millis(100),
             retry_backoff_max: Duration::from_secs(1),
             request_timeout: Duration::from_secs(40),
+            security: crate::Security::default(),
         }
     }
 }
@@ -289,6 +292,23 @@ pub enum GroupError {
     /// This member's SyncGroup assignment could not be parsed.
     #[error("assignment from the leader: {0}")]
     Assignment(#[source] ProtocolError),
+    /// The TLS handshake failed (an untrusted or mismatched certificate, or a plaintext
+    /// port): not retried.
+    #[error("broker {broker}: TLS handshake failed: {message}")]
+    Tls {
+        /// `host:port`.
+        broker: String,
+        /// What rustls reported.
+        message: String,
+    },
+    /// SASL authentication failed (wrong credentials, mechanism not enabled): not retried.
+    #[error("broker {broker}: SASL authentication failed: {message}")]
+    Authentication {
+        /// `host:port`.
+        broker: String,
+        /// The broker's message.
+        message: String,
+    },
     /// Retriable failures went on past the join deadline.
     #[error("gave up joining group `{group}` after {elapsed:?}: {last}")]
     GaveUp {
@@ -393,7 +413,7 @@ async fn find_coordinator(
     addr: &str,
     timeout: Duration,
 ) -> Result<Connection, GroupError> {
-    let mut conn = Connection::connect(addr, &config.client_id, timeout).await?;
+    let mut conn = Connection::connect(addr, &config.client_id, timeout, &config.security).await?;
     let key = StrBytes::from_string(config.group_id.clone());
     let (response, version): (FindCoordinatorResponse, i16) = conn
         .send(6, timeout, |version| {
@@ -430,7 +450,7 @@ async fn find_coordinator(
     if coordinator == conn.addr() {
         return Ok(conn);
     }
-    Connection::connect(&coordinator, &config.client_id, timeout).await
+    Connection::connect(&coordinator, &config.client_id, timeout, &config.security).await
 }
 
 /// A Connect group member. Not shareable between tasks; the heartbeat runs on its own tokio
@@ -887,6 +907,8 @@ impl Retry {
             Some(_) => Retry::Fatal(error),
             None => match error {
                 GroupError::NoBootstrapServers
+                | GroupError::Tls { .. }
+                | GroupError::Authentication { .. }
                 | GroupError::InvalidProtocol(_)
                 | GroupError::Encode { .. }
                 | GroupError::UnsupportedApi { .. } => Retry::Fatal(error),

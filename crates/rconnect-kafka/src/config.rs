@@ -157,6 +157,23 @@ mod tests {
         assert_eq!(config.get("auto.offset.reset"), Some("earliest"));
     }
 
+    /// `security.protocol` SSL/SASL_SSL and SASL/SCRAM need librdkafka built with OpenSSL
+    /// (the `ssl` feature of rdkafka); PLAIN is always built in.
+    #[test]
+    fn librdkafka_is_built_with_tls_and_sasl() {
+        let native = KafkaConfig::admin("127.0.0.1:1", "features")
+            .client_config()
+            .create_native_config()
+            .unwrap();
+        let features = native.get("builtin.features").unwrap();
+        for f in ["ssl", "sasl", "sasl_plain", "sasl_scram"] {
+            assert!(
+                features.split(',').any(|x| x == f),
+                "{f} missing: {features}"
+            );
+        }
+    }
+
     #[test]
     fn invalid_key_is_reported_with_its_name() {
         let config = KafkaConfig::admin("b:9092", "a").with("no.such.key", "1");

@@ -177,6 +177,7 @@ impl Shared {
 pub(crate) async fn accept_loop(
     tcp: TcpListener,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -232,6 +233,7 @@ pub(crate) async fn accept_loop(
             stream,
             peer,
             app.clone(),
+            tls.clone(),
             shared.limits,
             stop.clone(),
             permit,
@@ -374,6 +376,11 @@ struct Watched {
     activity: Arc<Activity>,
 }
 
+/// A connection's byte stream: plain, or TLS over the watched socket (so that handshake
+/// and record bytes count as activity too).
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
 impl AsyncRead for Watched {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -429,22 +436,53 @@ impl AsyncWrite for Watched {
 
 /// Serves HTTP/1.1 on one connection until the client closes it, it expires, or the server
 /// stops (then the request in progress, if any, is answered first). Holding `_slot` counts
-/// the connection against the cap.
+/// the connection against the cap. With `tls`, the TLS handshake comes first and must end
+/// within the header-read timeout; a client whose certificate the listener refuses
+/// (`ssl.client.auth`) is dropped there, before any HTTP.
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     limits: ConnectionLimits,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
     // Responses are small and written whole: do not let Nagle hold their last segment.
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(Watched {
+    let watched = Watched {
         inner: stream,
         activity: activity.clone(),
-    });
+    };
+    match tls {
+        None => serve_http(Box::new(watched), peer, app, activity, limits, stop).await,
+        Some(acceptor) => {
+            match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(watched)).await {
+                Ok(Ok(tls_stream)) => {
+                    serve_http(Box::new(tls_stream), peer, app, activity, limits, stop).await
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!("TLS handshake with {peer} failed: {e}");
+                }
+                Err(_) => tracing::debug!(
+                    "closing REST connection from {peer}: TLS handshake not complete within {:?}",
+                    limits.header_read_timeout
+                ),
+            }
+        }
+    }
+}
+
+async fn serve_http(
+    stream: Box<dyn Stream>,
+    peer: SocketAddr,
+    app: Router,
+    activity: Arc<Activity>,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let io = TokioIo::new(stream);
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |req: Request<Incoming>| {

@@ -13,9 +13,9 @@ pub enum RestError {
     /// A `listeners` entry that is not `proto://host:port`.
     #[error("Invalid listener {listener}: {reason}")]
     InvalidListener { listener: String, reason: String },
-    /// A listener with the `https` scheme; TLS is not implemented.
-    #[error("Invalid listener {listener}: https listeners are not supported yet")]
-    HttpsUnsupported { listener: String },
+    /// An `https` listener without usable TLS settings.
+    #[error("Cannot set up TLS for REST listener {listener}: {reason}")]
+    Tls { listener: String, reason: String },
     /// The listener address could not be bound.
     #[error("Unable to bind REST listener {listener}: {source}")]
     Bind {

@@ -354,27 +354,10 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Result<Response, ApiEr
     let Some(metrics) = s.metrics.clone() else {
         return Err(ApiError::not_found());
     };
-    let statuses = s
-        .timed(async {
-            let mut all = Vec::new();
-            for name in s.herder.connectors().await {
-                // A connector deleted between the two calls is simply left out.
-                if let Ok(status) = s.herder.connector_status(&name).await {
-                    all.push(status);
-                }
-            }
-            all
-        })
+    let body = s
+        .timed(crate::metrics_listener::scrape(s.herder.as_ref(), &metrics))
         .await?;
-    let body = metrics.render(&statuses);
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response())
+    Ok(crate::metrics_listener::prometheus_response(body))
 }
 
 // ---- ConnectorsResource ----

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::header::{ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::auth::BasicAuth;
 use crate::connections::{self, accept_loop, ConnectionLimits, Shared};
 use crate::error::{ApiError, RestError};
 use crate::handlers::{self as h, AppState, LocalAddr};
@@ -34,7 +35,8 @@ pub const GRACEFUL_STOP_TIMEOUT: Duration = Duration::from_secs(60);
 /// One entry of the `listeners` worker setting, `proto://host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
-    /// `http` (case-insensitive); `https` is refused by [`RestServer::bind`].
+    /// `http` or `https` (case-insensitive); `https` needs a TLS config
+    /// ([`ServerTls`]).
     pub scheme: String,
     /// Host name or IP literal (IPv6 without brackets); `""` binds all interfaces.
     pub host: String,
@@ -101,37 +103,91 @@ impl fmt::Display for Listener {
     }
 }
 
+/// The TLS configs of HTTPS listeners: `main` for `listeners` (Java's
+/// `listeners.https.ssl.*`, else `ssl.*`), `admin` for `admin.listeners`
+/// (`admin.listeners.https.ssl.*`, else `ssl.*`).
+#[derive(Clone, Default)]
+pub struct ServerTls {
+    pub main: Option<Arc<rustls::ServerConfig>>,
+    pub admin: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The API, with `/admin` when `admin.listeners` is not set.
+    Main { with_admin: bool },
+    /// `admin.listeners`: `/admin` only.
+    Admin,
+}
+
+struct Bound {
+    listener: Listener,
+    tcp: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    role: Role,
+}
+
 /// The REST server: bound listeners waiting for a herder.
 pub struct RestServer {
-    listeners: Vec<(Listener, TcpListener)>,
+    listeners: Vec<Bound>,
     request_timeout: Duration,
     limits: ConnectionLimits,
     loggers: Arc<LoggerLevels>,
     metrics: Option<Arc<rconnect_runtime::metrics::Metrics>>,
+    auth: Option<Arc<BasicAuth>>,
 }
 
 impl RestServer {
     /// Binds every listener now, so a port in use fails at startup and port 0 is resolved.
     pub async fn bind(listeners: &[Listener]) -> Result<RestServer, RestError> {
+        RestServer::bind_all(listeners, None, ServerTls::default()).await
+    }
+
+    /// Binds `listeners` and `admin_listeners` (Java's `admin.listeners`: `None` serves
+    /// `/admin` on `listeners`, an empty list nowhere, otherwise only there). HTTPS
+    /// listeners use the matching config of `tls`.
+    pub async fn bind_all(
+        listeners: &[Listener],
+        admin_listeners: Option<&[Listener]>,
+        tls: ServerTls,
+    ) -> Result<RestServer, RestError> {
         if listeners.is_empty() {
             return Err(RestError::NoListeners);
         }
-        let mut bound = Vec::with_capacity(listeners.len());
-        for listener in listeners {
-            match listener.scheme.to_ascii_lowercase().as_str() {
-                "http" => {}
+        let with_admin = admin_listeners.is_none();
+        let mut all: Vec<(&Listener, Role)> = listeners
+            .iter()
+            .map(|l| (l, Role::Main { with_admin }))
+            .collect();
+        all.extend(
+            admin_listeners
+                .unwrap_or(&[])
+                .iter()
+                .map(|l| (l, Role::Admin)),
+        );
+        let mut bound = Vec::with_capacity(all.len());
+        for (listener, role) in all {
+            let tls = match listener.scheme.to_ascii_lowercase().as_str() {
+                "http" => None,
                 "https" => {
-                    return Err(RestError::HttpsUnsupported {
+                    let (config, prefix) = match role {
+                        Role::Admin => (&tls.admin, "admin.listeners.https."),
+                        Role::Main { .. } => (&tls.main, "listeners.https."),
+                    };
+                    let config = config.clone().ok_or_else(|| RestError::Tls {
                         listener: listener.to_string(),
-                    })
+                        reason: format!("no TLS settings ({prefix}ssl.* or ssl.*)"),
+                    })?;
+                    Some(tokio_rustls::TlsAcceptor::from(config))
                 }
                 other => {
                     return Err(RestError::InvalidListener {
                         listener: listener.to_string(),
-                        reason: format!("unsupported protocol {other}, expected http"),
+                        reason: format!("unsupported protocol {other}, expected http or https"),
                     })
                 }
-            }
+            };
             let host = listener.host.trim_start_matches('[').trim_end_matches(']');
             let host = if host.is_empty() { "0.0.0.0" } else { host };
             let tcp = connections::bind(host, listener.port)
@@ -140,7 +196,12 @@ impl RestServer {
                     listener: listener.to_string(),
                     source,
                 })?;
-            bound.push((listener.clone(), tcp));
+            bound.push(Bound {
+                listener: listener.clone(),
+                tcp,
+                tls,
+                role,
+            });
         }
         Ok(RestServer {
             listeners: bound,
@@ -148,14 +209,32 @@ impl RestServer {
             limits: ConnectionLimits::default(),
             loggers: Arc::new(LoggerLevels::detached()),
             metrics: None,
+            auth: None,
         })
     }
 
-    /// The bound addresses, in the order the listeners were given.
+    /// Requires HTTP basic authentication on every listener (Java's
+    /// `BasicAuthSecurityRestExtension`), but for the internal requests between workers.
+    pub fn with_basic_auth(mut self, auth: Arc<BasicAuth>) -> RestServer {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The bound addresses of `listeners`, in the order they were given.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|(_, tcp)| tcp.local_addr().ok())
+            .filter(|b| b.role != Role::Admin)
+            .filter_map(|b| b.tcp.local_addr().ok())
+            .collect()
+    }
+
+    /// The bound addresses of `admin.listeners`, in the order they were given.
+    pub fn admin_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter(|b| b.role == Role::Admin)
+            .filter_map(|b| b.tcp.local_addr().ok())
             .collect()
     }
 
@@ -202,12 +281,14 @@ impl RestServer {
         let cluster_levels = herder
             .logger_level_updates()
             .map(|updates| tokio::spawn(apply_cluster_levels(updates, self.loggers.clone())));
-        let app = router(AppState {
+        let state = AppState {
             herder,
             request_timeout: self.request_timeout,
             loggers: self.loggers.clone(),
             metrics: self.metrics.clone(),
-        });
+        };
+        let auth = self.auth.clone();
+        let app_for = |role: Role| router(state.clone(), role, auth.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
         let open_files = connections::open_file_limit();
         let mut limits = self.limits;
@@ -225,14 +306,25 @@ impl RestServer {
         );
         let shared = Arc::new(Shared::new(limits));
         let mut servers = JoinSet::new();
-        for (listener, tcp) in self.listeners {
+        for Bound {
+            listener,
+            tcp,
+            tls,
+            role,
+        } in self.listeners
+        {
             let addr = tcp.local_addr().map_err(|source| RestError::Bind {
                 listener: listener.to_string(),
                 source,
             })?;
-            tracing::info!("REST server listening on {addr} for {listener}");
-            let app = app.clone().layer(Extension(LocalAddr(addr)));
-            servers.spawn(accept_loop(tcp, app, shared.clone(), stop_rx.clone()));
+            let what = match role {
+                Role::Admin => "admin endpoints",
+                Role::Main { with_admin: true } => "the API and admin endpoints",
+                Role::Main { with_admin: false } => "the API",
+            };
+            tracing::info!("REST server listening on {addr} for {listener} ({what})");
+            let app = app_for(role).layer(Extension(LocalAddr(addr)));
+            servers.spawn(accept_loop(tcp, app, tls, shared.clone(), stop_rx.clone()));
         }
 
         shutdown.await;
@@ -284,9 +376,63 @@ async fn apply_cluster_levels(
     }
 }
 
-/// The whole application: request log and path normalization around the routes.
-fn router(state: AppState) -> Router {
-    let routes = Router::new()
+/// The whole application: request log, authentication forwarding and path normalization
+/// around the routes a listener of `role` serves.
+fn router(state: AppState, role: Role, auth: Option<Arc<BasicAuth>>) -> Router {
+    let admin_routes = Router::new()
+        .route("/admin/loggers", get(h::list_loggers))
+        .route(
+            "/admin/loggers/{logger}",
+            get(h::get_logger).put(h::set_logger),
+        );
+    let routes = match role {
+        Role::Admin => admin_routes,
+        Role::Main { with_admin } => {
+            let api = api_routes();
+            if with_admin {
+                api.merge(admin_routes)
+            } else {
+                api
+            }
+        }
+    };
+    let routes = routes
+        // After routing, like Jersey: path (404), then method (405), then media types.
+        .route_layer(middleware::from_fn(negotiate))
+        .method_not_allowed_fallback(h::method_not_allowed)
+        .fallback(h::not_found)
+        .with_state(state);
+    // Routing happens inside `routes`, so rewriting the path here still affects it.
+    let app = Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(options_and_allow))
+        .layer(middleware::from_fn(read_body_first))
+        .layer(middleware::from_fn(forward_authorization));
+    // Inside the request log, so refused requests are logged like the others.
+    let app = match auth {
+        Some(auth) => app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::auth::require_basic_auth(auth.clone(), req, next)
+        })),
+        None => app,
+    };
+    app.layer(middleware::from_fn(log_and_normalize))
+}
+
+/// Java's `RestClient` copies the caller's `Authorization` header into the requests it
+/// forwards to the leader or a task's owner: the herder finds it here while it handles
+/// the request.
+async fn forward_authorization(req: Request, next: Next) -> Response {
+    let auth = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    rconnect_runtime::distributed::forward::with_authorization(auth, next.run(req)).await
+}
+
+/// The API's routes (everything but `/admin`).
+fn api_routes() -> Router<AppState> {
+    Router::new()
         .route("/", get(h::server_info))
         .route("/health", get(h::health))
         .route("/metrics", get(h::metrics))
@@ -336,11 +482,6 @@ fn router(state: AppState) -> Router {
             "/connectors/{connector}/topics/reset",
             put(h::reset_connector_topics),
         )
-        .route("/admin/loggers", get(h::list_loggers))
-        .route(
-            "/admin/loggers/{logger}",
-            get(h::get_logger).put(h::set_logger),
-        )
         .route("/openapi.json", get(h::openapi))
         .route("/connector-plugins", get(h::list_plugins))
         .route("/connector-plugins/{plugin}/config", get(h::plugin_config))
@@ -348,17 +489,6 @@ fn router(state: AppState) -> Router {
             "/connector-plugins/{plugin}/config/validate",
             put(h::validate_config),
         )
-        // After routing, like Jersey: path (404), then method (405), then media types.
-        .route_layer(middleware::from_fn(negotiate))
-        .method_not_allowed_fallback(h::method_not_allowed)
-        .fallback(h::not_found)
-        .with_state(state);
-    // Routing happens inside `routes`, so rewriting the path here still affects it.
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::from_fn(options_and_allow))
-        .layer(middleware::from_fn(read_body_first))
-        .layer(middleware::from_fn(log_and_normalize))
 }
 
 /// Jersey's answers about methods: an automatic `OPTIONS` for every resource (200,

@@ -670,11 +670,12 @@ async fn bind_errors_and_addresses() {
     }])
     .await
     .err()
-    .expect("https is refused");
-    assert!(matches!(err, RestError::HttpsUnsupported { .. }));
+    .expect("https without TLS settings is refused");
+    assert!(matches!(err, RestError::Tls { .. }));
     assert_eq!(
         err.to_string(),
-        "Invalid listener https://:0: https listeners are not supported yet"
+        "Cannot set up TLS for REST listener https://:0: no TLS settings \
+         (listeners.https.ssl.* or ssl.*)"
     );
 
     let err = RestServer::bind(&["ftp://:0".parse().unwrap()])

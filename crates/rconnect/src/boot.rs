@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rconnect_config::{load_properties_file, RestAdvertisement, WorkerConfig};
+use rconnect_group::Security;
 use rconnect_rest::{ConnectionLimits, Listener, RestServer};
 use rconnect_runtime::kafka_adapter::RdKafkaClients;
 use rconnect_runtime::standalone::KAFKA_VERSION;
@@ -18,11 +19,15 @@ pub struct Booted {
     pub config: Arc<WorkerConfig>,
     pub kafka: Arc<RdKafkaClients>,
     pub cluster_id: String,
+    /// TLS and SASL of the worker's own Kafka connections (the group client).
+    pub security: Security,
     pub rest: RestServer,
     pub advertised: RestAdvertisement,
     pub started: std::time::Instant,
     /// The built-in plugins this worker offers (`rconnect.builtin.connectors.exclude` applied).
     pub builtins: rconnect_runtime::plugins::PluginRegistry,
+    /// `rconnect.metrics.listener`, bound.
+    pub metrics_listener: Option<rconnect_rest::MetricsListener>,
 }
 
 fn load_worker_props(path: &str) -> anyhow::Result<Props> {
@@ -47,32 +52,51 @@ pub async fn boot(
         "Kafka Connect worker (rconnect {}) Kafka version: {KAFKA_VERSION}",
         env!("CARGO_PKG_VERSION")
     );
-    let props = load_worker_props(worker_file)?;
+    let mut props = load_worker_props(worker_file)?;
+    crate::kafka_security::apply_static_jaas(&mut props)?;
     let config = parse(props).with_context(|| format!("invalid worker config {worker_file}"))?;
     // Before contacting Kafka: a bad name must not wait for the broker to be refused.
     let builtins = crate::builtins::registry(&config.builtin_connectors_exclude)
         .with_context(|| format!("invalid worker config {worker_file}"))?;
+    // TLS material and users too: a bad keystore or JAAS file must not wait for the broker.
+    let tls = crate::rest_security::server_tls(&config)
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
+    crate::rest_security::configure_forwarding_tls(&config)
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
+    let auth = crate::rest_security::basic_auth(&config)
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
+    rconnect_config::ssl::check_client_stores(config.originals())
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
     let config = Arc::new(config);
     let kafka = Arc::new(RdKafkaClients::new());
-    let cluster_id = fetch_cluster_id(&config, &kafka).await?;
+    let security = crate::kafka_security::group_security(&config)
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
+    let cluster_id = fetch_cluster_id(&config, &security).await?;
     info!("Kafka cluster ID: {cluster_id}");
-    let listeners: Vec<Listener> = config
-        .listeners
-        .iter()
-        .map(|l| Listener {
-            scheme: l.protocol.clone(),
-            host: l.host.clone(),
-            port: l.port,
-        })
-        .collect();
+    let to_rest = |ls: &[rconnect_config::Listener]| -> Vec<Listener> {
+        ls.iter()
+            .map(|l| Listener {
+                scheme: l.protocol.clone(),
+                host: l.host.clone(),
+                port: l.port,
+            })
+            .collect()
+    };
+    let listeners = to_rest(&config.listeners);
+    let admin_listeners = config.admin_listeners.as_deref().map(to_rest);
     // Bound where they are served: a socket belongs to the runtime it was registered on.
-    let rest = rest_runtime
-        .spawn(async move { RestServer::bind(&listeners).await })
+    let mut rest = rest_runtime
+        .spawn(
+            async move { RestServer::bind_all(&listeners, admin_listeners.as_deref(), tls).await },
+        )
         .await
         .context("the REST server's runtime stopped while binding the listeners")?
         .context("cannot start the REST server")?
         .with_connection_limits(connection_limits(&config))
         .with_log_filter_control(log_control);
+    if let Some(auth) = auth {
+        rest = rest.with_basic_auth(auth);
+    }
     let bound_port = config
         .advertised_listener_index()
         .and_then(|i| rest.local_addrs().get(i).map(|a| a.port()))
@@ -82,15 +106,68 @@ pub async fn boot(
         .unwrap_or_else(|_| "127.0.0.1".into());
     let advertised = config.rest_advertisement(bound_port, &local_host);
     info!("Advertised URI: {}", advertised.url);
+    let metrics_listener = bind_metrics_listener(&config, rest_runtime)
+        .await
+        .with_context(|| format!("invalid worker config {worker_file}"))?;
     Ok(Booted {
         config,
         kafka,
         cluster_id,
+        security,
         rest,
         advertised,
         started,
         builtins,
+        metrics_listener,
     })
+}
+
+/// Binds `rconnect.metrics.listener` (on `rest_runtime`, where it is served) if set.
+async fn bind_metrics_listener(
+    config: &WorkerConfig,
+    rest_runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Option<rconnect_rest::MetricsListener>> {
+    let text = config
+        .parsed()
+        .string(rconnect_config::worker::METRICS_LISTENER_CONFIG)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let parsed = rconnect_config::Listener::parse(&text).map_err(|e| {
+        anyhow::anyhow!("{}: {e}", rconnect_config::worker::METRICS_LISTENER_CONFIG)
+    })?;
+    let listener = Listener {
+        scheme: parsed.protocol,
+        host: parsed.host,
+        port: parsed.port,
+    };
+    let bound = rest_runtime
+        .spawn(async move { rconnect_rest::MetricsListener::bind(&listener).await })
+        .await
+        .context("the REST server's runtime stopped while binding the metrics listener")??;
+    Ok(Some(bound))
+}
+
+/// Serves `GET /metrics` on `rconnect.metrics.listener` (if set) until the process ends.
+pub fn serve_metrics(
+    listener: Option<rconnect_rest::MetricsListener>,
+    herder: Arc<dyn rconnect_runtime::herder::Herder>,
+    metrics: Arc<rconnect_runtime::metrics::Metrics>,
+    rest_runtime: &tokio::runtime::Handle,
+) {
+    if let Some(listener) = listener {
+        rest_runtime.spawn(async move {
+            if let Err(e) = listener
+                .serve(herder, metrics, std::future::pending())
+                .await
+            {
+                warn!("the metrics listener stopped: {e}");
+            }
+        });
+    }
 }
 
 /// The `rconnect.rest.*` connection limits of the worker config (the cap is fitted to the
@@ -104,32 +181,26 @@ fn connection_limits(config: &WorkerConfig) -> ConnectionLimits {
     }
 }
 
-/// The cluster id, as Java fetches it before serving (failure aborts start-up). Plaintext
-/// clusters answer one direct Metadata request; others go through librdkafka.
-async fn fetch_cluster_id(config: &WorkerConfig, kafka: &RdKafkaClients) -> anyhow::Result<String> {
+/// The cluster id, as Java fetches it before serving (failure aborts start-up): one
+/// Metadata request over the group client's connection, secured as the worker's
+/// `security.protocol` says, so that an untrusted certificate or wrong credentials stop the
+/// worker at once with the broker's reason.
+async fn fetch_cluster_id(config: &WorkerConfig, security: &Security) -> anyhow::Result<String> {
     let timeout = Duration::from_secs(30);
-    let plaintext = config
-        .originals()
-        .get("security.protocol")
-        .is_none_or(|p| p.trim().eq_ignore_ascii_case("PLAINTEXT"));
     let servers = config.bootstrap_servers.join(",");
-    if plaintext {
-        return match rconnect_group::fetch_cluster_id(
-            &config.bootstrap_servers,
-            "rconnect-worker",
-            timeout,
-        )
-        .await
-        {
-            Ok(id) => Ok(id.unwrap_or_default()),
-            Err(e) => Err(anyhow::anyhow!(
-                "cannot reach the Kafka cluster at {servers} to fetch its id: {e}"
-            )),
-        };
+    match rconnect_group::fetch_cluster_id(
+        &config.bootstrap_servers,
+        "rconnect-worker",
+        timeout,
+        security,
+    )
+    .await
+    {
+        Ok(id) => Ok(id.unwrap_or_default()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot reach the Kafka cluster at {servers} to fetch its id: {e}"
+        )),
     }
-    kafka.cluster_id(config, timeout).await.map_err(|e| {
-        anyhow::anyhow!("cannot reach the Kafka cluster at {servers} to fetch its id: {e}")
-    })
 }
 
 /// The REST server running for a herder, until [`Serving::stop`].

@@ -8,7 +8,8 @@ use rconnect_runtime::plugins::{
     TransformationPlugin,
 };
 
-/// A registry with the FileStream connectors, the Apache converters and the Apache
+/// A registry with the FileStream connectors, the Apache converters, Confluent's
+/// AvroConverter, and the Apache
 /// transformations and predicates (`connect-transforms`), less the built-in connectors named
 /// in `exclude` (`rconnect.builtin.connectors.exclude`: class names or aliases). A name that
 /// matches no built-in connector is an error naming the key, so a typo cannot leave a
@@ -57,6 +58,17 @@ pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
             header_converter: c.new_header_converter.map(|f| Arc::new(f) as _),
         });
     }
+    // Confluent's AvroConverter: a key/value converter only, as in Java (it does not
+    // implement `HeaderConverter`).
+    r.register_converter(ConverterPlugin {
+        class_name: rconnect_avro::CLASS_NAME.to_string(),
+        version: rconnect_avro::VERSION.to_string(),
+        converter: Some(Arc::new(|| {
+            Box::new(rconnect_avro::AvroConverter::default())
+                as Box<dyn rconnect_sdk::converter::Converter>
+        })),
+        header_converter: None,
+    });
     for t in rconnect_transforms::transformations() {
         r.register_transformation(TransformationPlugin {
             class_name: t.class_name.to_string(),

@@ -102,6 +102,7 @@ async fn run(
         rebalance_timeout: millis(d.rebalance_timeout_ms),
         heartbeat_interval: millis(d.heartbeat_interval_ms),
         protocol,
+        security: b.security.clone(),
         ..GroupConfig::default()
     });
     let herder = DistributedHerder::start(
@@ -118,6 +119,12 @@ async fn run(
         herder.clone(),
         &b.advertised.worker_id,
         worker_metrics.clone(),
+    );
+    crate::boot::serve_metrics(
+        b.metrics_listener,
+        herder.clone(),
+        worker_metrics.clone(),
+        &rest_runtime,
     );
     let rest = serve(
         b.rest.with_metrics(worker_metrics),

@@ -6,10 +6,12 @@
 mod boot;
 mod builtins;
 mod distributed;
+mod kafka_security;
 mod log_filter;
 mod log_redaction;
 mod malloc_tuning;
 mod plugins_cmd;
+mod rest_security;
 mod standalone;
 
 use std::process::ExitCode;

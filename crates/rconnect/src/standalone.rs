@@ -71,6 +71,12 @@ async fn run(
         &b.advertised.worker_id,
         worker_metrics.clone(),
     );
+    crate::boot::serve_metrics(
+        b.metrics_listener,
+        herder.clone(),
+        worker_metrics.clone(),
+        &rest_runtime,
+    );
     let rest = serve(
         b.rest.with_metrics(worker_metrics),
         herder.clone(),

@@ -19,9 +19,9 @@ usage: bench [options]
   --line-len N        bytes per record (default 100)
   --runs K            transfer and memory runs (default 5)
   --startup-runs K    start-up runs (default 10)
-  --json-runs K       runs of each JSON converter case (default 5)
+  --json-runs K       runs of each JSON and Avro converter case (default 5)
   --json-seconds S    CPU seconds per JSON run (default 1)
-  --only LIST         comma-separated subset of: startup,plugins,transfer,json,failover,idle,smt (default all)
+  --only LIST         comma-separated subset of: startup,plugins,transfer,json,avro,failover,idle,smt (default all)
   --idle-seconds S    CPU sampling window of each idle case (default 30)
   --write [PATH]      also write the report into PATH (default docs/BENCHMARKS.md)
   --timeout SECS      longest wait for one transfer (default 300)
@@ -32,7 +32,7 @@ usage: bench [options]
   --keep              keep the scratch directory (logs, configs)";
 
 const SCENARIOS: &[&str] = &[
-    "startup", "plugins", "transfer", "json", "failover", "idle", "smt",
+    "startup", "plugins", "transfer", "json", "avro", "failover", "idle", "smt",
 ];
 
 fn main() -> ExitCode {
@@ -337,6 +337,31 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
             }
         }
         results.json = Some(cases);
+    }
+    if wants("avro") {
+        let mut cases = Vec::new();
+        for (direction, name) in [
+            (Direction::Serialize, "serialize"),
+            (Direction::Deserialize, "deserialize"),
+        ] {
+            let mut samples = Vec::with_capacity(json_runs);
+            for _ in 0..json_runs {
+                samples.push(rconnect_bench::avro::measure(
+                    direction,
+                    Duration::from_secs_f64(json_seconds),
+                )?);
+            }
+            eprintln!(
+                "bench: Avro {name}: {:.0} records per CPU-second (first run)",
+                samples[0].per_cpu_second
+            );
+            cases.push(JsonCase {
+                direction: name,
+                schemas_enable: false,
+                samples,
+            });
+        }
+        results.avro = Some(cases);
     }
 
     Ok(results)

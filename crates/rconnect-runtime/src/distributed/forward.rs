@@ -2,6 +2,8 @@
 //! and `RestClient`): user requests forwarded to the leader or a task's owner, and signed
 //! internal requests. Runs on blocking threads.
 
+use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -35,6 +37,70 @@ pub struct Forwarded {
     pub body: String,
 }
 
+tokio::task_local! {
+    /// The `Authorization` header of the REST request being handled, copied into the
+    /// requests it is forwarded as (Java: `RestClient#addHeadersToRequest`).
+    static AUTHORIZATION: Option<String>;
+}
+
+/// Runs `f` (a REST request's handling) with `authorization` as the header its forwarded
+/// requests carry.
+pub async fn with_authorization<F: Future>(authorization: Option<String>, f: F) -> F::Output {
+    AUTHORIZATION.scope(authorization, f).await
+}
+
+/// The TLS settings of requests to other workers' `https://` URLs: the truststore their
+/// certificates chain to and this worker's client certificate (Java:
+/// `SSLUtils#createClientSideSslContextFactory`, from `listeners.https.ssl.*` else `ssl.*`).
+/// Certificates are DER; the client key is PEM.
+#[derive(Clone, Default)]
+pub struct ForwardTls {
+    pub trusted: Option<Vec<Vec<u8>>>,
+    pub client_cert: Option<(Vec<Vec<u8>>, String)>,
+}
+
+impl std::fmt::Debug for ForwardTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardTls")
+            .field("trusted", &self.trusted.as_ref().map(Vec::len))
+            .field("client_cert", &self.client_cert.is_some())
+            .finish()
+    }
+}
+
+static FORWARD_TLS: OnceLock<ForwardTls> = OnceLock::new();
+
+/// Sets the TLS settings of forwarded requests, once, at start-up; later calls are ignored.
+pub fn configure_tls(tls: ForwardTls) {
+    let _ = FORWARD_TLS.set(tls);
+}
+
+fn tls_config() -> ureq::tls::TlsConfig {
+    let mut b = ureq::tls::TlsConfig::builder();
+    if let Some(tls) = FORWARD_TLS.get() {
+        let certs = |ders: &[Vec<u8>]| -> Vec<ureq::tls::Certificate<'static>> {
+            ders.iter()
+                .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
+                .collect()
+        };
+        if let Some(trusted) = &tls.trusted {
+            b = b.root_certs(ureq::tls::RootCerts::new_with_certs(&certs(trusted)));
+        }
+        if let Some((chain, key_pem)) = &tls.client_cert {
+            match ureq::tls::PrivateKey::from_pem(key_pem.as_bytes()) {
+                Ok(key) => {
+                    b = b.client_cert(Some(ureq::tls::ClientCert::new_with_certs(
+                        &certs(chain),
+                        key,
+                    )))
+                }
+                Err(e) => tracing::warn!("cannot use the client key for forwarded requests: {e}"),
+            }
+        }
+    }
+    b.build()
+}
+
 /// Joins a worker's base URL (with or without a trailing `/`) and a path.
 pub fn join_url(base: &str, path: &str) -> String {
     format!(
@@ -50,8 +116,11 @@ pub async fn send(
     method: &'static str,
     url: String,
     body: Option<Vec<u8>>,
-    headers: Vec<(String, String)>,
+    mut headers: Vec<(String, String)>,
 ) -> Result<Forwarded, ForwardError> {
+    if let Ok(Some(auth)) = AUTHORIZATION.try_with(|a| a.clone()) {
+        headers.push(("Authorization".to_string(), auth));
+    }
     tokio::task::spawn_blocking(move || send_blocking(method, &url, body, &headers))
         .await
         .map_err(|e| ForwardError::Unreachable(e.to_string()))?
@@ -66,6 +135,7 @@ fn send_blocking(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(90)))
+        .tls_config(tls_config())
         .build()
         .into();
     let mut req = ureq::http::Request::builder()
