@@ -8,6 +8,7 @@ pub mod auto_restart;
 pub mod clients;
 pub mod config_store;
 pub mod distributed;
+pub mod errors;
 pub mod herder;
 pub mod herder_support;
 pub mod kafka_adapter;

@@ -9,6 +9,7 @@ use rconnect_sdk::record::{ConnectRecord, RecordMeta, SinkMeta, SourceMeta};
 use rconnect_sdk::transform::{Predicate, Transformation};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
+use crate::errors::{Operator, Original, Stage as ErrorStage};
 use crate::plugins::{PluginRegistry, PredicatePlugin, TransformationPlugin};
 
 /// Picks the source or sink flavour of a plugin.
@@ -36,6 +37,8 @@ impl ChainKind for SinkMeta {
 }
 
 struct Stage<M: RecordMeta> {
+    /// The transformation's class name, as error reports name it.
+    class: String,
     transformation: Box<dyn Transformation<M>>,
     predicate: Option<Arc<dyn Predicate<M>>>,
     negate: bool,
@@ -118,6 +121,7 @@ impl<M: ChainKind> TransformChain<M> {
                 ),
             };
             stages.push(Stage {
+                class: plugin.class_name.to_string(),
                 transformation: t,
                 predicate,
                 negate,
@@ -133,18 +137,67 @@ impl<M: ChainKind> TransformChain<M> {
     /// Runs the record through every stage; `None` once a stage drops it.
     pub fn apply(&self, mut record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
         for stage in &self.stages {
-            let applies = match &stage.predicate {
-                None => true,
-                Some(p) => p.test(&record)? != stage.negate,
-            };
-            if applies {
-                match stage.transformation.apply(record)? {
-                    Some(r) => record = r,
-                    None => return Ok(None),
-                }
+            match stage.apply(record)? {
+                Some(r) => record = r,
+                None => return Ok(None),
             }
         }
         Ok(Some(record))
+    }
+}
+
+impl<M: ChainKind + Clone> TransformChain<M> {
+    /// [`TransformChain::apply`] with the connector's `errors.*` settings (Java:
+    /// `TransformationChain#apply` runs each stage, predicate included, in the operator with
+    /// stage `TRANSFORMATION`): `Ok(None)` when a stage dropped the record or failed with a
+    /// tolerated error, which has then been reported with `original`.
+    pub async fn apply_tolerant<O: Original>(
+        &self,
+        record: ConnectRecord<M>,
+        ops: &Operator<O>,
+        original: Option<&O>,
+    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+        // A stage that may run again needs its input kept; otherwise the record moves.
+        let keep = ops.may_retry();
+        let mut current = Some(record);
+        for stage in &self.stages {
+            let result = crate::attempt!(ops, ErrorStage::Transformation, &stage.class, {
+                let input = if keep {
+                    current.clone()
+                } else {
+                    current.take()
+                };
+                match input {
+                    Some(r) => stage.apply(r),
+                    None => Err(ConnectError::connect(
+                        "the record was consumed by a failed attempt",
+                    )),
+                }
+            });
+            match result {
+                Ok(Some(r)) => current = Some(r),
+                Ok(None) => return Ok(None),
+                Err(failure) => {
+                    ops.fail(failure, original)?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(current)
+    }
+}
+
+impl<M: RecordMeta> Stage<M> {
+    fn apply(&self, record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+        let applies = match &self.predicate {
+            None => true,
+            Some(p) => p.test(&record)? != self.negate,
+        };
+        if applies {
+            self.transformation.apply(record)
+        } else {
+            Ok(Some(record))
+        }
     }
 }
 
@@ -197,8 +250,32 @@ mod tests {
         }
     }
 
+    /// Fails on topics named `bad`, retriably on topics named `busy`.
+    struct Picky;
+    impl<M: RecordMeta> Transformation<M> for Picky {
+        fn configure(&mut self, _props: &Props) -> ConnectResult<()> {
+            Ok(())
+        }
+        fn config_def(&self) -> ConfigDef {
+            ConfigDef::new()
+        }
+        fn apply(&self, r: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+            match r.topic.as_str() {
+                "bad" => Err(ConnectError::data("Only Struct objects supported")),
+                "busy" => Err(ConnectError::retriable("try later")),
+                _ => Ok(Some(r)),
+            }
+        }
+    }
+
     fn registry() -> PluginRegistry {
         let mut r = PluginRegistry::new();
+        r.register_transformation(TransformationPlugin {
+            class_name: "test.Picky$Value".into(),
+            version: "1".into(),
+            for_source: Arc::new(|| Box::new(Picky)),
+            for_sink: Arc::new(|| Box::new(Picky)),
+        });
         r.register_transformation(TransformationPlugin {
             class_name: "test.Suffix".into(),
             version: "1".into(),
@@ -245,6 +322,70 @@ mod tests {
             chain.apply(rec("metrics")).unwrap().unwrap().topic,
             "metrics-x-y"
         );
+    }
+
+    fn operator(tolerance: crate::errors::Tolerance, timeout_ms: i64) -> Operator<SourceRecord> {
+        Operator::new(
+            crate::errors::ErrorConfig {
+                tolerance,
+                retry: crate::errors::RetryPolicy {
+                    timeout_ms,
+                    max_delay_ms: 100,
+                },
+                ..Default::default()
+            },
+            rconnect_sdk::stop::StopSignal::never(),
+            Vec::new(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stage_failures_follow_errors_tolerance() {
+        use crate::errors::Tolerance;
+        let config = props(&[
+            ("transforms", "a,p"),
+            ("transforms.a.type", "Suffix"),
+            ("transforms.a.suffix", ""),
+            ("transforms.p.type", "test.Picky$Value"),
+        ]);
+        let chain = TransformChain::<SourceMeta>::from_config(&registry(), &config).unwrap();
+        let all = operator(Tolerance::All, 0);
+        assert!(chain
+            .apply_tolerant(rec("ok"), &all, None)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(chain
+            .apply_tolerant(rec("bad"), &all, None)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            all.counts
+                .skipped
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        let none = operator(Tolerance::None, 0);
+        let original = rec("bad");
+        let e = chain
+            .apply_tolerant(rec("bad"), &none, Some(&original))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("Tolerance exceeded in error handler\nCaused by: org.apache.kafka.connect.errors.DataException: Only Struct objects supported\n\tat stage 'TRANSFORMATION' with class 'test.Picky$Value'"), "{e}");
+        // Retried (the record kept for each attempt) until the timeout, then a failure.
+        let retrying = operator(Tolerance::None, 1000);
+        assert!(chain
+            .apply_tolerant(rec("busy"), &retrying, None)
+            .await
+            .is_err());
+        let retrying = operator(Tolerance::All, 1000);
+        assert!(chain
+            .apply_tolerant(rec("busy"), &retrying, None)
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[test]

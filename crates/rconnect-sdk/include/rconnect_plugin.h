@@ -87,6 +87,8 @@ extern "C" {
 #define RC_HOST_OP_OFFSETS 1u                      /* [source partition] -> [offset|null] */
 #define RC_HOST_OP_REQUEST_TASK_RECONFIGURATION 2u /* -> null */
 #define RC_HOST_OP_RAISE_ERROR 3u                  /* {"class","message"} -> null */
+#define RC_HOST_OP_ERRANT_RECORD_REPORTER 4u       /* sink task: -> bool (reporter offered?) */
+#define RC_HOST_OP_REPORT_ERRANT_RECORD 5u         /* sink task: {"record","error"} -> null */
 
 /* A byte buffer; released by the side that allocated it. */
 typedef struct RcBuffer {
@@ -125,7 +127,8 @@ void rconnect_plugin_free(RcBuffer *buf);
 /* Raises the instance's stop signal (Java's stop() from another thread): never blocks. */
 void rconnect_plugin_signal_stop(void *instance);
 
-/* Gives an instance the host callbacks (source tasks: offsets; connectors: context). */
+/* Gives an instance the host callbacks (source tasks: offsets; connectors: context;
+ * sink tasks: the errant record reporter, attached before START). */
 void rconnect_plugin_attach_host(void *instance, const RcHost *host);
 
 #ifdef __cplusplus

@@ -202,12 +202,69 @@ pub struct SinkContextState {
     pub commit_requested: bool,
 }
 
+/// What [`ErrantRecordReporter::report`] returns: completes once the worker has written
+/// the record where the connector's `errors.*` settings send it (the dead letter queue, the
+/// log). Awaiting it is optional: the worker awaits every report of a partition before it
+/// commits that partition's offsets.
+pub type ErrantReport =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ConnectResult<()>> + Send + 'static>>;
+
+/// Reports records a sink task could not process (Java `ErrantRecordReporter`, KIP-610).
+///
+/// The worker hands one to a sink task through [`SinkTaskContext::errant_record_reporter`]
+/// when the connector sets `errors.deadletterqueue.topic.name` or `errors.log.enable=true`.
+/// A report counts as a failure under `errors.tolerance`: with `none` the returned future
+/// fails with `Tolerance exceeded in error handler`, and the worker fails the task after
+/// `put` returns even if the task ignores it; with `all` the task may go on with the next
+/// record. The record goes to the dead letter queue as it was consumed (original key,
+/// value and headers) when the worker delivered it, re-serialized with the connector's
+/// converters when the task built it.
+///
+/// ```
+/// use rconnect_sdk::connector::{SinkTask, SinkTaskContext};
+/// use rconnect_sdk::record::SinkRecord;
+/// use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
+///
+/// #[derive(Default)]
+/// struct OnlyStrings { ctx: Option<SinkTaskContext> }
+///
+/// #[async_trait]
+/// impl SinkTask for OnlyStrings {
+///     fn version(&self) -> String { "1.0".into() }
+///     async fn start(&mut self, ctx: SinkTaskContext, _props: Props) -> ConnectResult<()> {
+///         self.ctx = Some(ctx);
+///         Ok(())
+///     }
+///     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
+///         let reporter = self.ctx.as_ref().and_then(|c| c.errant_record_reporter());
+///         for r in records {
+///             if r.value.as_str().is_none() {
+///                 let error = ConnectError::data("not a string");
+///                 match &reporter {
+///                     // Waits until the record is in the dead letter queue.
+///                     Some(reporter) => reporter.report(r, error).await?,
+///                     None => return Err(error),
+///                 }
+///             }
+///         }
+///         Ok(())
+///     }
+///     async fn stop(&mut self) -> ConnectResult<()> { Ok(()) }
+/// }
+/// ```
+pub trait ErrantRecordReporter: Send + Sync {
+    /// Reports `record` as failed with `error`. The report starts at once, whether or not
+    /// the returned future is awaited.
+    fn report(&self, record: &SinkRecord, error: ConnectError) -> ErrantReport;
+}
+
 /// What a sink task may ask of the worker (Java `SinkTaskContext`).
 #[derive(Clone)]
 pub struct SinkTaskContext {
     pub configs: Props,
     pub stop: StopSignal,
     state: Arc<Mutex<SinkContextState>>,
+    errant: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 impl SinkTaskContext {
@@ -217,7 +274,64 @@ impl SinkTaskContext {
             configs,
             stop,
             state,
+            errant: None,
         }
+    }
+    /// The same context offering `reporter` to the task (the worker does this; a test of a
+    /// task can too).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use rconnect_sdk::connector::{ErrantRecordReporter, ErrantReport, SinkTaskContext};
+    /// use rconnect_sdk::record::SinkRecord;
+    /// use rconnect_sdk::stop::StopSignal;
+    /// use rconnect_sdk::{ConnectError, Props};
+    ///
+    /// /// Keeps the messages of what it is given.
+    /// #[derive(Default)]
+    /// struct Collect(Mutex<Vec<String>>);
+    /// impl ErrantRecordReporter for Collect {
+    ///     fn report(&self, _record: &SinkRecord, error: ConnectError) -> ErrantReport {
+    ///         self.0.lock().unwrap().push(error.to_string());
+    ///         Box::pin(async { Ok(()) })
+    ///     }
+    /// }
+    ///
+    /// let plain = SinkTaskContext::new(Props::new(), StopSignal::never(), Default::default());
+    /// assert!(plain.errant_record_reporter().is_none());
+    /// let collect = Arc::new(Collect::default());
+    /// let ctx = plain.with_errant_record_reporter(collect.clone());
+    /// let record = SinkRecord {
+    ///     topic: "t".into(),
+    ///     kafka_partition: Some(0),
+    ///     key_schema: None,
+    ///     key: rconnect_sdk::data::Value::Null,
+    ///     value_schema: None,
+    ///     value: rconnect_sdk::data::Value::Null,
+    ///     timestamp: None,
+    ///     headers: Default::default(),
+    ///     meta: rconnect_sdk::record::SinkMeta {
+    ///         kafka_offset: 0,
+    ///         timestamp_type: Default::default(),
+    ///         original_topic: "t".into(),
+    ///         original_kafka_partition: 0,
+    ///         original_kafka_offset: 0,
+    ///     },
+    /// };
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// ctx.errant_record_reporter().unwrap().report(&record, ConnectError::data("bad")).await.unwrap();
+    /// # });
+    /// assert_eq!(*collect.0.lock().unwrap(), vec!["bad".to_string()]);
+    /// ```
+    pub fn with_errant_record_reporter(mut self, reporter: Arc<dyn ErrantRecordReporter>) -> Self {
+        self.errant = Some(reporter);
+        self
+    }
+    /// The reporter for records the task cannot process (Java
+    /// `SinkTaskContext#errantRecordReporter`); `None` unless the connector configures a dead
+    /// letter queue or `errors.log.enable=true`. See [`ErrantRecordReporter`] for an example.
+    pub fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
+        self.errant.clone()
     }
     fn with<R>(&self, f: impl FnOnce(&mut SinkContextState) -> R) -> R {
         f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))

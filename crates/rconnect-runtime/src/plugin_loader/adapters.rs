@@ -127,6 +127,7 @@ impl Connector for FfiConnector {
             offsets: None,
             context: Some(ctx),
             runtime: tokio::runtime::Handle::try_current().ok(),
+            errant: None,
         });
         self.handle
             .call_blocking(op::START, codec::props_to_json(&props))
@@ -204,6 +205,7 @@ impl SourceTask for FfiSourceTask {
             offsets: Some(ctx.offset_reader.clone()),
             context: None,
             runtime: tokio::runtime::Handle::try_current().ok(),
+            errant: None,
         });
         // The worker's stop must reach a poll that is blocked inside the plugin.
         let watched = inst.clone();
@@ -324,6 +326,15 @@ impl SinkTask for FfiSinkTask {
         self.handle.string(op::VERSION, "undefined")
     }
     async fn start(&mut self, ctx: SinkTaskContext, props: Props) -> ConnectResult<()> {
+        // Attached before START, where the task asks whether a reporter is offered.
+        if let Some(errant) = ctx.errant_record_reporter() {
+            self.handle.get()?.attach(HostState {
+                offsets: None,
+                context: None,
+                runtime: tokio::runtime::Handle::try_current().ok(),
+                errant: Some(errant),
+            });
+        }
         self.ctx = Some(ctx);
         self.call_synced(op::START, codec::props_to_json(&props))
             .await?;

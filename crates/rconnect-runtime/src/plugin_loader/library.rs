@@ -119,6 +119,8 @@ pub(crate) struct HostState {
     pub offsets: Option<Arc<dyn OffsetStorageReader>>,
     pub context: Option<Arc<dyn ConnectorContext>>,
     pub runtime: Option<tokio::runtime::Handle>,
+    /// A sink task's errant record reporter, when the connector configures one.
+    pub errant: Option<Arc<dyn rconnect_sdk::connector::ErrantRecordReporter>>,
 }
 
 struct Attached {
@@ -348,6 +350,24 @@ fn host_op(state: &HostState, op: u32, bytes: &[u8]) -> ConnectResult<Json> {
             if let Some(c) = &state.context {
                 c.raise_error(codec::error_from_json(&input));
             }
+            Ok(Json::Null)
+        }
+        host_op::ERRANT_RECORD_REPORTER => Ok(Json::Bool(state.errant.is_some())),
+        host_op::REPORT_ERRANT_RECORD => {
+            let reporter = state
+                .errant
+                .as_ref()
+                .ok_or_else(|| ConnectError::connect("no errant record reporter for this task"))?;
+            let record =
+                codec::record_from_json::<rconnect_sdk::record::SinkMeta>(&input["record"])?;
+            let error = codec::error_from_json(&input["error"]);
+            // The task calls from `put`, which runs on a blocking thread of the runtime: the
+            // report (a dead letter queue send) is awaited there.
+            let rt = state
+                .runtime
+                .as_ref()
+                .ok_or_else(|| ConnectError::connect("no runtime to report with"))?;
+            rt.block_on(reporter.report(&record, error))?;
             Ok(Json::Null)
         }
         other => Err(ConnectError::connect(format!(

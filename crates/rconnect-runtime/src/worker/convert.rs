@@ -11,6 +11,18 @@ pub struct Converters {
     pub key: Box<dyn Converter>,
     pub value: Box<dyn Converter>,
     pub header: Box<dyn HeaderConverter>,
+    /// The Java class names of the three, as error reports name them.
+    pub key_class: String,
+    pub value_class: String,
+    pub header_class: String,
+}
+
+/// The full class name of a configured converter (which may be an alias).
+fn class_name(plugins: &PluginRegistry, configured: &str) -> String {
+    match plugins.plugin_class(configured) {
+        Some(crate::plugins::PluginClass::Converter(p)) => p.class_name.to_string(),
+        _ => configured.to_string(),
+    }
 }
 
 /// The class and settings of converter `which` (`key`, `value`, `header`): if the
@@ -40,7 +52,7 @@ impl Converters {
         worker: &WorkerConfig,
         connector: &Props,
     ) -> ConnectResult<Self> {
-        let make = |which: &str, is_key: bool| -> ConnectResult<Box<dyn Converter>> {
+        let make = |which: &str, is_key: bool| -> ConnectResult<(Box<dyn Converter>, String)> {
             let (class, mut props) = pick(which, worker, connector)?;
             let factory = plugins.converter(&class).map_err(|e| {
                 ConnectError::config(format!(
@@ -50,7 +62,7 @@ impl Converters {
             let mut c = factory();
             props.insert("converter.type".into(), which.into());
             c.configure(&props, is_key)?;
-            Ok(c)
+            Ok((c, class_name(plugins, &class)))
         };
         let (hclass, mut hprops) = pick("header", worker, connector)?;
         let hfactory = plugins.header_converter(&hclass).map_err(|e| {
@@ -61,10 +73,15 @@ impl Converters {
         let mut header = hfactory();
         hprops.insert("converter.type".into(), "header".into());
         header.configure(&hprops)?;
+        let (key, key_class) = make("key", true)?;
+        let (value, value_class) = make("value", false)?;
         Ok(Converters {
-            key: make("key", true)?,
-            value: make("value", false)?,
+            key,
+            value,
             header,
+            key_class,
+            value_class,
+            header_class: class_name(plugins, &hclass),
         })
     }
 }

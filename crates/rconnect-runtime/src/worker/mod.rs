@@ -218,6 +218,14 @@ impl Worker {
         (Arc::new(w), rx)
     }
 
+    /// A task of this worker started (`task-startup-success-total`).
+    pub(crate) fn task_started(&self) {
+        self.metrics
+            .worker
+            .task_startup_success_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The worker's metrics (`GET /metrics`).
     pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
         self.metrics.clone()

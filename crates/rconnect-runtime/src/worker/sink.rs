@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use super::{Converters, Worker};
 use crate::clients::{ConsumerClient, InRecord, Rebalance};
+use crate::errors::{SinkErrors, Stage};
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::status::TopicTracker;
 use crate::transform_chain::TransformChain;
@@ -41,6 +42,10 @@ struct Loop {
     redeliver: Option<(Vec<SinkRecord>, HashMap<TopicPartition, i64>)>,
     /// Partitions paused by the task itself or for the connector's PAUSED state.
     paused_by_us: BTreeSet<TopicPartition>,
+    /// `errors.*`: tolerance, dead letter queue, the task's errant record reporter.
+    errors: SinkErrors,
+    /// `sink-task-metrics` and `connector-task-metrics` of this task.
+    metrics: Arc<crate::metrics::TaskMetrics>,
 }
 
 pub(super) async fn run(
@@ -52,14 +57,24 @@ pub(super) async fn run(
     stop: StopSignal,
     target: watch::Receiver<TargetState>,
 ) {
-    let mut lp = match prepare(&worker, &id, &connector_config, &task_config, task) {
+    let errors = match SinkErrors::setup(&worker, &id, &connector_config, stop.clone()).await {
+        Ok(e) => e,
+        Err(e) => {
+            worker.task_failed(&id, &e, "Worker.startTask");
+            return;
+        }
+    };
+    let mut lp = match prepare(&worker, &id, &connector_config, &task_config, task, errors) {
         Ok(lp) => lp,
         Err(e) => {
             worker.task_failed(&id, &e, "Worker.startTask");
             return;
         }
     };
-    let ctx = SinkTaskContext::new(task_config.clone(), stop.clone(), lp.state.clone());
+    let mut ctx = SinkTaskContext::new(task_config.clone(), stop.clone(), lp.state.clone());
+    if let Some(r) = &lp.errors.errant {
+        ctx = ctx.with_errant_record_reporter(r.clone());
+    }
     if let Err(e) = lp.task.start(ctx, task_config).await {
         worker.task_failed(&id, &e, "WorkerSinkTask.initializeAndStart");
         let _ = lp.task.stop().await;
@@ -67,6 +82,7 @@ pub(super) async fn run(
         return;
     }
     info!("sink task started");
+    worker.task_started();
     let initial = if *target.borrow() == TargetState::Paused {
         State::Paused
     } else {
@@ -82,6 +98,9 @@ pub(super) async fn run(
         );
     }
     lp.consumer.close().await;
+    lp.errors
+        .close(worker.settings.offset_flush_timeout())
+        .await;
     match result.and(closed) {
         Ok(()) => info!("sink task stopped"),
         Err(e) => {
@@ -96,6 +115,7 @@ fn prepare(
     connector_config: &Props,
     task_config: &Props,
     task: Box<dyn SinkTask>,
+    errors: SinkErrors,
 ) -> ConnectResult<Loop> {
     let topics: Vec<String> = {
         let mut seen = BTreeSet::new();
@@ -149,6 +169,8 @@ fn prepare(
         last_committed: HashMap::new(),
         redeliver: None,
         paused_by_us: BTreeSet::new(),
+        errors,
+        metrics: crate::errors::task_metrics(worker, id, crate::metrics::TaskKind::Sink),
     })
 }
 
@@ -207,13 +229,23 @@ impl Loop {
                 _ = target.changed() => continue,
                 r = self.consumer.poll_batch(self.max_poll_records, timeout) => r.map_err(ConnectError::connect)?,
             };
+            self.metrics.sink_read(polled.len());
             let (batch, consumed) = match self.redeliver.take() {
                 // Partitions stay paused during redelivery, so `polled` is empty then.
                 Some(pending) => pending,
                 None => self.convert(polled).await?,
             };
-            match self.task.put(&batch).await {
+            let put_at = Instant::now();
+            let put = self.task.put(&batch).await;
+            if !batch.is_empty() {
+                self.metrics.sink_put(batch.len(), put_at.elapsed());
+            }
+            match put {
                 Ok(()) => {
+                    if let Some(r) = &self.errors.errant {
+                        r.check_after_put()?;
+                        r.delivered();
+                    }
                     self.current.extend(consumed);
                 }
                 Err(ConnectError::Retriable(e)) => {
@@ -256,28 +288,61 @@ impl Loop {
                     r.offset + 1,
                 )),
             }
-            let mut headers = Headers::new();
-            for (k, v) in &r.headers {
-                let sv = self
-                    .converters
-                    .header
-                    .to_connect_header(&r.topic, k, v.as_deref())?;
-                headers.add(k.clone(), sv.schema, sv.value);
-            }
-            let key = converter::to_connect(
-                self.converters.key.as_ref(),
-                &r.topic,
-                &headers,
-                r.key.as_deref(),
-            )
-            .await?;
-            let value = converter::to_connect(
-                self.converters.value.as_ref(),
-                &r.topic,
-                &headers,
-                r.value.as_deref(),
-            )
-            .await?;
+            // Java: `WorkerSinkTask#convertAndTransformRecord`, each step in the operator; a
+            // tolerated failure skips the record (its offset still counts as consumed).
+            let ops = &*self.errors.operator;
+            let conv = &self.converters;
+            let headers = crate::attempt!(ops, Stage::HeaderConverter, &conv.header_class, {
+                let mut headers = Headers::new();
+                let mut failed = None;
+                for (k, v) in &r.headers {
+                    match conv.header.to_connect_header(&r.topic, k, v.as_deref()) {
+                        Ok(sv) => {
+                            headers.add(k.clone(), sv.schema, sv.value);
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                failed.map_or(Ok(headers), Err)
+            });
+            let headers = match headers {
+                Ok(h) => h,
+                Err(f) => {
+                    ops.fail(f, Some(&r))?;
+                    continue;
+                }
+            };
+            let key = crate::attempt!(
+                ops,
+                Stage::KeyConverter,
+                &conv.key_class,
+                converter::to_connect(conv.key.as_ref(), &r.topic, &headers, r.key.as_deref())
+                    .await
+            );
+            let key = match key {
+                Ok(k) => k,
+                Err(f) => {
+                    ops.fail(f, Some(&r))?;
+                    continue;
+                }
+            };
+            let value = crate::attempt!(
+                ops,
+                Stage::ValueConverter,
+                &conv.value_class,
+                converter::to_connect(conv.value.as_ref(), &r.topic, &headers, r.value.as_deref())
+                    .await
+            );
+            let value = match value {
+                Ok(v) => v,
+                Err(f) => {
+                    ops.fail(f, Some(&r))?;
+                    continue;
+                }
+            };
             let timestamp = match r.timestamp {
                 None | Some(-1) => None,
                 Some(t) if t < 0 => {
@@ -301,7 +366,7 @@ impl Loop {
                 meta: SinkMeta {
                     kafka_offset: r.offset,
                     timestamp_type: r.timestamp_type,
-                    original_topic: r.topic,
+                    original_topic: r.topic.clone(),
                     original_kafka_partition: r.partition,
                     original_kafka_offset: r.offset,
                 },
@@ -309,15 +374,36 @@ impl Loop {
             if self.chain.is_empty() {
                 // Skips moving the record through `apply` and back.
                 batch.push(record);
-            } else if let Some(record) = self.chain.apply(record)? {
+            } else if let Some(record) = self
+                .chain
+                .apply_tolerant(record, &self.errors.operator, Some(&r))
+                .await?
+            {
                 batch.push(record);
+            } else {
+                continue;
+            }
+            // A delivered record stays at hand (moved, not copied) while its batch is out, so
+            // that a report of it sends the bytes as consumed.
+            if let Some(errant) = &self.errors.errant {
+                errant.keep(r);
             }
         }
         Ok((batch, consumed.into_iter().collect()))
     }
 
     async fn handle_rebalances(&mut self) -> ConnectResult<()> {
-        for event in self.consumer.take_rebalances() {
+        let events = self.consumer.take_rebalances();
+        if !events.is_empty() {
+            self.handle_rebalance_events(events).await?;
+            self.metrics
+                .sink_partitions(self.consumer.assignment().len());
+        }
+        Ok(())
+    }
+
+    async fn handle_rebalance_events(&mut self, events: Vec<Rebalance>) -> ConnectResult<()> {
+        for event in events {
             match event {
                 Rebalance::Assigned(tps) => {
                     for tp in &tps {
@@ -415,6 +501,10 @@ impl Loop {
 
     /// Java's `commitOffsets` (§7.3) for `partitions`.
     async fn commit(&mut self, partitions: &[TopicPartition], closing: bool) -> ConnectResult<()> {
+        // Java: a partition's errant record reports complete before its offsets are committed.
+        if let Some(r) = &self.errors.errant {
+            r.await_partitions(partitions).await?;
+        }
         let to_commit: HashMap<TopicPartition, i64> = partitions
             .iter()
             .filter_map(|tp| self.current.get(tp).map(|o| (tp.clone(), *o)))
@@ -470,10 +560,15 @@ impl Loop {
             }
         }
         if commit.is_empty() {
+            self.metrics.sink_commit_skipped();
             return Ok(());
         }
         commit.sort();
-        match self.consumer.commit(&commit).await {
+        let began = Instant::now();
+        let committed = self.consumer.commit(&commit).await;
+        self.metrics
+            .offset_commit(committed.is_ok(), began.elapsed());
+        match committed {
             Ok(()) => {
                 debug!("committed {} partition offset(s)", commit.len());
                 self.last_committed.extend(commit);

@@ -18,6 +18,7 @@ use tracing::{debug, info, warn};
 use super::submitted::{Acked, SubmittedRecords};
 use super::{check_client_overrides, Converters, Worker};
 use crate::clients::{Ack, OutRecord, ProducerClient, SendFailure};
+use crate::errors::{log::LogReporter, ErrorConfig, Operator, Stage, Tolerance};
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::offsets::{offset_key, validate_offset_map, ConnectorOffsetReader};
 use crate::status::TopicTracker;
@@ -43,6 +44,10 @@ struct Loop {
     /// The last source partition found valid, so a task that shares one partition map
     /// between its records has it checked once.
     valid_partition: Option<Arc<OffsetMap>>,
+    /// `errors.*` of the connector.
+    errors: Operator<SourceRecord>,
+    /// `source-task-metrics` and `connector-task-metrics` of this task.
+    metrics: Arc<crate::metrics::TaskMetrics>,
 }
 
 pub(super) async fn run(
@@ -54,7 +59,7 @@ pub(super) async fn run(
     stop: StopSignal,
     mut target: watch::Receiver<TargetState>,
 ) {
-    let mut lp = match prepare(&worker, &id, &connector_config, task) {
+    let mut lp = match prepare(&worker, &id, &connector_config, task, stop.clone()) {
         Ok(lp) => lp,
         Err(e) => {
             worker.task_failed(&id, &e, "Worker.startTask");
@@ -81,6 +86,7 @@ pub(super) async fn run(
         return;
     }
     info!("source task started");
+    worker.task_started();
     worker.task_status(&id, State::Running, None);
     let result = lp.execute(&stop, &mut target).await;
     let flushed = lp.shutdown().await;
@@ -106,7 +112,19 @@ fn prepare(
     id: &ConnectorTaskId,
     connector_config: &Props,
     task: Box<dyn SourceTask>,
+    stop: StopSignal,
 ) -> ConnectResult<Loop> {
+    let error_config = ErrorConfig::from_connector_config(connector_config, false)?;
+    let task_metrics = crate::errors::task_metrics(worker, id, crate::metrics::TaskKind::Source);
+    let metrics = Some(task_metrics.clone());
+    let errors = Operator::new(
+        error_config.clone(),
+        stop,
+        vec![Arc::new(
+            LogReporter::new(id.clone(), &error_config).with_metrics(metrics.clone()),
+        )],
+    )
+    .with_metrics(metrics);
     let converters = Converters::new(&worker.plugins, &worker.settings.config, connector_config)?;
     check_client_overrides(
         &worker.settings.config,
@@ -135,7 +153,9 @@ fn prepare(
         topics: worker.topic_tracker(id),
         producer,
         acks,
-        submitted: SubmittedRecords::default(),
+        submitted: SubmittedRecords::tolerating_send_errors(errors.tolerance() == Tolerance::All),
+        errors,
+        metrics: task_metrics,
         wants_commit_record,
         unflushed: Vec::new(),
         valid_partition: None,
@@ -188,8 +208,12 @@ impl Loop {
                 self.worker.task_status(&self.id, State::Running, None);
                 continue;
             }
+            let polled_at = Instant::now();
             let mut batch = match self.task.poll().await {
-                Ok(Some(b)) => b,
+                Ok(Some(b)) => {
+                    self.metrics.source_polled(b.len(), polled_at.elapsed());
+                    b
+                }
                 Ok(None) => continue,
                 Err(ConnectError::Retriable(e)) => {
                     warn!(
@@ -226,6 +250,7 @@ impl Loop {
     /// Applies one ack; Java calls `commitRecord` from the producer callback, as each
     /// record is acknowledged.
     async fn on_ack(&mut self, ack: Ack) {
+        self.metrics.source_acked(1, ack.result.is_ok());
         if let Some(acked) = self.submitted.ack(ack) {
             self.commit_record(acked).await;
         }
@@ -247,6 +272,15 @@ impl Loop {
             return Err(ConnectError::connect(format!(
                 "Unrecoverable exception from producer send callback: {e}"
             )));
+        }
+        for e in self.submitted.take_tolerated() {
+            let failure = self.errors.failure(
+                Stage::KafkaProduce,
+                "org.apache.kafka.connect.runtime.WorkerSourceTask",
+                ConnectError::connect(e),
+            );
+            // Reported through the operator for its log line; tolerated, so no error.
+            let (_, _) = self.errors.execute_failed(failure, None);
         }
         self.submitted.update_committable();
         Ok(())
@@ -272,16 +306,22 @@ impl Loop {
 
     async fn transform_and_send(&mut self, record: SourceRecord) -> ConnectResult<()> {
         self.validate(&record)?;
-        let original = if self.wants_commit_record {
+        // Kept for `commitRecord` and for the error log's record details.
+        let cfg = self.errors.config();
+        let original = if self.wants_commit_record || (cfg.log_enable && cfg.log_include_messages) {
             Some(record.clone())
         } else {
             None
         };
-        match self.chain.apply(record)? {
+        match self
+            .chain
+            .apply_tolerant(record, &self.errors, original.as_ref())
+            .await?
+        {
             Some(mut r) => self.send(&mut r).await,
             None => {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
-                if let Some(original) = original {
+                if let Some(original) = original.filter(|_| self.wants_commit_record) {
                     self.commit_record((original, None)).await;
                 }
                 Ok(())
@@ -293,36 +333,80 @@ impl Loop {
     /// committable once it and everything sent before it for the same source partition
     /// are acknowledged.
     async fn send(&mut self, record: &mut SourceRecord) -> ConnectResult<()> {
-        let key = converter::from_connect(
-            self.converters.key.as_ref(),
-            &record.topic,
-            &mut record.headers,
-            record.key_schema.as_ref(),
-            &record.key,
-        )
-        .await?;
-        let value = converter::from_connect(
-            self.converters.value.as_ref(),
-            &record.topic,
-            &mut record.headers,
-            record.value_schema.as_ref(),
-            &record.value,
-        )
-        .await?;
+        // Java: `AbstractWorkerSourceTask#convertTransformedRecord`, each step in the operator;
+        // a tolerated failure drops the record like a filter (no offset is committed for it).
+        let ops = &self.errors;
+        let conv = &self.converters;
+        let key = crate::attempt!(
+            ops,
+            Stage::KeyConverter,
+            &conv.key_class,
+            converter::from_connect(
+                conv.key.as_ref(),
+                &record.topic,
+                &mut record.headers,
+                record.key_schema.as_ref(),
+                &record.key,
+            )
+            .await
+        );
+        let value = match key {
+            Ok(key) => crate::attempt!(
+                ops,
+                Stage::ValueConverter,
+                &conv.value_class,
+                converter::from_connect(
+                    conv.value.as_ref(),
+                    &record.topic,
+                    &mut record.headers,
+                    record.value_schema.as_ref(),
+                    &record.value,
+                )
+                .await
+            )
+            .map(|value| (key, value)),
+            Err(f) => Err(f),
+        };
         // After the key and value converters, which may add headers (Java passes them the
         // record's headers to add to).
-        let mut headers = Vec::with_capacity(record.headers.len());
-        for h in record.headers.iter() {
-            headers.push((
-                h.key.clone(),
-                self.converters.header.from_connect_header(
-                    &record.topic,
-                    &h.key,
-                    h.schema.as_ref(),
-                    &h.value,
-                )?,
-            ));
-        }
+        let converted = match value {
+            Ok((key, value)) => crate::attempt!(ops, Stage::HeaderConverter, &conv.header_class, {
+                let mut headers = Vec::with_capacity(record.headers.len());
+                let mut failed = None;
+                for h in record.headers.iter() {
+                    match conv.header.from_connect_header(
+                        &record.topic,
+                        &h.key,
+                        h.schema.as_ref(),
+                        &h.value,
+                    ) {
+                        Ok(v) => headers.push((h.key.clone(), v)),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                failed.map_or(Ok(headers), Err)
+            })
+            .map(|headers| (key, value, headers)),
+            Err(f) => Err(f),
+        };
+        let (key, value, headers) = match converted {
+            Ok(c) => c,
+            Err(f) => {
+                self.errors.fail(f, Some(record))?;
+                if self.wants_commit_record {
+                    if let Err(e) = self.task.commit_record(record, None).await {
+                        warn!(
+                            "commitRecord failed (ignored, as Java does): {}",
+                            self.redact(&e.to_string())
+                        );
+                    }
+                }
+                return Ok(());
+            }
+        };
         if let Some(ts) = record.timestamp {
             if ts < 0 {
                 return Err(ConnectError::connect(format!(
@@ -346,7 +430,10 @@ impl Loop {
                 headers: &headers,
             };
             match self.producer.send(&out, token) {
-                Ok(()) => break,
+                Ok(()) => {
+                    self.metrics.source_sent(1);
+                    break;
+                }
                 Err(SendFailure::QueueFull) => {
                     // Make room: wait for at least one ack before trying again.
                     match tokio::time::timeout(Duration::from_millis(100), self.acks.recv()).await {
@@ -392,6 +479,13 @@ impl Loop {
 
     /// Writes the committable offsets to the store, then calls `commit()`.
     async fn commit_offsets(&mut self) -> bool {
+        let began = Instant::now();
+        let ok = self.flush_offsets().await;
+        self.metrics.offset_commit(ok, began.elapsed());
+        ok
+    }
+
+    async fn flush_offsets(&mut self) -> bool {
         let mut pending = std::mem::take(&mut self.unflushed);
         for (p, o) in self.submitted.take_committable() {
             match pending.iter_mut().find(|(q, _)| *q == p) {

@@ -109,6 +109,38 @@ async fn offsets_are_committed_on_the_flush_interval() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn task_metrics_count_polled_sent_acknowledged_and_committed() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let h = harness("1000");
+    h.kafka.set_manual_acks(true);
+    h.source
+        .push_records(vec![rec("a", 0), rec("a", 1), rec("a", 2)]);
+    let (id, producer) = running(&h).await;
+    producer.wait_sent(3, LONG).await;
+    let m = h.worker.metrics().get(&id).expect("the task's metrics");
+    assert_eq!(m.source.record_poll_total.load(Relaxed), 3);
+    assert_eq!(m.common.batch_size.max(), Some(3.0));
+    assert_eq!(m.source.record_write_total.load(Relaxed), 0);
+    assert!(producer.ack(0));
+    assert!(producer.ack(1));
+    h.source.wait_count(&SourceCall::Commit, 1).await;
+    assert_eq!(m.source.record_write_total.load(Relaxed), 2);
+    assert_eq!(m.source.record_active_count.load(Relaxed), 1);
+    assert_eq!(m.common.offset_commit_success.load(Relaxed), 1);
+    assert_eq!(
+        h.worker
+            .metrics()
+            .worker
+            .task_startup_success_total
+            .load(Relaxed),
+        1
+    );
+    // A stopped task's metrics are gone from the worker's.
+    h.worker.stop_task(&id).await;
+    assert!(h.worker.metrics().get(&id).is_none());
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_unacknowledged_record_holds_back_only_its_partitions_offset() {
     let h = harness("1000");
     h.kafka.set_manual_acks(true);

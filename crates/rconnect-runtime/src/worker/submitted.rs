@@ -53,9 +53,27 @@ pub(super) struct SubmittedRecords {
     outstanding: usize,
     /// The first send failure reported by the producer.
     failure: Option<String>,
+    /// `errors.tolerance=all`: a failed send counts as acknowledged (without metadata) and
+    /// its error waits in `tolerated` to be reported (Java: `WorkerSourceTask#producerSendFailed`).
+    tolerate_send_errors: bool,
+    tolerated: Vec<String>,
 }
 
 impl SubmittedRecords {
+    /// Bookkeeping that counts failed sends as acknowledged (`errors.tolerance=all`)
+    /// instead of failing the task.
+    pub fn tolerating_send_errors(tolerate: bool) -> SubmittedRecords {
+        SubmittedRecords {
+            tolerate_send_errors: tolerate,
+            ..SubmittedRecords::default()
+        }
+    }
+
+    /// The send errors tolerated since the last call.
+    pub fn take_tolerated(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.tolerated)
+    }
+
     /// The token the next submission gets: hand it to the producer with the record, then
     /// [`SubmittedRecords::submit`] once the producer took it.
     pub fn next_token(&self) -> u64 {
@@ -125,8 +143,18 @@ impl SubmittedRecords {
     /// leaves the record outstanding, holding back its partition's offsets. Unknown or
     /// repeated tokens are ignored.
     pub fn ack(&mut self, ack: Ack) -> Option<Acked> {
-        match ack.result {
-            Ok((partition, offset)) => {
+        let result = match ack.result {
+            Err(e) if self.tolerate_send_errors => {
+                if self.slot(ack.token).is_some_and(|s| !s.acked) {
+                    self.tolerated.push(e);
+                }
+                Err(None)
+            }
+            Err(e) => Err(Some(e)),
+            Ok(position) => Ok(position),
+        };
+        match result {
+            Ok(_) | Err(None) => {
                 let slot = self.slot(ack.token)?;
                 if slot.acked {
                     return None;
@@ -144,16 +172,17 @@ impl SubmittedRecords {
                     }
                 }
                 kept.map(|record| {
-                    let meta = RecordMetadata {
+                    // A tolerated failure is reported without metadata, as Java does.
+                    let meta = result.ok().map(|(partition, offset)| RecordMetadata {
                         topic: record.topic.clone(),
                         partition,
                         offset,
                         timestamp: record.timestamp,
-                    };
-                    (*record, Some(meta))
+                    });
+                    (*record, meta)
                 })
             }
-            Err(e) => {
+            Err(Some(e)) => {
                 if self.slot(ack.token).is_some_and(|s| !s.acked) && self.failure.is_none() {
                     self.failure = Some(e);
                 }
@@ -283,6 +312,41 @@ mod tests {
             token,
             result: Err("broker said no".into()),
         }
+    }
+
+    #[test]
+    fn a_failed_send_is_acknowledged_and_kept_for_reporting_under_tolerance_all() {
+        let mut s = SubmittedRecords::tolerating_send_errors(true);
+        let a = s.submit(Some(partition("f")), offset(1), None);
+        let b = s.submit(Some(partition("f")), offset(2), None);
+        s.ack(failed(a));
+        s.ack(ok(b));
+        s.update_committable();
+        assert!(s.is_empty());
+        assert_eq!(s.take_failure(), None);
+        assert_eq!(s.take_tolerated(), vec!["broker said no".to_string()]);
+        // Java acks the failed record too, so the offsets move past it.
+        assert_eq!(committable(&mut s), vec![("f".to_string(), Some(2))]);
+    }
+
+    #[test]
+    fn a_tolerated_failure_is_handed_to_commit_record_without_metadata() {
+        let mut s = SubmittedRecords::tolerating_send_errors(true);
+        let record = SourceRecord {
+            topic: "t".into(),
+            kafka_partition: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value: Value::Null,
+            timestamp: None,
+            headers: Default::default(),
+            meta: Default::default(),
+        };
+        let a = s.submit(Some(partition("f")), offset(1), Some(Box::new(record)));
+        let (kept, meta) = s.ack(failed(a)).expect("kept for commit_record");
+        assert_eq!(kept.topic, "t");
+        assert_eq!(meta, None);
     }
 
     /// `(partition name, line)` of the committable offsets.

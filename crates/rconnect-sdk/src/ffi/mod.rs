@@ -232,6 +232,13 @@ pub mod host_op {
     pub const REQUEST_TASK_RECONFIGURATION: u32 = 2;
     /// connector: `{"class", "message"}` → null
     pub const RAISE_ERROR: u32 = 3;
+    /// sink task → bool: whether the worker offers an errant record reporter (asked at
+    /// `START`; a host that does not know the operation offers none)
+    pub const ERRANT_RECORD_REPORTER: u32 = 4;
+    /// sink task: `{"record", "error": {"class", "message"}}` → null once the record is
+    /// reported (Java `ErrantRecordReporter#report(...).get()`), or the error the report
+    /// failed with (`Tolerance exceeded in error handler` under `errors.tolerance=none`)
+    pub const REPORT_ERRANT_RECORD: u32 = 5;
 }
 
 /// Exports a library's components through the plugin interface. Use it once, at the root

@@ -19,7 +19,7 @@ use crate::connector::{
 };
 use crate::converter::{Converter, HeaderConverter};
 use crate::offset::{OffsetMap, OffsetStorageReader};
-use crate::record::{ConnectRecord, RecordMetadata, SinkMeta, SourceMeta};
+use crate::record::{ConnectRecord, RecordMetadata, SinkMeta, SinkRecord, SourceMeta};
 use crate::stop::{stop_pair, StopTrigger};
 use crate::transform::{AnyTransformation, Predicate};
 use crate::{ConnectError, ConnectResult};
@@ -225,6 +225,27 @@ impl OffsetStorageReader for HostOffsets {
     }
 }
 
+/// A sink task's errant record reporter, over the host. The host answers once the record is
+/// reported, so the future returned to the task is already complete.
+struct HostErrantReporter(Arc<Mutex<Option<HostRef>>>);
+
+impl crate::connector::ErrantRecordReporter for HostErrantReporter {
+    fn report(&self, record: &SinkRecord, error: ConnectError) -> crate::connector::ErrantReport {
+        let host = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let result = match host {
+            None => Err(ConnectError::connect("the worker is gone")),
+            Some(h) => codec::record_to_json(record).and_then(|r| {
+                h.call(
+                    host_op::REPORT_ERRANT_RECORD,
+                    &json!({"record": r, "error": codec::error_to_json(&error)}),
+                )
+                .map(|_| ())
+            }),
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
 struct HostContext(Arc<Mutex<Option<HostRef>>>);
 
 impl HostContext {
@@ -332,7 +353,19 @@ fn dispatch(inst: &Instance, op: u32, input: &Json) -> ConnectResult<Json> {
         Component::SinkTask(t, state) => match op {
             op::VERSION => Ok(t.version().into()),
             op::START => {
-                let ctx = SinkTaskContext::new(props()?, inst.stop.signal(), state.clone());
+                let mut ctx = SinkTaskContext::new(props()?, inst.stop.signal(), state.clone());
+                let host = *inst.host.lock().unwrap_or_else(|p| p.into_inner());
+                let offered = host.is_some_and(|h| {
+                    matches!(
+                        h.call(host_op::ERRANT_RECORD_REPORTER, &Json::Null),
+                        Ok(Json::Bool(true))
+                    )
+                });
+                if offered {
+                    ctx = ctx.with_errant_record_reporter(Arc::new(HostErrantReporter(
+                        inst.host.clone(),
+                    )));
+                }
                 inst.block_on(t.start(ctx, props()?))??;
                 Ok(Json::Null)
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rconnect_sdk::config::ConfigDef;
 use rconnect_sdk::connector::{
-    Connector, ConnectorContext, SinkConnector, SinkTask, SinkTaskContext,
+    Connector, ConnectorContext, ErrantRecordReporter, SinkConnector, SinkTask, SinkTaskContext,
 };
 use rconnect_sdk::data::Value;
 use rconnect_sdk::record::{ConnectRecord, RecordMeta, SinkRecord, TopicPartition};
@@ -46,10 +46,13 @@ impl SinkConnector for LinesSinkConnector {}
 
 /// Appends `<value>` lines to the file named by `file`, written out on `flush`; `open` and
 /// `close` leave `# open <topic>-<partition>` lines, so the test sees those calls crossed.
+/// Values starting with `errant:` are reported through the errant record reporter when the
+/// worker offers one (and written like any other value when it does not).
 #[derive(Default)]
 pub struct LinesSinkTask {
     file: Option<std::fs::File>,
     pending: Vec<String>,
+    errant: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 impl LinesSinkTask {
@@ -70,7 +73,8 @@ impl SinkTask for LinesSinkTask {
     fn version(&self) -> String {
         "1.0.0".into()
     }
-    async fn start(&mut self, _ctx: SinkTaskContext, props: Props) -> ConnectResult<()> {
+    async fn start(&mut self, ctx: SinkTaskContext, props: Props) -> ConnectResult<()> {
+        self.errant = ctx.errant_record_reporter();
         let path = props
             .get("file")
             .ok_or_else(|| ConnectError::config("Missing required configuration \"file\""))?;
@@ -94,6 +98,15 @@ impl SinkTask for LinesSinkTask {
                 Value::String(s) => s.clone(),
                 other => format!("{other:?}"),
             };
+            if let (Some(reporter), Some(reason)) = (&self.errant, text.strip_prefix("errant:")) {
+                reporter
+                    .report(
+                        r,
+                        ConnectError::data(format!("rejected by the task: {reason}")),
+                    )
+                    .await?;
+                continue;
+            }
             self.pending.push(text);
         }
         Ok(())
