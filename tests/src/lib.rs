@@ -4,6 +4,7 @@
 //!   create topics, produce, and read topics back without a consumer group.
 //! * [`Worker`]: an `rconnect` process with its output captured in a log file.
 //! * [`Http`]: a small REST client that hands back 4xx/5xx responses instead of failing.
+//! * [`s3::S3Server`]: a SeaweedFS S3 server, and [`s3::S3Client`] to read buckets back.
 //!
 //! Everything here is blocking and panics with a descriptive message on failure: it is test
 //! code, and a panic is the clearest way to fail a test. The helpers work both from plain
@@ -13,6 +14,8 @@
 //! `rconnect-kafka` crate docs): create topics explicitly (auto-creation on produce is not
 //! reliable across tansu builds), use `session.timeout.ms=6000` for consumer groups (group
 //! joins wait for the session timeout otherwise), and expect generation ids to start at 0.
+
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::fs::File;
