@@ -89,15 +89,28 @@ fn classify<E>(what: &str, e: SdkError<E, aws_sdk_s3::config::http::HttpResponse
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    classify_as(what, e, "NoSuchKey")
+}
+
+/// [`classify`], naming a 404 without an error code (HEAD answers have no body) `missing`.
+fn classify_as<E>(
+    what: &str,
+    e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    missing: &str,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     match &e {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             let code = se
                 .err()
                 .code()
+                .filter(|c| !(status == 404 && *c == "NotFound"))
                 .map(str::to_string)
                 .unwrap_or_else(|| match status {
-                    404 => "NoSuchBucket".into(),
+                    404 => missing.into(),
                     403 => "AccessDenied".into(),
                     s => format!("HTTP {s}"),
                 });
@@ -184,7 +197,13 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| classify(&format!("S3 bucket '{}' is not accessible", self.bucket), e))
+            .map_err(|e| {
+                classify_as(
+                    &format!("S3 bucket '{}' is not accessible", self.bucket),
+                    e,
+                    "NoSuchBucket",
+                )
+            })
     }
 
     async fn create_upload(&self, key: &str) -> Result<String, StoreError> {
