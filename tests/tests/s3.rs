@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rconnect_tests::s3::{S3Client, S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use rconnect_tests::{
-    free_port, repo_root, sample_config_with, write_properties, Broker, Http, Worker,
+    free_port, repo_root, sample_config_with, write_properties, Broker, Http, KeyValue, Worker,
 };
 
 const JSON_FORMAT: &str = "io.confluent.connect.s3.format.json.JsonFormat";
@@ -177,8 +177,7 @@ fn layouts_formats_rotation_and_failures() {
         std::fs::read_to_string(repo_root().join("tests/golden/s3/orders-input.jsonl")).unwrap();
     let orders: Vec<&str> = input.lines().collect();
     assert_eq!(orders.len(), 6);
-    let recs: Vec<(Option<&[u8]>, Option<&[u8]>)> =
-        orders.iter().map(|l| (None, Some(l.as_bytes()))).collect();
+    let recs: Vec<KeyValue<'_>> = orders.iter().map(|l| (None, Some(l.as_bytes()))).collect();
     broker.produce_to("orders", Some(0), &recs);
     broker.produce_to(
         "raw",
@@ -186,8 +185,7 @@ fn layouts_formats_rotation_and_failures() {
         &[(None, Some(b"a")), (None, Some(b"b")), (None, Some(b"c"))],
     );
     let lines: Vec<String> = (0..3).map(|i| format!("hello {i} \"q\"")).collect();
-    let recs: Vec<(Option<&[u8]>, Option<&[u8]>)> =
-        lines.iter().map(|l| (None, Some(l.as_bytes()))).collect();
+    let recs: Vec<KeyValue<'_>> = lines.iter().map(|l| (None, Some(l.as_bytes()))).collect();
     broker.produce_to("lines", Some(0), &recs);
 
     let dir = tempfile::tempdir().unwrap();
@@ -491,8 +489,7 @@ fn assert_exactly_once(
 fn produce_events(broker: &Broker, range: std::ops::Range<usize>) {
     for p in 0..2 {
         let vals: Vec<String> = range.clone().map(|i| format!("e-{p}-{i}")).collect();
-        let recs: Vec<(Option<&[u8]>, Option<&[u8]>)> =
-            vals.iter().map(|v| (None, Some(v.as_bytes()))).collect();
+        let recs: Vec<KeyValue<'_>> = vals.iter().map(|v| (None, Some(v.as_bytes()))).collect();
         broker.produce_to("events", Some(p), &recs);
     }
 }
