@@ -357,3 +357,274 @@ impl S3SinkTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use rconnect_sdk::connector::SinkContextState;
+    use rconnect_sdk::data::{Schema, Value};
+    use rconnect_sdk::record::{ConnectRecord, SinkMeta, TimestampType};
+    use rconnect_sdk::stop::StopSignal;
+
+    use super::*;
+
+    /// An in-memory bucket; `fail_next` makes the next N calls fail as an outage would.
+    #[derive(Default)]
+    struct MemStore {
+        objects: Mutex<BTreeMap<String, Vec<u8>>>,
+        uploads: Mutex<HashMap<String, Vec<(i32, Vec<u8>)>>>,
+        fail_next: Mutex<usize>,
+        next_id: Mutex<u64>,
+    }
+
+    impl MemStore {
+        fn outage(&self) -> Result<(), StoreError> {
+            let mut n = self.fail_next.lock().unwrap();
+            if *n > 0 {
+                *n -= 1;
+                return Err(StoreError::Retriable("connection refused".into()));
+            }
+            Ok(())
+        }
+        fn keys(&self) -> Vec<String> {
+            self.objects.lock().unwrap().keys().cloned().collect()
+        }
+        fn text(&self, key: &str) -> String {
+            String::from_utf8(self.objects.lock().unwrap()[key].clone()).unwrap()
+        }
+    }
+
+    #[async_trait]
+    impl ObjectStore for MemStore {
+        async fn check_bucket(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn create_upload(&self, _key: &str) -> Result<String, StoreError> {
+            self.outage()?;
+            let mut id = self.next_id.lock().unwrap();
+            *id += 1;
+            self.uploads
+                .lock()
+                .unwrap()
+                .insert(id.to_string(), Vec::new());
+            Ok(id.to_string())
+        }
+        async fn upload_part(
+            &self,
+            _key: &str,
+            id: &str,
+            part: i32,
+            body: Vec<u8>,
+        ) -> Result<String, StoreError> {
+            self.outage()?;
+            self.uploads
+                .lock()
+                .unwrap()
+                .get_mut(id)
+                .unwrap()
+                .push((part, body));
+            Ok(format!("etag-{part}"))
+        }
+        async fn complete_upload(
+            &self,
+            key: &str,
+            id: &str,
+            parts: Vec<(i32, String)>,
+        ) -> Result<(), StoreError> {
+            self.outage()?;
+            let stored = self.uploads.lock().unwrap().remove(id).unwrap();
+            assert_eq!(
+                parts.iter().map(|p| p.0).collect::<Vec<_>>(),
+                stored.iter().map(|p| p.0).collect::<Vec<_>>()
+            );
+            let body = stored.into_iter().flat_map(|(_, b)| b).collect();
+            self.objects.lock().unwrap().insert(key.to_string(), body);
+            Ok(())
+        }
+        async fn abort_upload(&self, _key: &str, id: &str) {
+            self.uploads.lock().unwrap().remove(id);
+        }
+        async fn list_keys(
+            &self,
+            prefix: &str,
+            _start_after: Option<&str>,
+        ) -> Result<Vec<String>, StoreError> {
+            Ok(self
+                .keys()
+                .into_iter()
+                .filter(|k| k.starts_with(prefix))
+                .collect())
+        }
+        async fn put_tags(&self, _key: &str, _tags: &[(String, String)]) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    fn record(partition: i32, offset: i64) -> SinkRecord {
+        ConnectRecord {
+            topic: "t".into(),
+            kafka_partition: Some(partition),
+            key_schema: None,
+            key: Value::Null,
+            value_schema: Some(Schema::string()),
+            value: Value::from(format!("v{offset}")),
+            timestamp: Some(offset),
+            headers: Default::default(),
+            meta: SinkMeta {
+                kafka_offset: offset,
+                timestamp_type: TimestampType::CreateTime,
+                original_topic: "t".into(),
+                original_kafka_partition: partition,
+                original_kafka_offset: offset,
+            },
+        }
+    }
+
+    fn task(
+        store: Arc<MemStore>,
+        extra: &[(&str, &str)],
+    ) -> (S3SinkTask, Arc<Mutex<SinkContextState>>, Props) {
+        let mut props: Props = [
+            ("format.class", crate::config::JSON_FORMAT),
+            ("storage.class", crate::config::S3_STORAGE_CLASS),
+            ("flush.size", "3"),
+            ("s3.bucket.name", "b"),
+            ("s3.part.size", "5242880"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = S3SinkConfig::parse(&props).unwrap();
+        let state = Arc::new(Mutex::new(SinkContextState::default()));
+        (S3SinkTask::with_store(config, store), state, props)
+    }
+
+    async fn started(
+        store: Arc<MemStore>,
+        extra: &[(&str, &str)],
+    ) -> (S3SinkTask, Arc<Mutex<SinkContextState>>) {
+        let (mut t, state, props) = task(store, extra);
+        let ctx = SinkTaskContext::new(props.clone(), StopSignal::never(), state.clone());
+        t.start(ctx, props).await.unwrap();
+        t.open(&[TopicPartition::new("t", 0), TopicPartition::new("t", 1)])
+            .await
+            .unwrap();
+        (t, state)
+    }
+
+    #[tokio::test]
+    async fn pre_commit_hands_out_only_offsets_of_completed_objects() {
+        let store = Arc::new(MemStore::default());
+        let (mut t, _) = started(store.clone(), &[]).await;
+        let batch: Vec<SinkRecord> = (0..5).map(|o| record(0, o)).chain([record(1, 0)]).collect();
+        t.put(&batch).await.unwrap();
+        assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000000.json"]);
+        assert_eq!(
+            store.text("topics/t/partition=0/t+0+0000000000.json"),
+            "\"v0\"\n\"v1\"\n\"v2\"\n"
+        );
+        let offsets = t.pre_commit(HashMap::new()).await.unwrap();
+        assert_eq!(offsets, HashMap::from([(TopicPartition::new("t", 0), 3)]));
+        // Nothing new: nothing to commit.
+        assert!(t.pre_commit(HashMap::new()).await.unwrap().is_empty());
+        // Closing drops the open file of offsets 3 and 4; they come again to the next owner.
+        t.close(&[TopicPartition::new("t", 0)]).await.unwrap();
+        assert_eq!(store.keys().len(), 1);
+        assert!(store.uploads.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_retriable_failure_rewinds_to_the_first_uncommitted_record() {
+        let store = Arc::new(MemStore::default());
+        let (mut t, state) = started(store.clone(), &[("retry.backoff.ms", "7")]).await;
+        t.put(&[record(0, 0), record(0, 1)]).await.unwrap();
+        *store.fail_next.lock().unwrap() = 1;
+        // The commit at offset 2 fails: the rest of the batch is dropped, the partition is
+        // rewound to 0 and the worker backs off.
+        t.put(&[record(0, 2), record(0, 3)]).await.unwrap();
+        {
+            let s = state.lock().unwrap();
+            assert_eq!(s.offsets.get(&TopicPartition::new("t", 0)), Some(&0));
+            assert_eq!(s.timeout, Some(Duration::from_millis(7)));
+        }
+        assert!(store.keys().is_empty());
+        assert!(t.pre_commit(HashMap::new()).await.unwrap().is_empty());
+        // The worker delivers from offset 0 again: the same object as without the failure.
+        t.put(&(0..4).map(|o| record(0, o)).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000000.json"]);
+        assert_eq!(
+            store.text("topics/t/partition=0/t+0+0000000000.json"),
+            "\"v0\"\n\"v1\"\n\"v2\"\n"
+        );
+        assert_eq!(
+            t.pre_commit(HashMap::new()).await.unwrap()[&TopicPartition::new("t", 0)],
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn open_skips_records_already_in_the_bucket() {
+        let store = Arc::new(MemStore::default());
+        let (mut t, _) = started(store.clone(), &[]).await;
+        t.put(&(0..9).map(|o| record(0, o)).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(store.keys().len(), 3);
+        t.stop().await.unwrap();
+        // A crash before the offsets were committed: the next task reads from offset 0.
+        let (mut t, _) = started(store.clone(), &[]).await;
+        let before = store.text("topics/t/partition=0/t+0+0000000006.json");
+        t.put(&(0..12).map(|o| record(0, o)).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.keys(),
+            [
+                "topics/t/partition=0/t+0+0000000000.json",
+                "topics/t/partition=0/t+0+0000000003.json",
+                "topics/t/partition=0/t+0+0000000006.json",
+                "topics/t/partition=0/t+0+0000000009.json",
+            ]
+        );
+        assert_eq!(
+            store.text("topics/t/partition=0/t+0+0000000006.json"),
+            before
+        );
+        assert_eq!(
+            t.pre_commit(HashMap::new()).await.unwrap()[&TopicPartition::new("t", 0)],
+            12
+        );
+    }
+
+    #[tokio::test]
+    async fn null_values_fail_or_are_skipped() {
+        let store = Arc::new(MemStore::default());
+        let (mut t, _) = started(store.clone(), &[]).await;
+        let mut r = record(0, 0);
+        r.value = Value::Null;
+        let e = t.put(&[r.clone()]).await.unwrap_err();
+        assert!(e.to_string().contains("behavior.on.null.values"), "{e}");
+        let (mut t, _) = started(store.clone(), &[("behavior.on.null.values", "IGNORE")]).await;
+        t.put(&[r, record(0, 1), record(0, 2), record(0, 3)])
+            .await
+            .unwrap();
+        assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000001.json"]);
+    }
+
+    #[tokio::test]
+    async fn parts_are_uploaded_as_the_buffer_fills() {
+        let store = Arc::new(MemStore::default());
+        let (mut t, _) = started(store.clone(), &[("flush.size", "2")]).await;
+        let mut big = record(0, 0);
+        big.value = Value::from("x".repeat(6 * 1024 * 1024));
+        t.put(&[big, record(0, 1)]).await.unwrap();
+        let body = store.text("topics/t/partition=0/t+0+0000000000.json");
+        assert_eq!(body.len(), 6 * 1024 * 1024 + 3 + 5);
+        assert!(body.ends_with("\"\n\"v1\"\n"));
+    }
+}
