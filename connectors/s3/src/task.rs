@@ -370,11 +370,14 @@ mod tests {
 
     use super::*;
 
+    /// The parts of an upload in progress.
+    type Parts = Vec<(i32, Vec<u8>)>;
+
     /// An in-memory bucket; `fail_next` makes the next N calls fail as an outage would.
     #[derive(Default)]
     struct MemStore {
         objects: Mutex<BTreeMap<String, Vec<u8>>>,
-        uploads: Mutex<HashMap<String, Vec<(i32, Vec<u8>)>>>,
+        uploads: Mutex<HashMap<String, Parts>>,
         fail_next: Mutex<usize>,
         next_id: Mutex<u64>,
     }
