@@ -48,6 +48,8 @@ pub struct Results {
     pub failover: Option<Vec<std::time::Duration>>,
     /// Idle CPU cases, the worker with no connectors first.
     pub idle: Option<Vec<IdleCase>>,
+    /// Kafka → S3 runs.
+    pub s3: Option<Vec<crate::s3::S3Run>>,
 }
 
 fn summary(samples: impl IntoIterator<Item = f64>) -> Option<Summary> {
@@ -152,6 +154,39 @@ impl Results {
     /// The result tables and the goals table, in Markdown.
     pub fn tables(&self) -> String {
         let mut out = String::new();
+        if let Some(runs) = &self.s3 {
+            let _ = writeln!(
+                out,
+                "### Kafka → S3 ({} runs, {} records of {} bytes, 1 partition, JsonFormat, flush.size={})\n",
+                runs.len(),
+                thousands(self.lines as f64),
+                self.line_len,
+                thousands(crate::s3::FLUSH_SIZE as f64)
+            );
+            out.push_str("| measure | median | min | max |\n|---|---:|---:|---:|\n");
+            row(
+                &mut out,
+                "records/s (connector created → last object listed)",
+                summary(runs.iter().map(|r| self.rate(&r.transfer))),
+                thousands,
+            );
+            row(
+                &mut out,
+                "worker CPU µs per record",
+                summary(
+                    runs.iter()
+                        .map(|r| r.transfer.cpu.as_secs_f64() * 1e6 / self.lines as f64),
+                ),
+                |x| format!("{x:.2}"),
+            );
+            row(
+                &mut out,
+                "worker peak RSS (VmHWM, includes the file source that filled the topic)",
+                summary(runs.iter().map(|r| mb(r.peak_rss))),
+                |x| format!("{x:.1} MB"),
+            );
+            out.push('\n');
+        }
         if let Some(runs) = &self.startup {
             summary_table(
                 &mut out,

@@ -49,7 +49,7 @@ pub struct Env {
 }
 
 impl Env {
-    fn run_dir(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn run_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.work.join(name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(dir)
@@ -377,16 +377,16 @@ fn failed_early(proc: &mut Proc) -> Result<()> {
 }
 
 /// CPU times of a worker and the broker from the start of a transfer.
-struct Meter {
+pub(crate) struct Meter {
     pid: u32,
     broker_pid: u32,
     cpu0: Duration,
     broker_cpu0: Duration,
-    t0: Instant,
+    pub(crate) t0: Instant,
 }
 
 impl Meter {
-    fn start(pid: u32, broker_pid: u32) -> Result<Meter> {
+    pub(crate) fn start(pid: u32, broker_pid: u32) -> Result<Meter> {
         Ok(Meter {
             pid,
             broker_pid,
@@ -396,7 +396,7 @@ impl Meter {
         })
     }
 
-    fn finish(self, first: Duration, elapsed: Duration) -> Result<Transfer> {
+    pub(crate) fn finish(self, first: Duration, elapsed: Duration) -> Result<Transfer> {
         Ok(Transfer {
             elapsed,
             first,
@@ -408,7 +408,7 @@ impl Meter {
 
 /// Polls the topic's high watermark until it reaches `count`; returns the times (since
 /// `start`) of the first record and of the last.
-fn wait_watermark(
+pub(crate) fn wait_watermark(
     broker: &mut Broker,
     watermarks: &Watermarks,
     count: i64,
