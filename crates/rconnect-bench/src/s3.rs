@@ -176,7 +176,7 @@ fn agent() -> ureq::Agent {
 /// One run on a fresh broker and store: the file source fills a one-partition topic, then
 /// the S3 sink is created and timed until every object is in the bucket.
 pub fn s3_run(env: &Env, weed: &PathBuf, run: usize) -> Result<S3Run> {
-    if env.lines % FLUSH_SIZE != 0 {
+    if !env.lines.is_multiple_of(FLUSH_SIZE) {
         bail!("--lines must be a multiple of {FLUSH_SIZE} for the S3 scenario (every object complete)");
     }
     let dir = env.run_dir(&format!("s3-{run}"))?;
