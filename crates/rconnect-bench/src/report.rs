@@ -508,6 +508,16 @@ impl Results {
             0.1,
             |x| format!("{x:.3}% (worst of the 1- and 10-source cases)"),
         ));
+        let s3 = self
+            .s3
+            .as_ref()
+            .and_then(|runs| summary(runs.iter().map(|r| self.rate(&r.transfer))));
+        goals.push(Goal::at_least(
+            "Kafka → S3 ≥ 250,000 records/s (JsonFormat, flush.size=100000)",
+            s3.map(|s| s.median),
+            250_000.0,
+            |x| format!("{} records/s (median)", thousands(x)),
+        ));
         goals
     }
 }
@@ -756,7 +766,26 @@ mod tests {
                 idle_case(10, 0, 330),
                 idle_case(0, 1, 60),
             ]),
+            s3: Some(vec![crate::s3::S3Run {
+                transfer: transfer(4.0, 4.0),
+                peak_rss: 50_000_000,
+            }]),
         };
+        assert!(
+            results.tables().contains("### Kafka → S3 (1 runs"),
+            "{}",
+            results.tables()
+        );
+        assert_eq!(
+            results
+                .goals()
+                .iter()
+                .find(|g| g.goal.starts_with("Kafka → S3"))
+                .unwrap()
+                .met,
+            Some(true),
+            "1M records in 4 s"
+        );
         let goals = results.goals();
         let verdict = |name: &str| goals.iter().find(|g| g.goal == name).unwrap().met;
         assert_eq!(verdict("start-up to REST < 50 ms"), None);
