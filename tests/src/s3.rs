@@ -74,6 +74,20 @@ pub struct S3Server {
 impl S3Server {
     /// Starts the four processes and waits until the S3 port answers (up to 60 s).
     pub fn start() -> S3Server {
+        // Ports picked by free_port can be taken by another test's server before weed binds
+        // them: start again on new ports a few times.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match S3Server::try_start() {
+                Ok(s) => return s,
+                Err(e) if attempt < 3 => eprintln!("SeaweedFS did not start ({e}); retrying"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    fn try_start() -> Result<S3Server, String> {
         let dir = tempfile::tempdir().expect("temp dir for SeaweedFS");
         for sub in ["m", "v", "f"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("SeaweedFS data dir");
@@ -193,8 +207,8 @@ impl S3Server {
         for i in 0..server.procs.len() {
             server.spawn(i);
         }
-        server.wait_ready(Duration::from_secs(60));
-        server
+        server.wait_ready(Duration::from_secs(60))?;
+        Ok(server)
     }
 
     fn spawn(&mut self, i: usize) {
@@ -212,24 +226,27 @@ impl S3Server {
     }
 
     /// Waits until a signed bucket listing succeeds: the gateway, filer and master are up.
-    fn wait_ready(&mut self, timeout: Duration) {
+    fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         let client = self.client();
         loop {
             match client.try_list_buckets() {
-                Ok(_) => return,
+                Ok(_) => return Ok(()),
                 Err(e) if Instant::now() > deadline => {
-                    panic!("SeaweedFS S3 did not become ready: {e}\n{}", self.logs())
+                    return Err(format!(
+                        "SeaweedFS S3 did not become ready: {e}\n{}",
+                        self.logs()
+                    ))
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
             for p in &mut self.procs {
                 if let Some(Ok(Some(status))) = p.child.as_mut().map(|c| c.try_wait()) {
-                    panic!(
+                    return Err(format!(
                         "weed {} exited with {status}\n{}",
                         p.name,
                         log_tail(p.log.path(), 30)
-                    );
+                    ));
                 }
             }
         }
@@ -270,7 +287,9 @@ impl S3Server {
             .position(|p| p.name == "s3")
             .expect("s3 process");
         self.spawn(i);
-        self.wait_ready(Duration::from_secs(60));
+        if let Err(e) = self.wait_ready(Duration::from_secs(60)) {
+            panic!("{e}");
+        }
     }
 
     /// A client signing with the test key.
