@@ -172,6 +172,12 @@ impl Results {
             );
             row(
                 &mut out,
+                "first object listed after (includes the consumer group join)",
+                summary(runs.iter().map(|r| r.transfer.first.as_secs_f64())),
+                |x| format!("{x:.2} s"),
+            );
+            row(
+                &mut out,
                 "worker CPU µs per record",
                 summary(
                     runs.iter()
