@@ -327,6 +327,10 @@ fn worker_properties(broker: &Broker, port: u16, dir: &Path, java: bool) -> Path
     if java {
         // The bundled `reflections` is too old for classpath scanning.
         props.push("plugin.discovery=service_load".to_string());
+    } else {
+        // The Java reference has no S3 sink (Confluent's connector is a separate plugin), so
+        // the plugin lists compare equal only without rconnect's built-in one.
+        props.push("rconnect.builtin.connectors.exclude=S3SinkConnector".to_string());
     }
     let path = dir.join("worker.properties");
     std::fs::write(&path, props.join("\n") + "\n").expect("write worker.properties");
