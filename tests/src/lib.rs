@@ -5,6 +5,7 @@
 //! * [`Worker`]: an `rconnect` process with its output captured in a log file.
 //! * [`Http`]: a small REST client that hands back 4xx/5xx responses instead of failing.
 //! * [`schema_registry::SchemaRegistry`]: a Schema Registry (Avro) test server.
+//! * [`s3::S3Server`]: a SeaweedFS S3 server, and [`s3::S3Client`] to read buckets back.
 //!
 //! Everything here is blocking and panics with a descriptive message on failure: it is test
 //! code, and a panic is the clearest way to fail a test. The helpers work both from plain
@@ -16,6 +17,7 @@
 //! joins wait for the session timeout otherwise), and expect generation ids to start at 0.
 
 pub mod kafka_proxy;
+pub mod s3;
 pub mod schema_registry;
 pub mod tls;
 

@@ -574,8 +574,8 @@ fn a_hundred_plugin_libraries_load_and_are_listed() {
     let worker = s.start();
     let http = Http::new();
     let (_, plugins) = http.get_json(&s.url("/connector-plugins"));
-    // The copies, the two FileStream connectors and the JDBC source.
-    assert_eq!(plugins.as_array().unwrap().len(), 100 + 3, "{plugins}");
+    // The 100 copies, the two FileStream connectors, the JDBC source and the S3 sink.
+    assert_eq!(plugins.as_array().unwrap().len(), 100 + 4, "{plugins}");
     let log = worker.log();
     let line = log
         .lines()

@@ -327,10 +327,10 @@ fn worker_properties(broker: &Broker, port: u16, dir: &Path, java: bool) -> Path
         // The bundled `reflections` is too old for classpath scanning.
         props.push("plugin.discovery=service_load".to_string());
     } else {
-        // The Java reference has no Confluent JDBC plugin installed: plugin listings
-        // compare only when rconnect's built-in one is left out.
+        // The Java reference has neither Confluent's JDBC source nor its S3 sink (separate
+        // plugins): plugin listings compare only when rconnect's built-in ones are left out.
         props.push(
-            "rconnect.builtin.connectors.exclude=io.confluent.connect.jdbc.JdbcSourceConnector"
+            "rconnect.builtin.connectors.exclude=io.confluent.connect.jdbc.JdbcSourceConnector,S3SinkConnector"
                 .to_string(),
         );
     }

@@ -17,6 +17,7 @@ pub mod process;
 pub mod procfs;
 pub mod reference;
 pub mod report;
+pub mod s3;
 pub mod scenarios;
 pub mod smt;
 pub mod stats;

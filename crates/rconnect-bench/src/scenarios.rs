@@ -49,7 +49,7 @@ pub struct Env {
 }
 
 impl Env {
-    fn run_dir(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn run_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.work.join(name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(dir)

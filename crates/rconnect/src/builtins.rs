@@ -8,8 +8,8 @@ use rconnect_runtime::plugins::{
     TransformationPlugin,
 };
 
-/// A registry with the FileStream connectors, the Apache converters, Confluent's
-/// AvroConverter, and the Apache
+/// A registry with the FileStream connectors, the JDBC source, the S3 sink, the Apache
+/// converters, Confluent's AvroConverter, and the Apache
 /// transformations and predicates (`connect-transforms`), less the built-in connectors named
 /// in `exclude` (`rconnect.builtin.connectors.exclude`: class names or aliases). A name that
 /// matches no built-in connector is an error naming the key, so a typo cannot leave a
@@ -62,6 +62,16 @@ pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
             });
         }
     }
+    if !excluded.iter().any(|c| c == rconnect_s3::CONNECTOR_CLASS) {
+        r.register_connector(ConnectorPlugin {
+            class_name: rconnect_s3::CONNECTOR_CLASS.to_string(),
+            version: rconnect_s3::VERSION.to_string(),
+            factory: ConnectorFactory::Sink {
+                connector: Arc::new(|| Box::new(rconnect_s3::S3SinkConnector::new())),
+                task: Arc::new(|| Box::new(rconnect_s3::S3SinkTask::new())),
+            },
+        });
+    }
     for c in rconnect_converters::builtin() {
         r.register_converter(ConverterPlugin {
             class_name: c.class_name.to_string(),
@@ -103,7 +113,7 @@ pub fn registry(exclude: &[String]) -> anyhow::Result<PluginRegistry> {
 /// The full class names of the built-in connectors `names` designate, resolved as
 /// `connector.class` is (full name, simple name, or simple name without `Connector`).
 fn excluded_classes(names: &[String]) -> anyhow::Result<Vec<String>> {
-    let builtin: Vec<(String, String)> = rconnect_file::connectors()
+    let mut builtin: Vec<(String, String)> = rconnect_file::connectors()
         .iter()
         .map(|c| {
             let class = match c {
@@ -118,6 +128,10 @@ fn excluded_classes(names: &[String]) -> anyhow::Result<Vec<String>> {
                 .map(|c| (c.class_name.to_string(), "Connector".to_string())),
         )
         .collect();
+    builtin.push((
+        rconnect_s3::CONNECTOR_CLASS.to_string(),
+        "Connector".to_string(),
+    ));
     let mut out = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         match rconnect_config::resolve_class(name, &builtin) {
@@ -241,8 +255,19 @@ mod tests {
         let r = super::registry(&names(&["FileStreamSource", "FileStreamSink"])).unwrap();
         assert_eq!(
             connector_classes(&r),
-            ["io.confluent.connect.jdbc.JdbcSourceConnector"]
+            [
+                "io.confluent.connect.jdbc.JdbcSourceConnector",
+                rconnect_s3::CONNECTOR_CLASS
+            ]
         );
+        let r = super::registry(&names(&[
+            "FileStreamSource",
+            "FileStreamSink",
+            "JdbcSource",
+            "S3Sink",
+        ]))
+        .unwrap();
+        assert!(connector_classes(&r).is_empty());
     }
 
     #[test]

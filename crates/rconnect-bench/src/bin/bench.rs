@@ -21,18 +21,19 @@ usage: bench [options]
   --startup-runs K    start-up runs (default 10)
   --json-runs K       runs of each JSON and Avro converter case (default 5)
   --json-seconds S    CPU seconds per JSON run (default 1)
-  --only LIST         comma-separated subset of: startup,plugins,transfer,json,avro,failover,idle,smt (default all)
+  --only LIST         comma-separated subset of: startup,plugins,transfer,json,avro,failover,idle,smt,s3 (default all)
   --idle-seconds S    CPU sampling window of each idle case (default 30)
   --write [PATH]      also write the report into PATH (default docs/BENCHMARKS.md)
   --timeout SECS      longest wait for one transfer (default 300)
   --rconnect PATH     rconnect binary (default: next to this one)
   --bench-ref PATH    bench-ref binary (default: next to this one)
   --tansu PATH        tansu binary (default: $RCONNECT_TANSU or <repo>/.tools/bin/tansu)
+  --weed PATH         SeaweedFS binary for the s3 scenario (default: $RCONNECT_WEED or <repo>/.tools/bin/weed)
   --config-dir PATH   sample configs (default <repo>/config)
   --keep              keep the scratch directory (logs, configs)";
 
 const SCENARIOS: &[&str] = &[
-    "startup", "plugins", "transfer", "json", "avro", "failover", "idle", "smt",
+    "startup", "plugins", "transfer", "json", "avro", "failover", "idle", "smt", "s3",
 ];
 
 fn main() -> ExitCode {
@@ -97,6 +98,10 @@ fn run() -> Result<()> {
         .optional("tansu")
         .or_else(|| std::env::var("RCONNECT_TANSU").ok())
         .map_or_else(|| repo_root().join(".tools/bin/tansu"), PathBuf::from);
+    let weed = args
+        .optional("weed")
+        .or_else(|| std::env::var("RCONNECT_WEED").ok())
+        .map_or_else(|| repo_root().join(".tools/bin/weed"), PathBuf::from);
     let config_dir = args
         .optional("config-dir")
         .map_or_else(|| repo_root().join("config"), PathBuf::from);
@@ -153,6 +158,7 @@ fn run() -> Result<()> {
         rconnect,
         bench_ref,
         tansu: tansu.clone(),
+        weed,
         config_dir,
     };
 
@@ -206,6 +212,7 @@ struct Settings {
     rconnect: PathBuf,
     bench_ref: PathBuf,
     tansu: PathBuf,
+    weed: PathBuf,
     config_dir: PathBuf,
 }
 
@@ -222,6 +229,7 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
         rconnect,
         bench_ref,
         tansu,
+        weed,
         config_dir,
     } = settings;
     let wants = |s: &str| only.iter().any(|o| o == s);
@@ -235,6 +243,7 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
         || wants("transfer")
         || wants("failover")
         || wants("smt")
+        || wants("s3")
     {
         let data_path = work.join("input.txt");
         let t = Instant::now();
@@ -273,6 +282,14 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
                 all.push(scenarios::transfer_run(&env, run)?);
             }
             results.transfers = Some(all);
+        }
+        if wants("s3") {
+            let mut all = Vec::with_capacity(runs);
+            for run in 0..runs {
+                eprintln!("bench: Kafka → S3 run {}/{runs}", run + 1);
+                all.push(rconnect_bench::s3::s3_run(&env, &weed, run)?);
+            }
+            results.s3 = Some(all);
         }
         if wants("failover") {
             let mut all = Vec::with_capacity(runs);
