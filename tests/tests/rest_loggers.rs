@@ -5,6 +5,24 @@ use std::time::Duration;
 
 use rconnect_tests::{free_port, Broker, Http, Worker};
 
+/// A standalone worker's properties in `dir`, listening on a free port.
+fn worker_properties(broker: &Broker, dir: &std::path::Path) -> (std::path::PathBuf, u16) {
+    let port = free_port();
+    let props = dir.join("worker.properties");
+    std::fs::write(
+        &props,
+        format!(
+            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             offset.storage.file.filename={}/offsets\nlisteners=http://127.0.0.1:{port}\n",
+            broker.bootstrap(),
+            dir.display()
+        ),
+    )
+    .expect("write worker.properties");
+    (props, port)
+}
+
 fn request_lines(w: &Worker) -> usize {
     w.log()
         .lines()
@@ -16,19 +34,7 @@ fn request_lines(w: &Worker) -> usize {
 fn log_levels_change_at_run_time() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let props = dir.path().join("worker.properties");
-    std::fs::write(
-        &props,
-        format!(
-            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
-             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
-             offset.storage.file.filename={}/offsets\nlisteners=http://127.0.0.1:{port}\n",
-            broker.bootstrap(),
-            dir.path().display()
-        ),
-    )
-    .expect("write worker.properties");
+    let (props, port) = worker_properties(&broker, dir.path());
     let mut w = Worker::start(
         &["standalone", props.to_str().unwrap()],
         &[("RUST_LOG", "info")],
@@ -82,19 +88,7 @@ fn log_levels_change_at_run_time() {
 fn json_log_format_writes_one_object_per_line_filtered_by_rconnect_log() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let props = dir.path().join("worker.properties");
-    std::fs::write(
-        &props,
-        format!(
-            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
-             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
-             offset.storage.file.filename={}/offsets\nlisteners=http://127.0.0.1:{port}\n",
-            broker.bootstrap(),
-            dir.path().display()
-        ),
-    )
-    .expect("write worker.properties");
+    let (props, port) = worker_properties(&broker, dir.path());
     let mut w = Worker::start(
         &["standalone", props.to_str().unwrap()],
         &[

@@ -152,7 +152,7 @@ async fn bind_metrics_listener(
 }
 
 /// Serves `GET /metrics` on `rconnect.metrics.listener` (if set) until the process ends.
-pub fn serve_metrics(
+fn serve_metrics(
     listener: Option<rconnect_rest::MetricsListener>,
     herder: Arc<dyn rconnect_runtime::herder::Herder>,
     metrics: Arc<rconnect_runtime::metrics::Metrics>,
@@ -207,25 +207,58 @@ async fn fetch_cluster_id(config: &WorkerConfig, security: &Security) -> anyhow:
 pub struct Serving {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), rconnect_rest::RestError>>,
+    /// The automatic restarts (`rconnect.auto.restart.enable`), stopped with the REST server
+    /// so that a stopping worker restarts nothing.
+    auto_restart: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Starts serving the REST API for `herder` on `rest_runtime`: requests, and whatever they
-/// spawn or run on blocking threads, stay off the data path's runtime.
+/// What a worker serves besides its herder: the REST API (with `/metrics`), the metrics
+/// listener and the automatic restarts.
+pub struct Services {
+    pub rest: RestServer,
+    pub metrics_listener: Option<rconnect_rest::MetricsListener>,
+    pub metrics: Arc<rconnect_runtime::metrics::Metrics>,
+}
+
+/// Starts serving the REST API (and `/metrics`) for `herder` on `rest_runtime`: requests,
+/// and whatever they spawn or run on blocking threads, stay off the data path's runtime.
+/// Starts the metrics listener and the automatic restarts the worker config asks for.
 pub fn serve(
-    rest: RestServer,
+    services: Services,
+    config: &WorkerConfig,
+    worker_id: &str,
     herder: Arc<dyn rconnect_runtime::herder::Herder>,
     rest_runtime: &tokio::runtime::Handle,
 ) -> Serving {
+    let Services {
+        rest,
+        metrics_listener,
+        metrics,
+    } = services;
+    let auto_restart = start_auto_restart(config, herder.clone(), worker_id, metrics.clone());
+    serve_metrics(
+        metrics_listener,
+        herder.clone(),
+        metrics.clone(),
+        rest_runtime,
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = rest_runtime.spawn(rest.serve(herder, async move {
+    let task = rest_runtime.spawn(rest.with_metrics(metrics).serve(herder, async move {
         let _ = stopped.await;
     }));
-    Serving { stop, task }
+    Serving {
+        stop,
+        task,
+        auto_restart,
+    }
 }
 
 impl Serving {
     /// Stops taking requests (Java stops the REST server before the herder).
     pub async fn stop(self) {
+        if let Some(auto) = self.auto_restart {
+            auto.abort();
+        }
         let _ = self.stop.send(());
         let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
     }
@@ -236,7 +269,7 @@ impl Serving {
 /// Starts the automatic restarts of FAILED connectors and tasks when
 /// `rconnect.auto.restart.enable` is set; the handle stops them (before the herder stops, so a
 /// stopping worker restarts nothing).
-pub fn start_auto_restart(
+fn start_auto_restart(
     config: &rconnect_config::WorkerConfig,
     herder: Arc<dyn rconnect_runtime::herder::Herder>,
     worker_id: &str,

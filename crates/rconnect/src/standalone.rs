@@ -65,20 +65,14 @@ async fn run(
     let worker_metrics = worker.metrics();
     let herder = StandaloneHerder::new(worker, events, b.cluster_id.clone());
 
-    let auto_restart = crate::boot::start_auto_restart(
-        &b.config,
-        herder.clone(),
-        &b.advertised.worker_id,
-        worker_metrics.clone(),
-    );
-    crate::boot::serve_metrics(
-        b.metrics_listener,
-        herder.clone(),
-        worker_metrics.clone(),
-        &rest_runtime,
-    );
     let rest = serve(
-        b.rest.with_metrics(worker_metrics),
+        crate::boot::Services {
+            rest: b.rest,
+            metrics_listener: b.metrics_listener,
+            metrics: worker_metrics,
+        },
+        &b.config,
+        &b.advertised.worker_id,
         herder.clone(),
         &rest_runtime,
     );
@@ -100,13 +94,7 @@ async fn run(
         b.started.elapsed().as_millis()
     );
 
-    run_until_signal(rest, async {
-        if let Some(auto) = auto_restart {
-            auto.abort();
-        }
-        herder.stop().await;
-    })
-    .await;
+    run_until_signal(rest, herder.stop()).await;
     Ok(())
 }
 
