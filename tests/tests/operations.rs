@@ -154,12 +154,37 @@ fn metrics_are_prometheus_text_and_count_records_as_they_move() {
     assert_eq!(status, 201, "{body}");
     let src = [("connector", "src"), ("task", "0")];
     let snk = [("connector", "snk"), ("task", "0")];
+    let poll = |m: &[Value]| {
+        value(
+            m,
+            "kafka_connect_source_task_source_record_poll_total",
+            &src,
+        )
+        .unwrap_or(-1.0)
+    };
+    let write = |m: &[Value]| {
+        value(
+            m,
+            "kafka_connect_source_task_source_record_write_total",
+            &src,
+        )
+        .unwrap_or(-1.0)
+    };
+    let read = |m: &[Value]| {
+        value(m, "kafka_connect_sink_task_sink_record_read_total", &snk).unwrap_or(-1.0)
+    };
+    let sent = |m: &[Value]| {
+        value(m, "kafka_connect_sink_task_sink_record_send_total", &snk).unwrap_or(-1.0)
+    };
+    let mut first = Vec::new();
     wait_until(
-        "200 lines in the sink's file",
+        "200 records counted on both sides",
         Duration::from_secs(60),
-        || std::fs::read_to_string(&output).is_ok_and(|t| t.lines().count() >= 200),
+        || {
+            first = scrape(&python, &http, &s.base);
+            poll(&first) >= 200.0 && write(&first) >= 200.0 && sent(&first) >= 200.0
+        },
     );
-    let first = scrape(&python, &http, &s.base);
     let family_type = |name: &str| {
         first
             .iter()
@@ -186,32 +211,11 @@ fn metrics_are_prometheus_text_and_count_records_as_they_move() {
         ),
         Some(1.0)
     );
-    let poll = |m: &[Value]| {
-        value(
-            m,
-            "kafka_connect_source_task_source_record_poll_total",
-            &src,
-        )
-        .unwrap_or(-1.0)
-    };
-    let write = |m: &[Value]| {
-        value(
-            m,
-            "kafka_connect_source_task_source_record_write_total",
-            &src,
-        )
-        .unwrap_or(-1.0)
-    };
-    let read = |m: &[Value]| {
-        value(m, "kafka_connect_sink_task_sink_record_read_total", &snk).unwrap_or(-1.0)
-    };
-    let sent = |m: &[Value]| {
-        value(m, "kafka_connect_sink_task_sink_record_send_total", &snk).unwrap_or(-1.0)
-    };
     assert_eq!(poll(&first), 200.0, "{first:?}");
     assert_eq!(write(&first), 200.0);
-    assert_eq!(read(&first), 200.0);
-    assert_eq!(sent(&first), 200.0);
+    // At least once: a rebalance on tansu may deliver a record to the sink again.
+    assert!(read(&first) >= 200.0, "{first:?}");
+    assert!(sent(&first) >= 200.0, "{first:?}");
     assert_eq!(
         value(&first, "kafka_connect_sink_task_partition_count", &snk),
         Some(1.0)
@@ -239,16 +243,20 @@ fn metrics_are_prometheus_text_and_count_records_as_they_move() {
     use std::io::Write as _;
     f.write_all((more.join("\n") + "\n").as_bytes()).unwrap();
     drop(f);
+    // The counters, not the file: the sink may have written a record twice (at least once).
+    let mut second = Vec::new();
     wait_until(
-        "300 lines in the sink's file",
+        "300 records counted on both sides",
         Duration::from_secs(60),
-        || std::fs::read_to_string(&output).is_ok_and(|t| t.lines().count() >= 300),
+        || {
+            second = scrape(&python, &http, &s.base);
+            poll(&second) >= 300.0 && write(&second) >= 300.0 && sent(&second) >= 300.0
+        },
     );
-    let second = scrape(&python, &http, &s.base);
     assert_eq!(poll(&second), 300.0);
     assert_eq!(write(&second), 300.0);
-    assert_eq!(read(&second), 300.0);
-    assert_eq!(sent(&second), 300.0);
+    assert!(read(&second) >= 300.0, "{second:?}");
+    assert!(sent(&second) >= 300.0, "{second:?}");
     wait_until(
         "an offset commit of each task",
         Duration::from_secs(30),
