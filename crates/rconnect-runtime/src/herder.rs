@@ -276,11 +276,19 @@ pub trait Herder: Send + Sync + 'static {
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>>;
     /// `PATCH /connectors/{c}/config`: `None` values delete keys.
+    /// `PATCH /connectors/{c}/config` (KIP-477): the stored config with `patch` applied
+    /// (a `null` value removes the key), put as an update.
     async fn patch_connector_config(
         &self,
         name: &str,
         patch: BTreeMap<String, Option<String>>,
-    ) -> HerderResult<ConnectorInfo>;
+    ) -> HerderResult<ConnectorInfo> {
+        let config = crate::herder_support::apply_patch(self.connector_config(name).await?, patch);
+        Ok(self
+            .put_connector_config(name, config, None, true)
+            .await?
+            .result)
+    }
     async fn delete_connector(&self, name: &str) -> HerderResult<()>;
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo>;
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState>;

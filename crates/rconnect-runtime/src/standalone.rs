@@ -280,18 +280,6 @@ impl Herder for StandaloneHerder {
         })
     }
 
-    async fn patch_connector_config(
-        &self,
-        name: &str,
-        patch: BTreeMap<String, Option<String>>,
-    ) -> HerderResult<ConnectorInfo> {
-        let config = herder_support::apply_patch(self.connector_config(name).await?, patch);
-        Ok(self
-            .put_connector_config(name, config, None, true)
-            .await?
-            .result)
-    }
-
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         let mut configs = self.configs.lock().await;
         if configs.remove(name).is_none() {

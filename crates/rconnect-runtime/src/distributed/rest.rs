@@ -3,8 +3,6 @@
 //! or becomes a config-topic write on the leader (forwarded there from other workers), which
 //! the membership loop of every worker then applies.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use rconnect_group::TaskId;
 use rconnect_sdk::Props;
@@ -114,18 +112,6 @@ impl Herder for DistributedHerder {
             created: !exists,
             result: info,
         })
-    }
-
-    async fn patch_connector_config(
-        &self,
-        name: &str,
-        patch: BTreeMap<String, Option<String>>,
-    ) -> HerderResult<ConnectorInfo> {
-        let config = herder_support::apply_patch(self.connector_config(name).await?, patch);
-        Ok(self
-            .put_connector_config(name, config, None, true)
-            .await?
-            .result)
     }
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
