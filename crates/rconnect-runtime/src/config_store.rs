@@ -136,6 +136,3 @@ pub trait ConfigStore: Send + Sync {
     /// `ConfigBackingStore#putLoggerLevel`); `level` as the user gave it.
     async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError>;
 }
-
-#[cfg(test)]
-pub(crate) mod memory;

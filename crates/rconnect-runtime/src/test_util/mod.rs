@@ -33,7 +33,7 @@ pub use plugins::{
     registry, PollStep, PreCommit, PutStep, SinkCall, SinkScript, SourceCall, SourceScript, SINK,
     SOURCE, UTF8,
 };
-pub use stores::{MemoryConfigStore, MemoryOffsetStore, RecordingStatusStore};
+pub use stores::{ConfigWrite, MemoryConfigStore, MemoryOffsetStore, RecordingStatusStore};
 
 use crate::herder::ConnectorTaskId;
 use crate::plugins::PluginRegistry;

@@ -235,10 +235,29 @@ impl StatusStore for RecordingStatusStore {
     }
 }
 
+/// One successful write to a [`MemoryConfigStore`], as a test sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigWrite {
+    /// A connector config (with its target state, when one was given).
+    ConnectorConfig(String),
+    /// A connector's removal.
+    RemoveConnector(String),
+    /// The connector and how many task configs were written.
+    TaskConfigs(String, usize),
+    /// A target state alone.
+    TargetState(String, TargetState),
+    /// A session key.
+    SessionKey,
+    /// A restart request.
+    Restart(RestartRequest),
+    /// A logger level for the cluster (KIP-976).
+    LoggerLevel(String, String),
+}
+
 #[derive(Default)]
 struct ConfigState {
     snapshot: ClusterConfigState,
-    restarts: Vec<RestartRequest>,
+    writes: Vec<ConfigWrite>,
     failures: VecDeque<ConfigStoreError>,
 }
 
@@ -270,15 +289,38 @@ impl MemoryConfigStore {
         lock(&self.state).failures.push_back(error);
     }
 
-    /// Restart requests written, in order.
-    pub fn restart_requests(&self) -> Vec<RestartRequest> {
-        lock(&self.state).restarts.clone()
+    /// Every successful write so far, in order.
+    pub fn writes(&self) -> Vec<ConfigWrite> {
+        lock(&self.state).writes.clone()
     }
 
-    /// Applies one write of `records` records and announces `update`.
+    /// Restart requests written, in order.
+    pub fn restart_requests(&self) -> Vec<RestartRequest> {
+        self.writes()
+            .into_iter()
+            .filter_map(|w| match w {
+                ConfigWrite::Restart(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The sizes of the task-config writes of `connector`, in order.
+    pub fn task_config_writes(&self, connector: &str) -> Vec<usize> {
+        self.writes()
+            .into_iter()
+            .filter_map(|w| match w {
+                ConfigWrite::TaskConfigs(c, n) if c == connector => Some(n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Applies one write of `records` records, logs it as `write` and announces `update`.
     fn write(
         &self,
         records: i64,
+        write: ConfigWrite,
         update: Option<ConfigUpdate>,
         apply: impl FnOnce(&mut ConfigState),
     ) -> Result<(), ConfigStoreError> {
@@ -288,6 +330,7 @@ impl MemoryConfigStore {
                 return Err(e);
             }
             apply(&mut s);
+            s.writes.push(write);
             s.snapshot.offset = s.snapshot.offset.max(0) + records;
         }
         if let Some(u) = update {
@@ -320,6 +363,7 @@ impl ConfigStore for MemoryConfigStore {
         let records = if target.is_some() { 2 } else { 1 };
         self.write(
             records,
+            ConfigWrite::ConnectorConfig(name.to_string()),
             Some(ConfigUpdate::ConnectorConfig(name.to_string())),
             |s| {
                 let c = s
@@ -345,6 +389,7 @@ impl ConfigStore for MemoryConfigStore {
     async fn remove_connector_config(&self, name: &str) -> Result<(), ConfigStoreError> {
         self.write(
             2,
+            ConfigWrite::RemoveConnector(name.to_string()),
             Some(ConfigUpdate::ConnectorConfig(name.to_string())),
             |s| {
                 s.snapshot.connectors.remove(name);
@@ -359,6 +404,7 @@ impl ConfigStore for MemoryConfigStore {
     ) -> Result<(), ConfigStoreError> {
         self.write(
             configs.len() as i64 + 1,
+            ConfigWrite::TaskConfigs(name.to_string(), configs.len()),
             Some(ConfigUpdate::TaskConfigs(name.to_string())),
             |s| {
                 if let Some(c) = s.snapshot.connectors.get_mut(name) {
@@ -378,23 +424,38 @@ impl ConfigStore for MemoryConfigStore {
         name: &str,
         state: TargetState,
     ) -> Result<(), ConfigStoreError> {
-        self.write(1, Some(ConfigUpdate::TargetState(name.to_string())), |s| {
-            if let Some(c) = s.snapshot.connectors.get_mut(name) {
-                c.target_state = state;
-            }
-        })
+        let write = ConfigWrite::TargetState(name.to_string(), state);
+        self.write(
+            1,
+            write,
+            Some(ConfigUpdate::TargetState(name.to_string())),
+            |s| {
+                if let Some(c) = s.snapshot.connectors.get_mut(name) {
+                    c.target_state = state;
+                }
+            },
+        )
     }
 
     async fn put_session_key(&self, key: &SessionKey) -> Result<(), ConfigStoreError> {
-        self.write(1, Some(ConfigUpdate::SessionKey), |s| {
-            s.snapshot.session_key = Some(key.clone());
-        })
+        self.write(
+            1,
+            ConfigWrite::SessionKey,
+            Some(ConfigUpdate::SessionKey),
+            |s| {
+                s.snapshot.session_key = Some(key.clone());
+            },
+        )
     }
 
     async fn put_restart_request(&self, request: &RestartRequest) -> Result<(), ConfigStoreError> {
-        self.write(1, Some(ConfigUpdate::Restart(request.clone())), |s| {
-            s.restarts.push(request.clone());
-        })
+        let update = ConfigUpdate::Restart(request.clone());
+        self.write(
+            1,
+            ConfigWrite::Restart(request.clone()),
+            Some(update),
+            |_| {},
+        )
     }
 
     async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), ConfigStoreError> {
@@ -402,7 +463,8 @@ impl ConfigStore for MemoryConfigStore {
             namespace: namespace.to_string(),
             level: level.to_string(),
         };
-        self.write(1, Some(update), |_| {})
+        let write = ConfigWrite::LoggerLevel(namespace.to_string(), level.to_string());
+        self.write(1, write, Some(update), |_| {})
     }
 }
 

@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::clients::{
     Ack, ConsumerClient, GroupOffsetsClient, KafkaClients, OutRecord, ProducerClient, SendFailure,
 };
-use crate::config_store::memory::{MemoryConfigStore, Write};
 use crate::config_store::ConfigStore;
 use crate::distributed::coordinator::{AssignFn, Coordinator};
 use crate::distributed::herder::DistributedHerder;
@@ -32,6 +31,7 @@ use crate::herder::{ConnectorTaskId, Herder, State, TargetState};
 use crate::offsets::FileOffsetStore;
 use crate::plugins::{fixtures, ConnectorFactory, ConnectorPlugin};
 use crate::status::MemoryStatusStore;
+use crate::test_util::{ConfigWrite as Write, MemoryConfigStore};
 use crate::worker::{Worker, WorkerSettings};
 
 const COUNTING: &str = "test.CountingSourceConnector";
