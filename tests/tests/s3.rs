@@ -15,6 +15,83 @@ use rconnect_tests::{
 };
 
 const JSON_FORMAT: &str = "io.confluent.connect.s3.format.json.JsonFormat";
+const AVRO_FORMAT: &str = "io.confluent.connect.s3.format.avro.AvroFormat";
+
+/// The venv python with `fastavro` (scripts/install-fastavro).
+fn fastavro_python() -> PathBuf {
+    let out = Command::new(repo_root().join("scripts/install-fastavro"))
+        .output()
+        .expect("run scripts/install-fastavro");
+    assert!(
+        out.status.success(),
+        "scripts/install-fastavro failed (it needs python3 and PyPI): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Each Avro container file read by fastavro, an independent reader: its codec, writer
+/// schema and records, as JSON.
+fn read_avro(files: &[Vec<u8>]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<String> = files
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let p = dir.path().join(format!("{i}.avro"));
+            std::fs::write(&p, b).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let script = r#"
+import base64, json, sys, fastavro
+def plain(v):
+    if isinstance(v, bytes):
+        return "b64:" + base64.b64encode(v).decode()
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return v
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        r = fastavro.reader(f)
+        print(json.dumps({"codec": r.codec, "schema": r.writer_schema, "records": [plain(x) for x in r]}, default=str))
+"#;
+    let out = Command::new(fastavro_python())
+        .arg("-c")
+        .arg(script)
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fastavro: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The AvroFormat objects Java's `DataFileWriter` writes for the golden input (see
+/// `scripts/golden s3avro`): key → bytes.
+fn golden_avro() -> Vec<(String, Vec<u8>)> {
+    use base64::Engine as _;
+    std::fs::read_to_string(repo_root().join("tests/golden/s3/orders-golden.avro.txt"))
+        .expect("golden file")
+        .lines()
+        .map(|l| {
+            let (k, b) = l.split_once('\t').unwrap();
+            (
+                k.to_string(),
+                base64::engine::general_purpose::STANDARD.decode(b).unwrap(),
+            )
+        })
+        .collect()
+}
 
 /// A standalone worker config for tansu, with a short offset flush interval so `preCommit`
 /// runs often.
@@ -327,6 +404,52 @@ fn layouts_formats_rotation_and_failures() {
             ],
         ),
         c(
+            "avro",
+            bucket,
+            &[
+                ("topics", "orders"),
+                ("topics.dir", "avro"),
+                ("flush.size", "3"),
+                ("format.class", AVRO_FORMAT),
+            ],
+        ),
+        c(
+            "avrosnappy",
+            bucket,
+            &[
+                ("topics", "orders"),
+                ("topics.dir", "avrosnappy"),
+                ("flush.size", "6"),
+                ("format.class", AVRO_FORMAT),
+                ("avro.codec", "snappy"),
+            ],
+        ),
+        c(
+            "avrodeflate",
+            bucket,
+            &[
+                ("topics", "orders"),
+                ("topics.dir", "avrodeflate"),
+                ("flush.size", "6"),
+                ("format.class", AVRO_FORMAT),
+                ("avro.codec", "deflate"),
+            ],
+        ),
+        c(
+            "avrostring",
+            bucket,
+            &[
+                ("topics", "lines"),
+                ("topics.dir", "avrostring"),
+                ("flush.size", "3"),
+                ("format.class", AVRO_FORMAT),
+                (
+                    "value.converter",
+                    "org.apache.kafka.connect.storage.StringConverter",
+                ),
+            ],
+        ),
+        c(
             "nobucket",
             "missing-bucket",
             &[("topics", "lines"), ("flush.size", "2")],
@@ -423,6 +546,44 @@ fn layouts_formats_rotation_and_failures() {
         "\"hello 0 \\\"q\\\"\"\n\"hello 1 \\\"q\\\"\"\n"
     );
 
+    // AvroFormat: byte for byte what Java's DataFileWriter writes (with the same sync
+    // marker), and readable by fastavro with each codec.
+    let golden = golden_avro();
+    let keys = wait_for_keys(&client, bucket, "avro/", 2, t, &w);
+    assert_eq!(
+        keys,
+        golden.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
+    );
+    let files: Vec<Vec<u8>> = keys.iter().map(|k| client.get(bucket, k)).collect();
+    for (file, (key, want)) in files.iter().zip(&golden) {
+        assert!(file == want, "{key} differs from Java's file");
+    }
+    let mut want = read_avro(&files);
+    assert_eq!(want[0]["codec"], "null");
+    assert_eq!(want[0]["schema"]["name"], "com.acme.Order");
+    let mut records: Vec<serde_json::Value> = Vec::new();
+    for f in &mut want {
+        records.extend(f["records"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(records.len(), 6);
+    for (dir, codec) in [("avrosnappy/", "snappy"), ("avrodeflate/", "deflate")] {
+        let keys = wait_for_keys(&client, bucket, dir, 1, t, &w);
+        let ext = keys[0].rsplit('/').next().unwrap();
+        assert_eq!(ext, "orders+0+0000000000.avro");
+        let got = read_avro(&[client.get(bucket, &keys[0])]);
+        assert_eq!(got[0]["codec"], codec);
+        assert_eq!(got[0]["schema"], want[0]["schema"]);
+        assert_eq!(got[0]["records"], serde_json::Value::Array(records.clone()));
+    }
+    let keys = wait_for_keys(&client, bucket, "avrostring/", 1, t, &w);
+    let got = read_avro(&[client.get(bucket, &keys[0])]);
+    // StringConverter gives values of Connect's optional string schema.
+    assert_eq!(got[0]["schema"], serde_json::json!(["null", "string"]));
+    assert_eq!(
+        got[0]["records"],
+        serde_json::json!(["hello 0 \"q\"", "hello 1 \"q\"", "hello 2 \"q\""])
+    );
+
     let failed = wait_for_task_state(port, "nobucket", "FAILED", &w);
     let trace = failed["trace"].as_str().unwrap_or_default();
     assert!(
@@ -438,7 +599,10 @@ fn layouts_formats_rotation_and_failures() {
     // Nothing more was written than the files above.
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(client.list(bucket, "time/").len(), 2);
-    assert_eq!(client.list(bucket, "").len(), 2 + 5 + 2 + 1 + 2 + 1 + 1);
+    assert_eq!(
+        client.list(bucket, "").len(),
+        2 + 5 + 2 + 1 + 2 + 1 + 1 + 2 + 1 + 1 + 1
+    );
 }
 
 /// Reads every object under `prefix` back: value → how many times it was written, and
@@ -494,19 +658,69 @@ fn produce_events(broker: &Broker, range: std::ops::Range<usize>) {
     }
 }
 
-/// `kill -9` of the worker twice mid-run, restarting each time: every record ends up in
-/// exactly one object, and the objects' names are the same as in an uninterrupted run.
+/// The scale of the exactly-once tests: the issue's (200,000 records, five kills, a 20 s
+/// outage; about 110 s for both tests on 2 cores), or with `RCONNECT_S3_SOAK=small` a
+/// quicker one (20,000 records and two kills, 8,000 records and a 10 s outage; about 55 s).
+struct Scale {
+    per_partition: usize,
+    /// Records a partition of the outage test.
+    outage_per_partition: usize,
+    flush: usize,
+    kills: usize,
+    outage: Duration,
+}
+
+fn scale() -> Scale {
+    if std::env::var("RCONNECT_S3_SOAK").as_deref() != Ok("small") {
+        Scale {
+            per_partition: 100_000,
+            outage_per_partition: 100_000,
+            flush: 2_000,
+            kills: 5,
+            outage: Duration::from_secs(20),
+        }
+    } else {
+        Scale {
+            per_partition: 10_000,
+            outage_per_partition: 4_000,
+            flush: 500,
+            kills: 2,
+            outage: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A seed from the clock, printed so a failing run can be told apart; no `rand` needed.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+/// `kill -9` of the worker at random moments mid-run (after a random number of objects,
+/// plus a random delay so some kills land with uploads in flight), restarting each time:
+/// every record ends up in exactly one object, and the objects' names are the same as in
+/// an uninterrupted run.
 #[test]
 fn kill_9_mid_run_neither_loses_nor_duplicates() {
+    let sc = scale();
+    let started = Instant::now();
     let s3 = S3Server::start();
     let client = s3.client();
     client.create_bucket("eos");
     let broker = Broker::start();
     broker.create_topic("events", 2, &[]);
-    produce_events(&broker, 0..10_000);
+    produce_events(&broker, 0..sc.per_partition);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let worker = worker_props(&broker, dir.path(), port);
+    let flush = sc.flush.to_string();
     let conn = vec![connector(
         dir.path(),
         "eos",
@@ -514,39 +728,78 @@ fn kill_9_mid_run_neither_loses_nor_duplicates() {
         "eos",
         &[
             ("topics", "events"),
-            ("flush.size", "500"),
+            ("flush.size", &flush),
             (
                 "value.converter",
                 "org.apache.kafka.connect.storage.StringConverter",
             ),
         ],
     )];
-    let t = Duration::from_secs(120);
-    for objects in [6, 20] {
+    let t = Duration::from_secs(180);
+    let total = 2 * sc.per_partition / sc.flush;
+    let mut rng = seed();
+    eprintln!("kill_9_mid_run: seed {rng}");
+    let mut next = || {
+        // xorshift64
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut kills = Vec::new();
+    for k in 0..sc.kills {
+        // Spread over the run: the k-th kill after between k/(kills+1) and (k+1)/(kills+1)
+        // of the objects, then up to 300 ms more.
+        let lo = total * k / (sc.kills + 1);
+        let span = (total / (sc.kills + 1)).max(1);
+        let objects = (lo + 1 + (next() as usize) % span).min(total - 1);
         let mut w = start(&worker, &conn, port, &[]);
-        wait_for_keys(&client, "eos", "topics/", objects, t, &w);
+        let before = client.list("eos", "topics/").len();
+        wait_for_keys(
+            &client,
+            "eos",
+            "topics/",
+            objects.max(before + 1).min(total),
+            t,
+            &w,
+        );
+        std::thread::sleep(Duration::from_millis(next() % 300));
         w.kill9();
+        kills.push(client.list("eos", "topics/").len());
     }
+    eprintln!("kill_9_mid_run: killed with {kills:?} of {total} objects in the bucket");
     let w = start(&worker, &conn, port, &[]);
-    wait_for_keys(&client, "eos", "topics/", 40, t, &w);
+    wait_for_keys(&client, "eos", "topics/", total, t, &w);
     let (seen, starts) = read_back(&client, "eos", "topics/");
-    assert_exactly_once(&seen, &starts, 10_000, 500);
+    assert_exactly_once(&seen, &starts, sc.per_partition, sc.flush);
     assert_eq!(task_status(port, "eos")["state"], "RUNNING");
+    eprintln!(
+        "kill_9_mid_run: {} records, {} kills, passed in {:.1} s",
+        2 * sc.per_partition,
+        sc.kills,
+        started.elapsed().as_secs_f64()
+    );
 }
 
-/// The S3 gateway stopped for 10 s mid-run and started again: the task retries, rewinds
-/// and carries on by itself; nothing is lost or duplicated.
+/// The S3 gateway stopped mid-run and started again (10 s, 20 s at full scale): the task
+/// retries, rewinds and carries on by itself; nothing is lost or duplicated.
 #[test]
 fn s3_outage_is_retried_without_loss_or_duplicates() {
+    let sc = scale();
+    let started = Instant::now();
     let mut s3 = S3Server::start();
     let client = s3.client();
     client.create_bucket("outage");
     let broker = Broker::start();
     broker.create_topic("events", 2, &[]);
-    produce_events(&broker, 0..2_000);
+    let half = sc.outage_per_partition / 2;
+    // Ten objects a partition before the outage and ten after, at either scale.
+    let flush = half / 10;
+    produce_events(&broker, 0..half);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let worker = worker_props(&broker, dir.path(), port);
+    let flush_s = flush.to_string();
     let conn = vec![connector(
         dir.path(),
         "outage",
@@ -554,7 +807,7 @@ fn s3_outage_is_retried_without_loss_or_duplicates() {
         "outage",
         &[
             ("topics", "events"),
-            ("flush.size", "200"),
+            ("flush.size", &flush_s),
             (
                 "value.converter",
                 "org.apache.kafka.connect.storage.StringConverter",
@@ -570,12 +823,12 @@ fn s3_outage_is_retried_without_loss_or_duplicates() {
         "outage",
         "topics/",
         20,
-        Duration::from_secs(60),
+        Duration::from_secs(120),
         &w,
     );
     s3.stop_gateway();
-    produce_events(&broker, 2_000..4_000);
-    std::thread::sleep(Duration::from_secs(10));
+    produce_events(&broker, half..sc.outage_per_partition);
+    std::thread::sleep(sc.outage);
     assert_eq!(
         task_status(port, "outage")["state"],
         "RUNNING",
@@ -589,10 +842,16 @@ fn s3_outage_is_retried_without_loss_or_duplicates() {
         "outage",
         "topics/",
         40,
-        Duration::from_secs(90),
+        Duration::from_secs(180),
         &w,
     );
     let (seen, starts) = read_back(&client, "outage", "topics/");
-    assert_exactly_once(&seen, &starts, 4_000, 200);
+    assert_exactly_once(&seen, &starts, sc.outage_per_partition, flush);
     assert_eq!(task_status(port, "outage")["state"], "RUNNING");
+    eprintln!(
+        "s3_outage: {} records, {:?} outage, passed in {:.1} s",
+        2 * sc.outage_per_partition,
+        sc.outage,
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -66,6 +66,7 @@ pub const PARTITIONER_MAX_OPEN_FILES: &str = "partitioner.max.open.files";
 pub const S3_STORAGE_CLASS: &str = "io.confluent.connect.s3.storage.S3Storage";
 pub const JSON_FORMAT: &str = "io.confluent.connect.s3.format.json.JsonFormat";
 pub const BYTEARRAY_FORMAT: &str = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat";
+pub const AVRO_CODEC: &str = "avro.codec";
 pub const AVRO_FORMAT: &str = "io.confluent.connect.s3.format.avro.AvroFormat";
 pub const PARQUET_FORMAT: &str = "io.confluent.connect.s3.format.parquet.ParquetFormat";
 
@@ -108,7 +109,7 @@ pub fn config_def() -> ConfigDef {
         key("schemas.cache.config", Int, v("1000"), "The size of the schema cache used in the Avro converter."),
         key("enhanced.avro.schema.support", Boolean, v("true"), "Enable enhanced Avro schema support."),
         key("connect.meta.data", Boolean, v("true"), "Allow the Connect converter to add its metadata to the output schema."),
-        key("avro.codec", String, v("null"), "The Avro compression codec.")
+        key(AVRO_CODEC, String, v("null"), "The Avro compression codec.")
             .validator(one_of(&["null", "deflate", "snappy", "bzip2"])),
         key("parquet.codec", String, v("snappy"), "The Parquet compression codec.")
             .validator(one_of(&["none", "gzip", "snappy", "lzo", "brotli", "lz4", "zstd", "lz4_raw"])),
@@ -218,6 +219,36 @@ pub enum Format {
         extension: String,
         separator: Vec<u8>,
     },
+    /// `AvroFormat`: Avro object container files, the schema from the record's Connect
+    /// schema through Confluent's `AvroData` (`enhanced.avro.schema.support`,
+    /// `connect.meta.data`, `allow.optional.map.keys`).
+    Avro {
+        codec: AvroCodec,
+        data: rconnect_avro::data::AvroDataConfig,
+    },
+}
+
+/// `avro.codec`: how the blocks of an Avro container file are compressed (Avro
+/// `CodecFactory.fromString`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AvroCodec {
+    Null,
+    /// Raw deflate at zlib's default level, as Avro's `DeflateCodec` with
+    /// `DEFAULT_DEFLATE_LEVEL`.
+    Deflate,
+    /// Snappy with the CRC-32 of the uncompressed block appended (Avro `SnappyCodec`).
+    Snappy,
+}
+
+impl AvroCodec {
+    /// The name written in the file's `avro.codec` metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            AvroCodec::Null => "null",
+            AvroCodec::Deflate => "deflate",
+            AvroCodec::Snappy => "snappy",
+        }
+    }
 }
 
 /// `behavior.on.null.values`.
@@ -348,15 +379,21 @@ fn cross_checks(props: &Props, p: &ParsedConfig) -> Vec<(String, String)> {
     }
     let format = p.string(FORMAT_CLASS).unwrap_or("");
     match format_simple(format) {
-        Some("JsonFormat") | Some("ByteArrayFormat") => {}
-        Some(f @ ("AvroFormat" | "ParquetFormat")) => err(
+        Some("JsonFormat") | Some("ByteArrayFormat") | Some("AvroFormat") => {}
+        Some(f @ "ParquetFormat") => err(
             FORMAT_CLASS,
-            format!("Invalid value {format} for configuration {FORMAT_CLASS}: {f} is not supported by rconnect's S3 sink yet; use JsonFormat or ByteArrayFormat"),
+            format!("Invalid value {format} for configuration {FORMAT_CLASS}: {f} is not supported by rconnect's S3 sink yet; use JsonFormat, AvroFormat or ByteArrayFormat"),
         ),
         _ => err(
             FORMAT_CLASS,
-            format!("Invalid value {format} for configuration {FORMAT_CLASS}: unknown format; rconnect's S3 sink writes {JSON_FORMAT} and {BYTEARRAY_FORMAT}"),
+            format!("Invalid value {format} for configuration {FORMAT_CLASS}: unknown format; rconnect's S3 sink writes {JSON_FORMAT}, {AVRO_FORMAT} and {BYTEARRAY_FORMAT}"),
         ),
+    }
+    if format_simple(format) == Some("AvroFormat") && p.string(AVRO_CODEC) == Some("bzip2") {
+        err(
+            AVRO_CODEC,
+            format!("Invalid value bzip2 for configuration {AVRO_CODEC}: rconnect's S3 sink writes Avro files with the null, deflate or snappy codec"),
+        );
     }
     if p.boolean(STORE_KAFKA_KEYS) == Some(true) || p.boolean(STORE_KAFKA_HEADERS) == Some(true) {
         let k = if p.boolean(STORE_KAFKA_KEYS) == Some(true) {
@@ -473,6 +510,22 @@ fn build(props: &Props, p: &ParsedConfig) -> Result<S3SinkConfig, String> {
                 .get(BYTEARRAY_SEPARATOR)
                 .map(|s| s.as_bytes().to_vec())
                 .unwrap_or_else(|| b"\n".to_vec()),
+        },
+        Some("AvroFormat") => Format::Avro {
+            codec: match p.string(AVRO_CODEC).unwrap_or("null") {
+                "deflate" => AvroCodec::Deflate,
+                "snappy" => AvroCodec::Snappy,
+                _ => AvroCodec::Null,
+            },
+            // Java `StorageSinkConnectorConfig#avroDataConfig`: the Avro keys of the
+            // connector config, with the connector's defaults (enhanced support on).
+            data: rconnect_avro::data::AvroDataConfig {
+                connect_meta_data: p.boolean("connect.meta.data").unwrap_or(true),
+                enhanced_schema_support: p.boolean("enhanced.avro.schema.support").unwrap_or(true),
+                allow_optional_map_keys: p.boolean("allow.optional.map.keys").unwrap_or(false),
+                schemas_cache_size: p.int("schemas.cache.config").unwrap_or(1000).max(0) as usize,
+                ..Default::default()
+            },
         },
         _ => Format::Json {
             decimal_numeric: p
@@ -648,10 +701,31 @@ mod tests {
     #[test]
     fn bad_values_are_reported_on_their_key() {
         let mut p = base();
-        p.insert(FORMAT_CLASS.into(), AVRO_FORMAT.into());
+        p.insert(FORMAT_CLASS.into(), PARQUET_FORMAT.into());
         let e = errors(&p);
         assert_eq!(e[0].0, FORMAT_CLASS, "{e:?}");
         assert!(e[0].1[0].contains("not supported"), "{e:?}");
+
+        let mut p = base();
+        p.insert(FORMAT_CLASS.into(), AVRO_FORMAT.into());
+        assert!(errors(&p).is_empty());
+        let c = S3SinkConfig::parse(&p).unwrap();
+        assert!(
+            matches!(&c.format, Format::Avro { codec: AvroCodec::Null, data } if data.enhanced_schema_support && data.connect_meta_data),
+            "{:?}",
+            c.format
+        );
+        p.insert(AVRO_CODEC.into(), "bzip2".into());
+        let e = errors(&p);
+        assert_eq!(e[0].0, AVRO_CODEC, "{e:?}");
+        p.insert(AVRO_CODEC.into(), "snappy".into());
+        assert!(matches!(
+            S3SinkConfig::parse(&p).unwrap().format,
+            Format::Avro {
+                codec: AvroCodec::Snappy,
+                ..
+            }
+        ));
 
         let mut p = base();
         p.insert(PART_SIZE.into(), "1000".into());

@@ -21,6 +21,7 @@ pub fn extension(format: &Format) -> &str {
     match format {
         Format::Json { .. } => ".json",
         Format::ByteArray { extension, .. } => extension,
+        Format::Avro { .. } => ".avro",
     }
 }
 
@@ -56,6 +57,12 @@ pub fn write_record(format: &Format, out: &mut Vec<u8>, record: &SinkRecord) -> 
                 }
             }
             out.extend_from_slice(separator);
+        }
+        // Avro records go into their file's container (`crate::avro::AvroFile`).
+        Format::Avro { .. } => {
+            return Err(ConnectError::connect(
+                "An AvroFormat record was written outside of its Avro container",
+            ))
         }
     }
     Ok(())

@@ -16,6 +16,7 @@
 //! task hands the worker only offsets of records inside completed objects, so a replay
 //! after a crash rewrites the same objects with the same content.
 
+pub mod avro;
 pub mod config;
 pub mod format;
 pub mod joda;

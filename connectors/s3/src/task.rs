@@ -227,11 +227,24 @@ impl SinkTask for S3SinkTask {
     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         let shared = self.shared()?.clone();
         let now = now_ms();
-        for (_, w) in &mut self.writers {
-            w.start_put();
+        let mut failures: Vec<(usize, StoreError)> = Vec::new();
+        for i in 0..self.writers.len() {
+            self.writers[i].1.start_put();
+            // A commit that failed in the background since the last `put`.
+            match self.writers[i].1.poll_uploads().await {
+                Ok(()) => {}
+                Err(WriteError::Store(StoreError::Retriable(e))) => {
+                    let restart = self.writers[i].1.reset(now).await;
+                    self.rewind(i, restart);
+                    failures.push((i, StoreError::Retriable(e)));
+                }
+                Err(WriteError::Store(StoreError::Fatal(e))) => {
+                    return Err(ConnectError::connect(e))
+                }
+                Err(WriteError::Connect(e)) => return Err(e),
+            }
         }
         let mut last: Option<usize> = None;
-        let mut failures: Vec<(usize, StoreError)> = Vec::new();
         for record in records {
             if record.value.is_null() {
                 match shared.config.null_behavior {
@@ -323,11 +336,13 @@ impl SinkTask for S3SinkTask {
         &mut self,
         _offsets: HashMap<TopicPartition, i64>,
     ) -> ConnectResult<HashMap<TopicPartition, i64>> {
-        Ok(self
-            .writers
-            .iter_mut()
-            .filter_map(|(tp, w)| Some((tp.clone(), w.take_offset_to_commit()?)))
-            .collect())
+        let mut offsets = HashMap::new();
+        for (tp, w) in &mut self.writers {
+            if let Some(o) = w.take_offset_to_commit().await {
+                offsets.insert(tp.clone(), o);
+            }
+        }
+        Ok(offsets)
     }
 
     /// Drops the writers of `partitions`, aborting their uploads: what they held was not
@@ -356,6 +371,20 @@ impl SinkTask for S3SinkTask {
 }
 
 impl S3SinkTask {
+    /// Waits until the objects handed to background uploads are complete (or failed).
+    pub async fn wait_uploads(&mut self) -> ConnectResult<()> {
+        for (_, w) in &mut self.writers {
+            match w.wait_uploads().await {
+                Ok(()) | Err(WriteError::Store(StoreError::Retriable(_))) => {}
+                Err(WriteError::Store(StoreError::Fatal(e))) => {
+                    return Err(ConnectError::connect(e))
+                }
+                Err(WriteError::Connect(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     fn rewind(&self, i: usize, restart: Option<i64>) {
         if let (Some(ctx), Some(offset)) = (&self.ctx, restart) {
             ctx.offset(self.writers[i].0.clone(), offset);
@@ -529,6 +558,7 @@ mod tests {
         let (mut t, _) = started(store.clone(), &[]).await;
         let batch: Vec<SinkRecord> = (0..5).map(|o| record(0, o)).chain([record(1, 0)]).collect();
         t.put(&batch).await.unwrap();
+        t.wait_uploads().await.unwrap();
         assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000000.json"]);
         assert_eq!(
             store.text("topics/t/partition=0/t+0+0000000000.json"),
@@ -550,9 +580,12 @@ mod tests {
         let (mut t, state) = started(store.clone(), &[("retry.backoff.ms", "7")]).await;
         t.put(&[record(0, 0), record(0, 1)]).await.unwrap();
         *store.fail_next.lock().unwrap() = 1;
-        // The commit at offset 2 fails: the rest of the batch is dropped, the partition is
-        // rewound to 0 and the worker backs off.
+        // The commit at offset 2 fails in the background: at the next `put` the open file is
+        // dropped, the partition is rewound to 0 and the worker backs off.
         t.put(&[record(0, 2), record(0, 3)]).await.unwrap();
+        t.wait_uploads().await.unwrap();
+        assert!(state.lock().unwrap().offsets.is_empty());
+        t.put(&[record(0, 4)]).await.unwrap();
         {
             let s = state.lock().unwrap();
             assert_eq!(s.offsets.get(&TopicPartition::new("t", 0)), Some(&0));
@@ -564,6 +597,7 @@ mod tests {
         t.put(&(0..4).map(|o| record(0, o)).collect::<Vec<_>>())
             .await
             .unwrap();
+        t.wait_uploads().await.unwrap();
         assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000000.json"]);
         assert_eq!(
             store.text("topics/t/partition=0/t+0+0000000000.json"),
@@ -582,6 +616,7 @@ mod tests {
         t.put(&(0..9).map(|o| record(0, o)).collect::<Vec<_>>())
             .await
             .unwrap();
+        t.wait_uploads().await.unwrap();
         assert_eq!(store.keys().len(), 3);
         t.stop().await.unwrap();
         // A crash before the offsets were committed: the next task reads from offset 0.
@@ -590,6 +625,7 @@ mod tests {
         t.put(&(0..12).map(|o| record(0, o)).collect::<Vec<_>>())
             .await
             .unwrap();
+        t.wait_uploads().await.unwrap();
         assert_eq!(
             store.keys(),
             [
@@ -621,6 +657,7 @@ mod tests {
         t.put(&[r, record(0, 1), record(0, 2), record(0, 3)])
             .await
             .unwrap();
+        t.wait_uploads().await.unwrap();
         assert_eq!(store.keys(), ["topics/t/partition=0/t+0+0000000001.json"]);
     }
 
@@ -631,6 +668,7 @@ mod tests {
         let mut big = record(0, 0);
         big.value = Value::from("x".repeat(6 * 1024 * 1024));
         t.put(&[big, record(0, 1)]).await.unwrap();
+        t.wait_uploads().await.unwrap();
         let body = store.text("topics/t/partition=0/t+0+0000000000.json");
         assert_eq!(body.len(), 6 * 1024 * 1024 + 3 + 5);
         assert!(body.ends_with("\"\n\"v1\"\n"));

@@ -10,7 +10,10 @@ use rconnect_sdk::data::SchemaRef;
 use rconnect_sdk::record::SinkRecord;
 use rconnect_sdk::ConnectError;
 
-use crate::config::S3SinkConfig;
+use rconnect_avro::data::AvroData;
+
+use crate::avro::AvroFile;
+use crate::config::{Format, S3SinkConfig};
 use crate::format;
 use crate::partitioner::PartitionerKind;
 use crate::storage::{ObjectStore, StoreError};
@@ -31,12 +34,24 @@ pub struct Shared {
     pub store: Arc<dyn ObjectStore>,
 }
 
+/// Parts uploading at once per file, and commits (batches of files) completing at once
+/// per Kafka partition, while the task goes on consuming: they bound the memory held by
+/// uploads in flight (Java uploads one part at a time, inside `put`).
+const MAX_PARTS_IN_FLIGHT: usize = 2;
+const MAX_COMMITS_IN_FLIGHT: usize = 2;
+
+type PartHandle = tokio::task::JoinHandle<Result<(i32, String), StoreError>>;
+
 /// The bytes of one file on their way to S3: a part buffer, optionally gzip-compressed,
-/// flushed as a part whenever it reaches `s3.part.size`.
+/// sent as a part in the background whenever it reaches `s3.part.size`.
 struct Upload {
     key: String,
     upload_id: Option<String>,
-    parts: Vec<(i32, String)>,
+    /// Parts sent, in order, some perhaps still uploading.
+    parts: std::collections::VecDeque<PartHandle>,
+    /// Parts uploaded: `(number, etag)`.
+    done: Vec<(i32, String)>,
+    next_part: i32,
     body: Body,
 }
 
@@ -54,7 +69,9 @@ impl Upload {
         Upload {
             key,
             upload_id: None,
-            parts: Vec::new(),
+            parts: Default::default(),
+            done: Vec::new(),
+            next_part: 1,
             body,
         }
     }
@@ -66,71 +83,176 @@ impl Upload {
         }
     }
 
-    /// Uploads full parts while the buffer holds at least `part_size` bytes.
+    async fn upload_id(&mut self, store: &dyn ObjectStore) -> Result<String, StoreError> {
+        match &self.upload_id {
+            Some(id) => Ok(id.clone()),
+            None => {
+                let id = store.create_upload(&self.key).await?;
+                self.upload_id = Some(id.clone());
+                Ok(id)
+            }
+        }
+    }
+
+    /// Sends full parts while the buffer holds at least `part_size` bytes; waits for the
+    /// oldest part when too many are uploading.
     async fn upload_full_parts(
         &mut self,
-        store: &dyn ObjectStore,
+        store: &Arc<dyn ObjectStore>,
         part_size: usize,
     ) -> Result<(), StoreError> {
         while self.pending().len() >= part_size {
             let buf = self.pending();
-            let rest = buf.split_off(part_size);
+            let rest = buf[part_size..].to_vec();
+            buf.truncate(part_size);
             let chunk = std::mem::replace(buf, rest);
-            self.upload_part(store, chunk).await?;
+            let id = self.upload_id(store.as_ref()).await?;
+            let n = self.next_part;
+            self.next_part += 1;
+            let (store, key) = (store.clone(), self.key.clone());
+            self.parts.push_back(tokio::spawn(async move {
+                let etag = store.upload_part(&key, &id, n, chunk).await?;
+                Ok((n, etag))
+            }));
+            while self.parts.len() > MAX_PARTS_IN_FLIGHT {
+                self.await_oldest_part().await?;
+            }
         }
         Ok(())
     }
 
-    async fn upload_part(
-        &mut self,
-        store: &dyn ObjectStore,
-        chunk: Vec<u8>,
-    ) -> Result<(), StoreError> {
-        let id = match &self.upload_id {
-            Some(id) => id.clone(),
-            None => {
-                let id = store.create_upload(&self.key).await?;
-                self.upload_id = Some(id.clone());
-                id
-            }
-        };
-        let n = self.parts.len() as i32 + 1;
-        let etag = store.upload_part(&self.key, &id, n, chunk).await?;
-        self.parts.push((n, etag));
+    async fn await_oldest_part(&mut self) -> Result<(), StoreError> {
+        if let Some(h) = self.parts.pop_front() {
+            let part = h.await.map_err(|e| {
+                StoreError::Fatal(format!("Uploading a part of {}: {e}", self.key))
+            })??;
+            self.done.push(part);
+        }
         Ok(())
     }
 
-    /// Finishes compression, uploads the rest as the last part and completes the upload:
-    /// only then does the object appear.
-    async fn commit(mut self, store: &dyn ObjectStore) -> Result<(), StoreError> {
+    /// Finishes compression and uploads everything but the completion: the parts still
+    /// uploading, then the rest as the last part.
+    async fn upload_rest(&mut self, store: &Arc<dyn ObjectStore>) -> Result<(), StoreError> {
         let rest = match std::mem::replace(&mut self.body, Body::Plain(Vec::new())) {
             Body::Plain(b) => b,
             Body::Gzip(g) => g
                 .finish()
                 .map_err(|e| StoreError::Fatal(format!("Compressing {}: {e}", self.key)))?,
         };
-        if !rest.is_empty() || self.parts.is_empty() {
-            if let Err(e) = self.upload_part(store, rest).await {
-                if let Some(id) = &self.upload_id {
-                    store.abort_upload(&self.key, id).await;
-                }
-                return Err(e);
-            }
+        while !self.parts.is_empty() {
+            self.await_oldest_part().await?;
         }
-        let id = self.upload_id.clone().unwrap_or_default();
-        let parts = std::mem::take(&mut self.parts);
-        if let Err(e) = store.complete_upload(&self.key, &id, parts).await {
-            store.abort_upload(&self.key, &id).await;
-            return Err(e);
+        if !rest.is_empty() || self.done.is_empty() {
+            let id = self.upload_id(store.as_ref()).await?;
+            let n = self.next_part;
+            self.next_part += 1;
+            let etag = store.upload_part(&self.key, &id, n, rest).await?;
+            self.done.push((n, etag));
         }
         Ok(())
     }
 
-    async fn abort(self, store: &dyn ObjectStore) {
+    /// Makes the object visible (only the completion does).
+    async fn complete(&mut self, store: &dyn ObjectStore) -> Result<(), StoreError> {
+        let id = self.upload_id.clone().unwrap_or_default();
+        let parts = std::mem::take(&mut self.done);
+        store.complete_upload(&self.key, &id, parts).await?;
+        self.upload_id = None;
+        Ok(())
+    }
+
+    async fn abort(mut self, store: &dyn ObjectStore) {
+        // Parts still uploading would otherwise land after the abort.
+        while let Some(h) = self.parts.pop_front() {
+            let _ = h.await;
+        }
         if let Some(id) = &self.upload_id {
             store.abort_upload(&self.key, id).await;
         }
     }
+}
+
+/// A file handed to the background, with what its tags say.
+struct Committing {
+    upload: Upload,
+    start: i64,
+    last: i64,
+    count: u64,
+}
+
+/// Uploads and completes the files of one commit, in order. Completions wait for the
+/// previous commit of the partition to complete (`prev`), so an object exists only if
+/// every earlier object of its partition does: recovery at `open` relies on it.
+async fn commit_in_background(
+    config: Arc<S3SinkConfig>,
+    store: Arc<dyn ObjectStore>,
+    mut files: Vec<Committing>,
+    prev: Option<tokio::sync::oneshot::Receiver<bool>>,
+    done: tokio::sync::oneshot::Sender<bool>,
+) -> Result<(), StoreError> {
+    let r = commit_files(&config, &store, &mut files, prev).await;
+    let _ = done.send(r.is_ok());
+    if r.is_err() {
+        for f in files {
+            f.upload.abort(store.as_ref()).await;
+        }
+    }
+    r
+}
+
+async fn commit_files(
+    config: &S3SinkConfig,
+    store: &Arc<dyn ObjectStore>,
+    files: &mut Vec<Committing>,
+    prev: Option<tokio::sync::oneshot::Receiver<bool>>,
+) -> Result<(), StoreError> {
+    for f in files.iter_mut() {
+        f.upload.upload_rest(store).await?;
+    }
+    if let Some(prev) = prev {
+        if !prev.await.unwrap_or(false) {
+            return Err(StoreError::Retriable(
+                "an earlier object of the partition was not completed".into(),
+            ));
+        }
+    }
+    while !files.is_empty() {
+        files[0].upload.complete(store.as_ref()).await?;
+        let f = files.remove(0);
+        let key = &f.upload.key;
+        tracing::debug!(
+            "Committed {key} ({} records from offset {})",
+            f.count,
+            f.start
+        );
+        if config.object_tagging {
+            let mut tags = vec![
+                ("startOffset".to_string(), f.start.to_string()),
+                ("endOffset".to_string(), f.last.to_string()),
+                ("recordCount".to_string(), f.count.to_string()),
+            ];
+            tags.extend(config.extra_tags.iter().cloned());
+            if let Err(e) = store.put_tags(key, &tags).await {
+                if config.fail_on_tagging_error {
+                    return Err(StoreError::Fatal(format!(
+                        "Unable to tag S3 object {key}: {e}"
+                    )));
+                }
+                tracing::warn!("Unable to tag S3 object {key}. Ignoring. {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A commit uploading in the background.
+struct InFlight {
+    handle: tokio::task::JoinHandle<Result<(), StoreError>>,
+    /// Its first record: where consumption restarts if it fails.
+    restart: i64,
+    /// The offset the worker may commit once it completed.
+    next_offset: i64,
 }
 
 struct OpenFile {
@@ -140,6 +262,8 @@ struct OpenFile {
     count: u64,
     schema: Option<SchemaRef>,
     upload: Upload,
+    /// The container of an `AvroFormat` file.
+    avro: Option<AvroFile>,
 }
 
 /// The writer of one Kafka partition.
@@ -162,6 +286,13 @@ pub struct PartitionWriter {
     /// of the partition are dropped, they come again.
     rewound: bool,
     scratch: Vec<u8>,
+    avro_data: Option<AvroData>,
+    /// Commits uploading in the background, oldest first.
+    in_flight: std::collections::VecDeque<InFlight>,
+    /// Completion of the newest commit, awaited by the next one before it completes.
+    last_done: Option<tokio::sync::oneshot::Receiver<bool>>,
+    /// A background commit failed: its error and first record.
+    failure: Option<(StoreError, i64)>,
 }
 
 /// The key of the file of `record` starting at `start` (Java
@@ -207,7 +338,6 @@ fn next_scheduled_rotation(now: i64, interval: i64, zone: &jiff::tz::TimeZone) -
 impl PartitionWriter {
     pub fn new(shared: Shared, now: i64) -> PartitionWriter {
         let mut w = PartitionWriter {
-            shared,
             files: Vec::new(),
             record_count: 0,
             base_ts: None,
@@ -219,6 +349,14 @@ impl PartitionWriter {
             skip_below: i64::MIN,
             rewound: false,
             scratch: Vec::new(),
+            avro_data: match &shared.config.format {
+                Format::Avro { data, .. } => Some(AvroData::new(data.clone())),
+                _ => None,
+            },
+            in_flight: Default::default(),
+            last_done: None,
+            failure: None,
+            shared,
         };
         w.reschedule(now);
         w
@@ -242,7 +380,10 @@ impl PartitionWriter {
         self.skip_below = offset;
     }
 
-    pub fn take_offset_to_commit(&mut self) -> Option<i64> {
+    /// The offset past the newest object completed since the last call, if any
+    /// (`preCommit`); commits still uploading do not count.
+    pub async fn take_offset_to_commit(&mut self) -> Option<i64> {
+        self.reap(false).await;
         self.offset_to_commit.take()
     }
 
@@ -257,10 +398,24 @@ impl PartitionWriter {
     /// Drops all uncommitted state after a failure; the answer is where the worker must
     /// resume consuming so the dropped records are written again, into the same objects.
     pub async fn reset(&mut self, now: i64) -> Option<i64> {
-        let restart = self
-            .batch_start
+        let mut restart = self.failure.take().map(|(_, r)| r);
+        // Commits after a failed one fail too (they wait for it); earlier ones may still
+        // complete, and move the offset to commit.
+        while let Some(f) = self.in_flight.pop_front() {
+            let ok = matches!(f.handle.await, Ok(Ok(())));
+            if restart.is_none() {
+                if ok {
+                    self.offset_to_commit = Some(f.next_offset);
+                } else {
+                    restart = Some(f.restart);
+                }
+            }
+        }
+        self.last_done = None;
+        let restart = restart
+            .or(self.batch_start)
             .or(self.files.iter().map(|f| f.start).min());
-        self.abort().await;
+        self.abort_open_files().await;
         self.record_count = 0;
         self.base_ts = None;
         self.current_ts = None;
@@ -275,11 +430,69 @@ impl PartitionWriter {
         restart
     }
 
-    /// Aborts every open upload (Java `TopicPartitionWriter#close`).
+    /// Waits for the commits in flight, then aborts every open upload (Java
+    /// `TopicPartitionWriter#close`). Offsets of commits completing now are not handed to
+    /// the worker: the partition's next owner writes the same objects again.
     pub async fn abort(&mut self) {
+        while let Some(f) = self.in_flight.pop_front() {
+            let _ = f.handle.await;
+        }
+        self.last_done = None;
+        self.abort_open_files().await;
+    }
+
+    async fn abort_open_files(&mut self) {
         for f in self.files.drain(..) {
             f.upload.abort(self.shared.store.as_ref()).await;
         }
+    }
+
+    /// Collects finished background commits, oldest first (all of them with `wait`): the
+    /// offset to commit moves past each completed one; a failure is kept for
+    /// [`Self::check_failure`].
+    async fn reap(&mut self, wait: bool) {
+        while self.failure.is_none() {
+            match self.in_flight.front() {
+                None => break,
+                Some(f) if !wait && !f.handle.is_finished() => break,
+                Some(_) => self.reap_oldest().await,
+            }
+        }
+    }
+
+    async fn reap_oldest(&mut self) {
+        let Some(f) = self.in_flight.pop_front() else {
+            return;
+        };
+        match f.handle.await {
+            Ok(Ok(())) => self.offset_to_commit = Some(f.next_offset),
+            Ok(Err(e)) => self.failure = Some((e, f.restart)),
+            Err(e) => {
+                self.failure = Some((
+                    StoreError::Fatal(format!("An S3 upload task failed: {e}")),
+                    f.restart,
+                ))
+            }
+        }
+    }
+
+    fn check_failure(&self) -> Result<(), WriteError> {
+        match &self.failure {
+            Some((e, _)) => Err(e.clone().into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Collects finished background commits; a failed one is the answer.
+    pub async fn poll_uploads(&mut self) -> Result<(), WriteError> {
+        self.reap(false).await;
+        self.check_failure()
+    }
+
+    /// Waits until every commit handed to the background has completed or failed.
+    pub async fn wait_uploads(&mut self) -> Result<(), WriteError> {
+        self.reap(true).await;
+        self.check_failure()
     }
 
     fn rotate_on_time(&self, encoded: &str, ts: Option<i64>, now: i64) -> bool {
@@ -346,20 +559,39 @@ impl PartitionWriter {
                     &encoded,
                     offset,
                 );
+                tracing::info!("Opening record writer for: {key}");
+                let mut upload = Upload::new(key, config.gzip);
+                let avro = match (&config.format, &self.avro_data) {
+                    (Format::Avro { codec, .. }, Some(data)) => {
+                        let k = upload.key.clone();
+                        Some(AvroFile::open(
+                            data,
+                            record.value_schema.as_ref(),
+                            *codec,
+                            &k,
+                            upload.pending(),
+                        )?)
+                    }
+                    _ => None,
+                };
                 self.files.push(OpenFile {
                     encoded: encoded.clone(),
                     start: offset,
                     last: offset,
                     count: 0,
                     schema: record.value_schema.clone(),
-                    upload: Upload::new(key, config.gzip),
+                    upload,
+                    avro,
                 });
                 self.files.len() - 1
             }
         };
         let file = &mut self.files[i];
         match &mut file.upload.body {
-            Body::Plain(buf) => format::write_record(&config.format, buf, record)?,
+            Body::Plain(buf) => match (&mut file.avro, &self.avro_data) {
+                (Some(avro), Some(data)) => avro.append(data, &record.value, buf)?,
+                _ => format::write_record(&config.format, buf, record)?,
+            },
             Body::Gzip(g) => {
                 self.scratch.clear();
                 format::write_record(&config.format, &mut self.scratch, record)?;
@@ -371,7 +603,7 @@ impl PartitionWriter {
         file.last = offset;
         file.count += 1;
         file.upload
-            .upload_full_parts(self.shared.store.as_ref(), config.part_size)
+            .upload_full_parts(&self.shared.store, config.part_size)
             .await?;
         self.record_count += 1;
         self.batch_start.get_or_insert(offset);
@@ -388,6 +620,8 @@ impl PartitionWriter {
         if self.rewound {
             return Ok(());
         }
+        self.reap(false).await;
+        self.check_failure()?;
         if self.record_count > 0 {
             let encoded = self.current_encoded.clone().unwrap_or_default();
             if self.rotate_on_time(&encoded, self.current_ts, now) {
@@ -400,50 +634,50 @@ impl PartitionWriter {
         Ok(())
     }
 
-    /// Uploads every open file, in the order they were opened, then moves the offset to
-    /// commit past them (Java `TopicPartitionWriter#commitFiles`).
+    /// Hands every open file, in the order they were opened, to a background task that
+    /// uploads and completes them (Java `TopicPartitionWriter#commitFiles`, which does so
+    /// inline); the offset to commit moves past them once they completed.
     pub async fn commit(&mut self) -> Result<(), WriteError> {
-        let store = self.shared.store.clone();
-        let config = self.shared.config.clone();
+        self.check_failure()?;
+        let mut files = Vec::with_capacity(self.files.len());
         let mut last = None;
-        while !self.files.is_empty() {
-            let f = self.files.remove(0);
-            let key = f.upload.key.clone();
+        let mut first = None;
+        for mut f in self.files.drain(..) {
+            if let Some(avro) = &mut f.avro {
+                avro.finish(f.upload.pending())?;
+            }
             last = Some(last.map_or(f.last, |l: i64| l.max(f.last)));
-            if let Err(e) = f.upload.commit(store.as_ref()).await {
-                // Put the rest back so `reset` aborts their uploads.
-                return Err(e.into());
-            }
-            tracing::debug!(
-                "Committed {key} ({} records from offset {})",
-                f.count,
-                f.start
-            );
-            if config.object_tagging {
-                let mut tags = vec![
-                    ("startOffset".to_string(), f.start.to_string()),
-                    ("endOffset".to_string(), f.last.to_string()),
-                    ("recordCount".to_string(), f.count.to_string()),
-                ];
-                tags.extend(config.extra_tags.iter().cloned());
-                if let Err(e) = store.put_tags(&key, &tags).await {
-                    if config.fail_on_tagging_error {
-                        return Err(StoreError::Fatal(format!(
-                            "Unable to tag S3 object {key}: {e}"
-                        ))
-                        .into());
-                    }
-                    tracing::warn!("Unable to tag S3 object {key}. Ignoring. {e}");
-                }
-            }
+            first = Some(first.map_or(f.start, |s: i64| s.min(f.start)));
+            files.push(Committing {
+                upload: f.upload,
+                start: f.start,
+                last: f.last,
+                count: f.count,
+            });
         }
-        if let Some(l) = last {
-            self.offset_to_commit = Some(l + 1);
+        if let (Some(last), Some(first)) = (last, first) {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let prev = self.last_done.replace(rx);
+            let handle = tokio::spawn(commit_in_background(
+                self.shared.config.clone(),
+                self.shared.store.clone(),
+                files,
+                prev,
+                tx,
+            ));
+            self.in_flight.push_back(InFlight {
+                handle,
+                restart: self.batch_start.unwrap_or(first).min(first),
+                next_offset: last + 1,
+            });
         }
         self.record_count = 0;
         self.base_ts = None;
         self.batch_start = None;
-        Ok(())
+        while self.in_flight.len() > MAX_COMMITS_IN_FLIGHT && self.failure.is_none() {
+            self.reap_oldest().await;
+        }
+        self.check_failure()
     }
 }
 

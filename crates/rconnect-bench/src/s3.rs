@@ -1,6 +1,8 @@
 //! Kafka → S3: the built-in S3 sink (JsonFormat, `flush.size=100000`) writing the input
 //! topic into a SeaweedFS bucket (`scripts/install-seaweedfs`), timed from connector creation
-//! until the last object is listed.
+//! until the last object is listed, and from the first record written (the sink's first
+//! "Opening record writer" log line, after the consumer group join) until the last object is
+//! listed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +25,57 @@ pub struct S3Run {
     pub transfer: Transfer,
     /// VmHWM of the worker after the run (it also ran the file source that filled the topic).
     pub peak_rss: u64,
+    /// From connector creation until the task wrote its first record (the consumer group
+    /// join and the first fetch).
+    pub consumed: Duration,
+}
+
+impl S3Run {
+    /// Records per second from the first record written to the last object listed.
+    pub fn consuming_rate(&self, lines: u64) -> f64 {
+        lines as f64
+            / self
+                .transfer
+                .elapsed
+                .saturating_sub(self.consumed)
+                .as_secs_f64()
+    }
+}
+
+/// Watches the worker log for the sink's first "Opening record writer" line.
+struct LogWatch {
+    path: PathBuf,
+    pos: u64,
+    carry: String,
+}
+
+impl LogWatch {
+    fn new(path: PathBuf) -> LogWatch {
+        let pos = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        LogWatch {
+            path,
+            pos,
+            carry: String::new(),
+        }
+    }
+
+    fn seen(&mut self, needle: &str) -> Result<bool> {
+        use std::io::{Read as _, Seek as _};
+        let mut f = std::fs::File::open(&self.path)?;
+        f.seek(std::io::SeekFrom::Start(self.pos))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        self.pos += buf.len() as u64;
+        self.carry.push_str(&String::from_utf8_lossy(&buf));
+        let found = self.carry.contains(needle);
+        // Keep a tail in case the line is cut in the middle.
+        let keep = self.carry.len().saturating_sub(needle.len());
+        let keep = (keep..=self.carry.len())
+            .find(|i| self.carry.is_char_boundary(*i))
+            .unwrap_or(0);
+        self.carry.drain(..keep);
+        Ok(found)
+    }
 }
 
 /// A SeaweedFS cluster (master, volume, filer, s3) without authentication.
@@ -217,6 +270,7 @@ pub fn s3_run(env: &Env, weed: &PathBuf, run: usize) -> Result<S3Run> {
     worker.delete_connector("fill")?;
 
     let objects = (env.lines / FLUSH_SIZE) as usize;
+    let mut log = LogWatch::new(wdir.join("rconnect.log"));
     let meter = Meter::start(worker.pid(), broker.pid())?;
     worker.create_connector(
         "bench-s3",
@@ -247,7 +301,11 @@ pub fn s3_run(env: &Env, weed: &PathBuf, run: usize) -> Result<S3Run> {
         ],
     )?;
     let mut first = None;
+    let mut consumed = None;
     let done = loop {
+        if consumed.is_none() && log.seen("Opening record writer for:")? {
+            consumed = Some(meter.t0.elapsed());
+        }
         let n = store.count_objects()?;
         let now = meter.t0.elapsed();
         if n > 0 && first.is_none() {
@@ -268,11 +326,19 @@ pub fn s3_run(env: &Env, weed: &PathBuf, run: usize) -> Result<S3Run> {
     let transfer = meter.finish(first.unwrap_or(done), done)?;
     let peak_rss = worker.memory()?.hwm;
     worker.stop()?;
+    let consumed = consumed.context("the worker log has no \"Opening record writer\" line")?;
+    let run = S3Run {
+        transfer,
+        peak_rss,
+        consumed,
+    };
     eprintln!(
-        "    rconnect: Kafka → S3 {:.0} rec/s, {:.2} µs CPU/record, peak RSS {:.1} MB",
+        "    rconnect: Kafka → S3 {:.0} rec/s from the first record written ({:.0} from connector creation; first record after {:.2} s), {:.2} µs CPU/record, peak RSS {:.1} MB",
+        run.consuming_rate(env.lines),
         env.lines as f64 / transfer.elapsed.as_secs_f64(),
+        consumed.as_secs_f64(),
         transfer.cpu.as_secs_f64() * 1e6 / env.lines as f64,
         mb(peak_rss)
     );
-    Ok(S3Run { transfer, peak_rss })
+    Ok(run)
 }
