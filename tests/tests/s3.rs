@@ -464,6 +464,21 @@ fn layouts_formats_rotation_and_failures() {
             ],
         ),
     ];
+    // The shipped sample, as a user runs it, pointed at this server: Confluent's quickstart
+    // (DefaultPartitioner, JsonFormat, flush.size=3, topics.dir "topics").
+    let mut connectors = connectors;
+    connectors.push(sample_config_with(
+        "quickstart-s3.properties",
+        &[
+            ("topics", "orders".into()),
+            ("s3.bucket.name", bucket.into()),
+            ("s3.region", REGION.into()),
+            ("store.url", s3.endpoint()),
+            ("aws.access.key.id", ACCESS_KEY.into()),
+            ("aws.secret.access.key", SECRET_KEY.into()),
+        ],
+        dir.path(),
+    ));
     let home_s = home.display().to_string();
     let w = start(&worker, &connectors, port, &[("HOME", &home_s)]);
 
@@ -479,6 +494,19 @@ fn layouts_formats_rotation_and_failures() {
     assert_eq!(
         String::from_utf8(client.get(bucket, &keys[0])).unwrap(),
         golden(&[0, 1, 2])
+    );
+    assert_eq!(
+        String::from_utf8(client.get(bucket, &keys[1])).unwrap(),
+        golden(&[3, 4, 5])
+    );
+
+    let keys = wait_for_keys(&client, bucket, "topics/", 2, t, &w);
+    assert_eq!(
+        keys,
+        [
+            "topics/orders/partition=0/orders+0+0000000000.json",
+            "topics/orders/partition=0/orders+0+0000000003.json"
+        ]
     );
     assert_eq!(
         String::from_utf8(client.get(bucket, &keys[1])).unwrap(),
@@ -601,7 +629,7 @@ fn layouts_formats_rotation_and_failures() {
     assert_eq!(client.list(bucket, "time/").len(), 2);
     assert_eq!(
         client.list(bucket, "").len(),
-        2 + 5 + 2 + 1 + 2 + 1 + 1 + 2 + 1 + 1 + 1
+        2 + 5 + 2 + 1 + 2 + 1 + 1 + 2 + 1 + 1 + 1 + 2
     );
 }
 
