@@ -13,7 +13,7 @@
 //! occasionally print one more digit for the same double.
 
 mod read;
-mod write;
+pub mod write;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

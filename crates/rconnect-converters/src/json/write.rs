@@ -1,5 +1,20 @@
 //! Connect data → JSON bytes, written straight into a `Vec<u8>` with Jackson's output
 //! conventions (compact, `ObjectNode` key order, Java number formatting).
+//!
+//! Public for connectors that write JSON the way Java's `JsonConverter` and Jackson do
+//! (Confluent's S3 `JsonFormat` runs a `JsonConverter` with `schemas.enable=false`).
+//!
+//! ```
+//! use rconnect_converters::json::write::{write_str, Encoder};
+//! use rconnect_sdk::data::Value;
+//!
+//! let enc = Encoder { decimal_numeric: false, replace_null_with_default: true };
+//! let mut out = Vec::new();
+//! enc.write_value(&mut out, None, &Value::String("a\"b".into())).unwrap();
+//! out.push(b' ');
+//! write_str(&mut out, "\u{1F600}");
+//! assert_eq!(out, br#""a\"b" "\uD83D\uDE00""#);
+//! ```
 
 use base64::Engine as _;
 use rconnect_sdk::data::logical::{self, DATE_NAME, DECIMAL_NAME, TIMESTAMP_NAME, TIME_NAME};
@@ -35,7 +50,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Java: `UTF8JsonGenerator#_outputMultiByteChar` escapes each surrogate half of a Java
 /// string (Jackson 2.16, before `COMBINE_UNICODE_SURROGATES_IN_UTF8` existed), so the bytes
 /// of a key with such a character, and so its partition, match Java's.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
@@ -82,7 +97,7 @@ fn write_u_escape(out: &mut Vec<u8>, unit: u32) {
 }
 
 /// Appends `bytes` as a quoted standard Base64 string (Jackson's `MIME_NO_LINEFEEDS`).
-fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+pub fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     let start = out.len();
     out.resize(start + bytes.len().div_ceil(3) * 4, 0);
@@ -93,13 +108,15 @@ fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+/// Appends an integer as a JSON number.
+pub fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     let mut b = itoa::Buffer::new();
     out.extend_from_slice(b.format(v).as_bytes());
 }
 
-/// Jackson writes non-finite numbers as strings (`QUOTE_NON_NUMERIC_NUMBERS`).
-fn write_float(out: &mut Vec<u8>, x: f64, is_f32: bool) {
+/// Appends a Java `float` (`is_f32`) or `double` as Jackson writes it: non-finite numbers
+/// as strings (`QUOTE_NON_NUMERIC_NUMBERS`).
+pub fn write_float(out: &mut Vec<u8>, x: f64, is_f32: bool) {
     if x.is_nan() {
         out.extend_from_slice(b"\"NaN\"");
     } else if x.is_infinite() {
@@ -123,7 +140,7 @@ impl std::fmt::Write for VecWriter<'_> {
 }
 
 /// Appends Java `BigDecimal.toString()` as a JSON number.
-fn write_decimal_number(out: &mut Vec<u8>, d: &Decimal) {
+pub fn write_decimal_number(out: &mut Vec<u8>, d: &Decimal) {
     use std::fmt::Write as _;
     let _ = write!(VecWriter(out), "{d}");
 }
@@ -161,7 +178,7 @@ const REQUIRED_NULL: &str =
 
 /// Java `JsonConverter.convertToJson` and `asJsonSchema`, writing bytes instead of nodes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Encoder {
+pub struct Encoder {
     /// `decimal.format=NUMERIC`.
     pub decimal_numeric: bool,
     /// `replace.null.with.default`.
