@@ -738,8 +738,10 @@ fn run_query_and_timezone(kind: Kind) {
                 "INSERT INTO tz_t VALUES (2, date_trunc('milliseconds', now() AT TIME ZONE '{zone}') - INTERVAL '1 hour', NULL)"
             ));
         }
-        Kind::Maria => db.exec("INSERT INTO tz_t VALUES (1, '2024-01-15 10:00:00.250')"),
-    };
+        Kind::Maria => {
+            db.exec("INSERT INTO tz_t VALUES (1, '2024-01-15 10:00:00.250')");
+        }
+    }
 
     let broker = Broker::start();
     broker.create_topic("q_orders", 1, &[]);
@@ -774,8 +776,45 @@ fn run_query_and_timezone(kind: Kind) {
             ("poll.interval.ms", "200".into()),
         ],
     );
-    let mut w = Worker::start(&["standalone", &worker, &q, &z], &[]);
+    // A suffix of `;` ends the prepared statement, but is a syntax error inside
+    // PostgreSQL's `COPY (...)`, which rconnect then stops using for this query.
+    broker.create_topic("qb_customers", 1, &[]);
+    let qb = connector_file(
+        dir.path(),
+        "c-query-bulk",
+        &[
+            ("connection.url", db.url()),
+            ("mode", "bulk".into()),
+            ("query", "SELECT id, name FROM customers ORDER BY id".into()),
+            (
+                "query.suffix",
+                match kind {
+                    Kind::Pg => ";",
+                    Kind::Maria => "",
+                }
+                .into(),
+            ),
+            ("topic.prefix", "qb_customers".into()),
+            ("poll.interval.ms", "600000".into()),
+        ],
+    );
+    let mut w = Worker::start(&["standalone", &worker, &q, &z, &qb], &[]);
     w.wait_for_rest(port, Duration::from_secs(30));
+    let vals = wait_for(&broker, "qb_customers", &w, |v| v.len() >= 2);
+    assert_eq!(
+        vals,
+        [
+            json!({"id": 1, "name": "ann"}),
+            json!({"id": 2, "name": "bob"})
+        ]
+    );
+    if kind == Kind::Pg {
+        assert!(
+            w.log().contains("refused the COPY form"),
+            "{}",
+            w.log_tail(40)
+        );
+    }
 
     let vals = wait_for(&broker, "q_orders", &w, |v| v.len() >= 5);
     assert_eq!(ids(&vals), [1, 2, 3, 4, 5], "{vals:?}");

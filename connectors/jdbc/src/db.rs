@@ -29,6 +29,9 @@ pub struct DbError {
     /// Not a database failure (a value that cannot be converted, a column missing from
     /// the result): retrying cannot help, the task fails.
     pub fatal: bool,
+    /// PostgreSQL refused the query in its `COPY (...) TO STDOUT` form: the connection is
+    /// left mid-protocol (replace it) and the query should run as a prepared statement.
+    pub copy_refused: bool,
 }
 
 impl DbError {
@@ -37,6 +40,7 @@ impl DbError {
             message: message.into(),
             transient,
             fatal: false,
+            copy_refused: false,
         }
     }
     /// An error that fails the task.
@@ -45,6 +49,7 @@ impl DbError {
             message: message.into(),
             transient: false,
             fatal: true,
+            copy_refused: false,
         }
     }
 }
@@ -707,10 +712,15 @@ impl Conn {
                 {
                     match (&mut **c).copy_out_raw(copy).await {
                         Ok(stream) => return pg_copy_rows(stream, &rc, sink).await,
-                        // Nothing was read: the prepared statement below does the same.
-                        Err(e) => tracing::debug!(
-                            "COPY of the JDBC source query failed, running it as a query: {e}"
-                        ),
+                        // sqlx leaves the refusal's ReadyForQuery unread: the connection
+                        // cannot be reused. Nothing was read, so the caller can run the
+                        // prepared statement on a new connection right away.
+                        Err(e) => {
+                            let mut e = DbError::from(e);
+                            e.transient = true;
+                            e.copy_refused = true;
+                            return Err(e);
+                        }
                     }
                 }
                 let mut q = sqlx::query(sql);
@@ -1579,6 +1589,37 @@ mod tests {
             "{nan}"
         );
         assert!(pg_binary(&c, &[0, 1]).is_err());
+    }
+
+    #[test]
+    fn copy_tuples_are_cut_and_decoded() {
+        let cols = [col(Reader::I64), col(Reader::Str)];
+        let mut b = Vec::new();
+        b.extend(2i16.to_be_bytes());
+        b.extend(8i32.to_be_bytes());
+        b.extend(42i64.to_be_bytes());
+        b.extend((-1i32).to_be_bytes());
+        let mut out = Vec::new();
+        match copy_tuple(&b, &cols, &mut out).unwrap() {
+            CopyTuple::Row(n) => assert_eq!(n, b.len()),
+            _ => panic!("a row"),
+        }
+        assert_eq!(out, [Raw::I64(42), Raw::Null]);
+        for cut in 0..b.len() {
+            out.clear();
+            assert!(matches!(
+                copy_tuple(&b[..cut], &cols, &mut out).unwrap(),
+                CopyTuple::Incomplete
+            ));
+        }
+        assert!(matches!(
+            copy_tuple(&(-1i16).to_be_bytes(), &cols, &mut out).unwrap(),
+            CopyTuple::End
+        ));
+        let e = copy_tuple(&3i16.to_be_bytes(), &cols, &mut out)
+            .err()
+            .unwrap();
+        assert!(e.message.contains("3 fields"), "{e}");
     }
 
     #[test]

@@ -691,6 +691,16 @@ async fn run_processor(
         q.next_run = tokio::time::Instant::now() + cfg.poll_interval;
         match result {
             Ok(_) => q.failures = 0,
+            Err((e, committed)) if e.copy_refused => {
+                tracing::warn!(
+                    "PostgreSQL refused the COPY form of the JDBC source query ({}); it runs as a prepared statement from now on",
+                    e.message
+                );
+                q.offset = committed;
+                q.copy_parts = None;
+                q.next_run = tokio::time::Instant::now();
+                conn = None;
+            }
             Err((e, committed)) => {
                 if tx.is_closed() || stop.is_stopped() {
                     return;
@@ -832,4 +842,59 @@ async fn run_querier(
     collector.finish();
     collector.flush().await.map_err(fail)?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn copy_statements_inline_typed_literals() {
+        let parts = vec![
+            "SELECT * FROM t WHERE ts < ".to_string(),
+            " AND ((ts = ".to_string(),
+            " AND id > ".to_string(),
+            ") OR ts > ".to_string(),
+            ") ORDER BY ts,id ASC".to_string(),
+        ];
+        let end = NaiveDate::from_ymd_opt(2024, 1, 2)
+            .unwrap()
+            .and_hms_nano_opt(3, 4, 5, 123_456_789)
+            .unwrap();
+        let begin = NaiveDate::from_ymd_opt(1970, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let sql = copy_statement(
+            &parts,
+            &[
+                Bound::Ts(end),
+                Bound::Ts(begin),
+                Bound::I64(-1),
+                Bound::Ts(begin),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "COPY (SELECT * FROM t WHERE ts < '2024-01-02 03:04:05.123456'::timestamp AND ((ts = '1970-01-01 00:00:00.000000'::timestamp AND id > '-1'::int8) OR ts > '1970-01-01 00:00:00.000000'::timestamp) ORDER BY ts,id ASC) TO STDOUT (FORMAT binary)"
+        );
+        // Before 2000 the driver's microseconds are truncated toward 2000-01-01.
+        let t = NaiveDate::from_ymd_opt(1999, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 999_999_500)
+            .unwrap();
+        let sql = copy_statement(&["a > ".into(), "".into()], &[Bound::Ts(t)]).unwrap();
+        assert_eq!(
+            sql,
+            "COPY (a > '2000-01-01 00:00:00.000000'::timestamp) TO STDOUT (FORMAT binary)"
+        );
+        // A year PostgreSQL's literal syntax does not take as is: the prepared statement.
+        let far = NaiveDate::from_ymd_opt(12000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert!(copy_statement(&["a > ".into(), "".into()], &[Bound::Ts(far)]).is_none());
+    }
 }
