@@ -710,7 +710,7 @@ impl Conn {
                 let rc = pg_columns(described, meta, table_cols);
                 if let Some(copy) = pg_copy.filter(|_| rc.iter().all(|c| c.reader != Reader::Skip))
                 {
-                    match (&mut **c).copy_out_raw(copy).await {
+                    match c.copy_out_raw(copy).await {
                         Ok(stream) => return pg_copy_rows(stream, &rc, sink).await,
                         // sqlx leaves the refusal's ReadyForQuery unread: the connection
                         // cannot be reused. Nothing was read, so the caller can run the
