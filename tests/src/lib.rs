@@ -1431,3 +1431,37 @@ pub fn distributed_worker_settings(
         ("consumer.heartbeat.interval.ms", "1000".into()),
     ]
 }
+
+/// The venv python with `confluent-kafka[avro]` (scripts/install-confluent-kafka).
+pub fn confluent_python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new(repo_root().join("scripts/install-confluent-kafka"))
+            .output()
+            .expect("run scripts/install-confluent-kafka");
+        assert!(
+            out.status.success(),
+            "scripts/install-confluent-kafka failed (it needs python3 and PyPI): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// Runs `script` with the venv python of [`confluent_python`]; its stdout.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(confluent_python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

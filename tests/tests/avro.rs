@@ -15,7 +15,9 @@ use rconnect_sdk::converter::Converter;
 use rconnect_sdk::data::{Headers, Schema, SchemaBuilder, Struct, Value};
 use rconnect_sdk::Props;
 use rconnect_tests::schema_registry::SchemaRegistry;
-use rconnect_tests::{free_port, repo_root, sample_config_with, Broker, Http, Worker};
+use rconnect_tests::{
+    confluent_python, free_port, python, repo_root, sample_config_with, Broker, Http, Worker,
+};
 use serde_json::json;
 
 fn props(kv: &[(&str, String)]) -> Props {
@@ -242,39 +244,6 @@ async fn wrong_credentials_fail_with_the_registry_answer() {
 }
 
 // ------------------------------------------------------------------------ end to end
-
-/// The venv python with `confluent-kafka[avro]` (scripts/install-confluent-kafka).
-fn confluent_python() -> PathBuf {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let out = Command::new(repo_root().join("scripts/install-confluent-kafka"))
-            .output()
-            .expect("run scripts/install-confluent-kafka");
-        assert!(
-            out.status.success(),
-            "scripts/install-confluent-kafka failed (it needs python3 and PyPI): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
-    .clone()
-}
-
-fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new(confluent_python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 const PY_READ: &str = r#"
 import json, sys

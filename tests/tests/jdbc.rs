@@ -706,3 +706,423 @@ fn database_outage_is_survived() {
     );
     w.stop();
 }
+
+/// `query` mode (incrementing, on a join wrapped as Confluent's docs advise, with
+/// `query.suffix`) and a non-UTC `db.timezone` (wall-clock `TIMESTAMP` columns read in that
+/// zone, and the timestamp window's end taken in it), on one worker.
+fn run_query_and_timezone(kind: Kind) {
+    let db = Db::create(kind);
+    let serial = db.serial();
+    db.exec("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)");
+    db.exec(&format!(
+        "CREATE TABLE orders (id {serial}, cust INT NOT NULL, amount DECIMAL(8,2) NOT NULL)"
+    ));
+    db.exec("INSERT INTO customers VALUES (1, 'ann'), (2, 'bob')");
+    db.exec("INSERT INTO orders (cust, amount) VALUES (1, 1.50), (2, 2.50), (1, 3.50), (2, 4.50), (1, 5.50)");
+    let (ts_type, tstz) = match kind {
+        Kind::Pg => ("TIMESTAMP(3)", ", tstz TIMESTAMPTZ(3)"),
+        Kind::Maria => ("DATETIME(3)", ""),
+    };
+    db.exec(&format!(
+        "CREATE TABLE tz_t (id INT NOT NULL, ts {ts_type} NOT NULL{tstz})"
+    ));
+    // Kiritimati is UTC+14 all year: 10:00:00.250 there is 2024-01-14T20:00:00.250Z.
+    let zone = "Pacific/Kiritimati";
+    let fixed_ms = 1_705_262_400_250i64;
+    match kind {
+        Kind::Pg => {
+            db.exec("INSERT INTO tz_t VALUES (1, '2024-01-15 10:00:00.250', '2024-01-15 10:00:00.250+00')");
+            // An hour ago on Kiritimati's wall clock: 13 hours ahead of UTC's, so a
+            // connector taking the window's end in UTC would not read it yet.
+            db.exec(&format!(
+                "INSERT INTO tz_t VALUES (2, date_trunc('milliseconds', now() AT TIME ZONE '{zone}') - INTERVAL '1 hour', NULL)"
+            ));
+        }
+        Kind::Maria => {
+            db.exec("INSERT INTO tz_t VALUES (1, '2024-01-15 10:00:00.250')");
+        }
+    }
+
+    let broker = Broker::start();
+    broker.create_topic("q_orders", 1, &[]);
+    broker.create_topic("z_tz_t", 1, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (worker, port) = worker_props(&broker, dir.path());
+    let query = "SELECT * FROM (SELECT o.id, o.amount, c.name AS customer FROM orders o JOIN customers c ON c.id = o.cust) q";
+    let q = connector_file(
+        dir.path(),
+        "c-query",
+        &[
+            ("connection.url", db.url()),
+            ("mode", "incrementing".into()),
+            ("query", query.into()),
+            ("incrementing.column.name", "id".into()),
+            // Two rows per execution: the suffix follows the ORDER BY.
+            ("query.suffix", "LIMIT 2".into()),
+            ("topic.prefix", "q_orders".into()),
+            ("poll.interval.ms", "200".into()),
+        ],
+    );
+    let z = connector_file(
+        dir.path(),
+        "c-tz",
+        &[
+            ("connection.url", db.url()),
+            ("mode", "timestamp".into()),
+            ("table.whitelist", "tz_t".into()),
+            ("timestamp.column.name", "ts".into()),
+            ("db.timezone", zone.into()),
+            ("topic.prefix", "z_".into()),
+            ("poll.interval.ms", "200".into()),
+        ],
+    );
+    // A suffix of `;` ends the prepared statement, but is a syntax error inside
+    // PostgreSQL's `COPY (...)`, which rconnect then stops using for this query.
+    broker.create_topic("qb_customers", 1, &[]);
+    let qb = connector_file(
+        dir.path(),
+        "c-query-bulk",
+        &[
+            ("connection.url", db.url()),
+            ("mode", "bulk".into()),
+            ("query", "SELECT id, name FROM customers ORDER BY id".into()),
+            (
+                "query.suffix",
+                match kind {
+                    Kind::Pg => ";",
+                    Kind::Maria => "",
+                }
+                .into(),
+            ),
+            ("topic.prefix", "qb_customers".into()),
+            ("poll.interval.ms", "600000".into()),
+        ],
+    );
+    let mut w = Worker::start(&["standalone", &worker, &q, &z, &qb], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    let vals = wait_for(&broker, "qb_customers", &w, |v| v.len() >= 2);
+    assert_eq!(
+        vals,
+        [
+            json!({"id": 1, "name": "ann"}),
+            json!({"id": 2, "name": "bob"})
+        ]
+    );
+    if kind == Kind::Pg {
+        assert!(
+            w.log().contains("refused the COPY form"),
+            "{}",
+            w.log_tail(40)
+        );
+    }
+
+    let vals = wait_for(&broker, "q_orders", &w, |v| v.len() >= 5);
+    assert_eq!(ids(&vals), [1, 2, 3, 4, 5], "{vals:?}");
+    assert_eq!(vals[2]["customer"], "ann");
+    assert_eq!(vals[3]["amount"], json!(4.5));
+    let (_, schema) = payloads(&broker, "q_orders", 5, Duration::from_secs(5));
+    assert!(
+        schema.get("name").is_none(),
+        "query mode: unnamed struct {schema}"
+    );
+    let quote = if kind == Kind::Pg { '"' } else { '`' };
+    let sql = format!("{query} WHERE {quote}id{quote} > ? ORDER BY {quote}id{quote} ASC LIMIT 2");
+    let sql = match kind {
+        Kind::Pg => sql.replace('?', "$1"),
+        Kind::Maria => sql,
+    };
+    assert!(
+        w.log().contains(&sql),
+        "the query with its suffix: {sql}\n{}",
+        w.log_tail(40)
+    );
+    db.exec("INSERT INTO orders (cust, amount) VALUES (2, 6.50)");
+    let vals = wait_for(&broker, "q_orders", &w, |v| v.len() >= 6);
+    assert_eq!(ids(&vals), [1, 2, 3, 4, 5, 6]);
+    let http = Http::new();
+    let offsets = |name: &str| {
+        let (_, o) = http.get_json(&format!(
+            "http://127.0.0.1:{port}/connectors/{name}/offsets"
+        ));
+        o
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let want =
+        json!({"offsets": [{"partition": {"query": "query"}, "offset": {"incrementing": 6}}]});
+    while offsets("c-query") != want {
+        assert!(
+            Instant::now() < deadline,
+            "query offsets: {}",
+            offsets("c-query")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // db.timezone: the wall-clock value is read in Kiritimati.
+    let rows = match kind {
+        Kind::Pg => 2,
+        Kind::Maria => 1,
+    };
+    let vals = wait_for(&broker, "z_tz_t", &w, |v| v.len() >= rows);
+    assert_eq!(vals[0]["ts"], json!(fixed_ms), "{vals:?}");
+    if kind == Kind::Pg {
+        // timestamptz is an instant whatever the zone.
+        assert_eq!(vals[0]["tstz"], json!(1_705_312_800_250i64), "{vals:?}");
+        let want: i64 = db
+            .exec(&format!(
+                "SELECT (extract(epoch FROM ts AT TIME ZONE '{zone}') * 1000)::bigint FROM tz_t WHERE id = 2"
+            ))
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(vals[1]["id"], 2, "{vals:?}");
+        assert_eq!(vals[1]["ts"], json!(want), "{vals:?}");
+    }
+    let last = vals[rows - 1]["ts"].as_i64().unwrap();
+    let want = json!({"offsets": [{"partition": {"protocol": "1", "table": db.fqn("tz_t")},
+        "offset": {"timestamp_nanos": (last % 1000) * 1_000_000, "timestamp": last}}]});
+    while offsets("c-tz") != want {
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(10),
+            "timestamp offsets: {} want {want}",
+            offsets("c-tz")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    w.stop();
+}
+
+#[test]
+fn postgres_query_mode_and_db_timezone() {
+    run_query_and_timezone(Kind::Pg);
+}
+
+#[test]
+fn mariadb_query_mode_and_db_timezone() {
+    run_query_and_timezone(Kind::Maria);
+}
+
+/// Reads `count` Avro values of `topic` with Confluent's Python deserializer (an independent
+/// Avro implementation) and prints each as JSON: decimals as strings, dates and times in ISO
+/// form, bytes in hex.
+const PY_READ_AVRO: &str = r#"
+import datetime, decimal, json, sys
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import SerializationContext, MessageField
+bootstrap, registry, topic, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+de = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "py-jdbc-avro", "enable.auto.commit": False})
+c.assign([TopicPartition(topic, 0, 0)])
+def conv(v):
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, (datetime.date, datetime.time, datetime.datetime)):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    raise TypeError(repr(v))
+seen = 0
+while seen < count:
+    m = c.poll(10)
+    if m is None:
+        sys.exit("timed out after %d records" % seen)
+    if m.error():
+        continue
+    print(json.dumps(de(m.value(), SerializationContext(topic, MessageField.VALUE)), default=conv))
+    seen += 1
+"#;
+
+/// Confluent's Avro shape of a nullable field of type `t`.
+fn optional(t: Value) -> Value {
+    json!(["null", t])
+}
+
+fn avro_decimal(precision: u32, scale: u32) -> Value {
+    json!({"type": "bytes", "scale": scale, "precision": precision, "connect.version": 1,
+        "connect.parameters": {"scale": scale.to_string(), "connect.decimal.precision": precision.to_string()},
+        "connect.name": "org.apache.kafka.connect.data.Decimal", "logicalType": "decimal"})
+}
+
+fn avro_logical(base: &str, name: &str, logical: &str) -> Value {
+    json!({"type": base, "connect.version": 1,
+        "connect.name": format!("org.apache.kafka.connect.data.{name}"), "logicalType": logical})
+}
+
+/// The JDBC source with Confluent's AvroConverter on the real binary: the schema registered
+/// for a table of every mapped type is Confluent's (`AvroData#fromConnectSchema`: the struct
+/// as a record named after the table, nullable columns as `["null", T]` with a null default,
+/// `connect.type` for INT8/INT16, Decimal/Date/Time/Timestamp logical types), and Confluent's
+/// Python deserializer reads the values back.
+fn run_avro(kind: Kind) {
+    let db = Db::create(kind);
+    let serial = db.serial();
+    let (ddl, insert, fields, row) = match kind {
+        Kind::Pg => (
+            format!(
+                "CREATE TABLE types_t (id {serial}, sm SMALLINT, i INT, b BIGINT NOT NULL, r REAL, f DOUBLE PRECISION, \
+                 d NUMERIC(10,2), bo BOOLEAN, t TEXT, vc VARCHAR(10), bin BYTEA, dt DATE, tm TIME(3), ts TIMESTAMP(3), \
+                 tstz TIMESTAMPTZ(3), u UUID, j JSONB)"
+            ),
+            "INSERT INTO types_t (sm, i, b, r, f, d, bo, t, vc, bin, dt, tm, ts, tstz, u, j) VALUES \
+             (-12, 123456, 9007199254740993, 1.5, 2.25, 12.34, TRUE, 'héllo', 'v', '\\x0102'::bytea, '2023-11-14', \
+             '22:13:20.123', '2023-11-14 22:13:20.123', '2023-11-14 22:13:20.123+02', \
+             'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": 1}'); \
+             INSERT INTO types_t (b) VALUES (-1)"
+                .to_string(),
+            vec![
+                ("id", json!("int")),
+                ("sm", optional(json!({"type": "int", "connect.type": "int16"}))),
+                ("i", optional(json!("int"))),
+                ("b", json!("long")),
+                ("r", optional(json!("float"))),
+                ("f", optional(json!("double"))),
+                ("d", optional(avro_decimal(10, 2))),
+                ("bo", optional(json!("boolean"))),
+                ("t", optional(json!("string"))),
+                ("vc", optional(json!("string"))),
+                ("bin", optional(json!("bytes"))),
+                ("dt", optional(avro_logical("int", "Date", "date"))),
+                ("tm", optional(avro_logical("int", "Time", "time-millis"))),
+                ("ts", optional(avro_logical("long", "Timestamp", "timestamp-millis"))),
+                ("tstz", optional(avro_logical("long", "Timestamp", "timestamp-millis"))),
+                ("u", optional(json!("string"))),
+                ("j", optional(json!("string"))),
+            ],
+            json!({"id": 1, "sm": -12, "i": 123456, "b": 9007199254740993i64, "r": 1.5, "f": 2.25,
+                "d": "12.34", "bo": true, "t": "héllo", "vc": "v", "bin": "0102", "dt": "2023-11-14",
+                "tm": "22:13:20.123000", "ts": "2023-11-14T22:13:20.123000+00:00",
+                "tstz": "2023-11-14T20:13:20.123000+00:00",
+                "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "j": "{\"a\": 1}"}),
+        ),
+        Kind::Maria => (
+            format!(
+                "CREATE TABLE types_t (id {serial}, ti TINYINT, sm SMALLINT, mi MEDIUMINT, b BIGINT NOT NULL, \
+                 uu INT UNSIGNED, r FLOAT, f DOUBLE, d DECIMAL(10,2), t TEXT, vc VARCHAR(10), bin VARBINARY(8), \
+                 dt DATE, tm TIME(3), ts DATETIME(3))"
+            ),
+            "INSERT INTO types_t (ti, sm, mi, b, uu, r, f, d, t, vc, bin, dt, tm, ts) VALUES \
+             (-7, -12, 123456, 9007199254740993, 4000000000, 1.5, 2.25, 12.34, 'héllo', 'v', X'0102', '2023-11-14', \
+             '22:13:20.123', '2023-11-14 22:13:20.123'); \
+             INSERT INTO types_t (b) VALUES (-1)"
+                .to_string(),
+            vec![
+                ("id", json!("int")),
+                ("ti", optional(json!({"type": "int", "connect.type": "int8"}))),
+                ("sm", optional(json!({"type": "int", "connect.type": "int16"}))),
+                ("mi", optional(json!("int"))),
+                ("b", json!("long")),
+                ("uu", optional(json!("long"))),
+                ("r", optional(json!("float"))),
+                ("f", optional(json!("double"))),
+                ("d", optional(avro_decimal(10, 2))),
+                ("t", optional(json!("string"))),
+                ("vc", optional(json!("string"))),
+                ("bin", optional(json!("bytes"))),
+                ("dt", optional(avro_logical("int", "Date", "date"))),
+                ("tm", optional(avro_logical("int", "Time", "time-millis"))),
+                ("ts", optional(avro_logical("long", "Timestamp", "timestamp-millis"))),
+            ],
+            json!({"id": 1, "ti": -7, "sm": -12, "mi": 123456, "b": 9007199254740993i64, "uu": 4000000000i64,
+                "r": 1.5, "f": 2.25, "d": "12.34", "t": "héllo", "vc": "v", "bin": "0102", "dt": "2023-11-14",
+                "tm": "22:13:20.123000", "ts": "2023-11-14T22:13:20.123000+00:00"}),
+        ),
+    };
+    db.exec(&ddl);
+    db.exec(insert.as_str());
+    let broker = Broker::start();
+    let reg = rconnect_tests::schema_registry::SchemaRegistry::start(None);
+    broker.create_topic("a_types_t", 1, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let worker = dir.path().join("worker.properties");
+    fs::write(
+        &worker,
+        format!(
+            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=io.confluent.connect.avro.AvroConverter\n\
+             value.converter.schema.registry.url={}\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=300\n\
+             listeners=http://127.0.0.1:{port}\n",
+            broker.bootstrap(),
+            reg.url(),
+            dir.path().join("connect.offsets").display()
+        ),
+    )
+    .unwrap();
+    let c = connector_file(
+        dir.path(),
+        "c-avro",
+        &[
+            ("connection.url", db.url()),
+            ("mode", "incrementing".into()),
+            ("table.whitelist", "types_t".into()),
+            ("topic.prefix", "a_".into()),
+            ("poll.interval.ms", "300".into()),
+        ],
+    );
+    let mut w = Worker::start(&["standalone", worker.to_str().unwrap(), &c], &[]);
+    w.wait_for_rest(port, Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while broker.high_watermarks("a_types_t") < 2 {
+        assert!(Instant::now() < deadline, "no records\n{}", w.log_tail(40));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(reg.subjects(), ["a_types_t-value"]);
+    let versions = reg.versions("a_types_t-value");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    let schema: Value = serde_json::from_str(&versions[0]).unwrap();
+    assert_eq!(schema["type"], "record", "{schema}");
+    assert_eq!(schema["name"], "types_t", "{schema}");
+    assert_eq!(schema["connect.name"], "types_t", "{schema}");
+    let got: Vec<(String, Value)> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_string(), f.clone()))
+        .collect();
+    assert_eq!(
+        got.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        fields.iter().map(|(n, _)| *n).collect::<Vec<_>>()
+    );
+    for ((name, f), (_, want)) in got.iter().zip(&fields) {
+        assert_eq!(&f["type"], want, "field {name}: {f}");
+        if want.is_array() {
+            assert_eq!(f["default"], Value::Null, "field {name}: {f}");
+            assert!(
+                f.get("default").is_some(),
+                "field {name} has a null default: {f}"
+            );
+        } else {
+            assert!(f.get("default").is_none(), "field {name}: {f}");
+        }
+    }
+    let out = rconnect_tests::python(
+        PY_READ_AVRO,
+        &[&broker.bootstrap(), &reg.url(), "a_types_t", "2"],
+    );
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0], row);
+    let mut nulls = serde_json::Map::new();
+    for (n, _) in &fields {
+        nulls.insert(n.to_string(), Value::Null);
+    }
+    nulls.insert("id".into(), json!(2));
+    nulls.insert("b".into(), json!(-1));
+    assert_eq!(rows[1], Value::Object(nulls));
+    w.stop();
+}
+
+#[test]
+fn postgres_avro_schema_and_values() {
+    run_avro(Kind::Pg);
+}
+
+#[test]
+fn mariadb_avro_schema_and_values() {
+    run_avro(Kind::Maria);
+}

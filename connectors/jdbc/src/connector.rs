@@ -236,14 +236,17 @@ async fn database_checks(mut cfg: JdbcConfig, props: Props) -> Vec<(String, Stri
             fn columns(&mut self, _: &[crate::db::ResultColumn]) -> Result<(), DbError> {
                 Ok(())
             }
-            fn row(&mut self, _: Vec<crate::types::Raw>) -> Result<crate::db::RowAction, DbError> {
+            fn row(
+                &mut self,
+                _: &mut Vec<crate::types::Raw>,
+            ) -> Result<crate::db::RowAction, DbError> {
                 Ok(crate::db::RowAction::Stop)
             }
             async fn flush(&mut self) -> Result<(), DbError> {
                 Ok(())
             }
         }
-        if let Err(e) = conn.query(&probe, &[], None, &mut Discard).await {
+        if let Err(e) = conn.query(&probe, &[], None, None, &mut Discard).await {
             errors.push((key.to_string(), format!("The configured query is not valid and has database/connection errors. Please provide the correct query by validating the query syntax and the existing table/column names with the database being connected ({})", e.message)));
         }
         return errors;

@@ -29,6 +29,9 @@ pub struct DbError {
     /// Not a database failure (a value that cannot be converted, a column missing from
     /// the result): retrying cannot help, the task fails.
     pub fatal: bool,
+    /// PostgreSQL refused the query in its `COPY (...) TO STDOUT` form: the connection is
+    /// left mid-protocol (replace it) and the query should run as a prepared statement.
+    pub copy_refused: bool,
 }
 
 impl DbError {
@@ -37,6 +40,7 @@ impl DbError {
             message: message.into(),
             transient,
             fatal: false,
+            copy_refused: false,
         }
     }
     /// An error that fails the task.
@@ -45,6 +49,7 @@ impl DbError {
             message: message.into(),
             transient: false,
             fatal: true,
+            copy_refused: false,
         }
     }
 }
@@ -177,7 +182,7 @@ pub enum Conn {
 #[derive(Default)]
 pub struct PgMeta {
     columns: HashMap<(u32, i16), (i32, bool)>,
-    described: std::collections::HashSet<String>,
+    described: HashMap<String, Vec<sqlx::postgres::PgColumn>>,
 }
 
 /// A bind parameter.
@@ -240,7 +245,8 @@ pub enum RowAction {
 #[rconnect_sdk::async_trait]
 pub trait RowSink: Send {
     fn columns(&mut self, cols: &[ResultColumn]) -> Result<(), DbError>;
-    fn row(&mut self, raw: Vec<Raw>) -> Result<RowAction, DbError>;
+    /// One row's values, in column order; the sink takes them out (`raw` is reused).
+    fn row(&mut self, raw: &mut Vec<Raw>) -> Result<RowAction, DbError>;
     async fn flush(&mut self) -> Result<(), DbError>;
 }
 
@@ -659,16 +665,18 @@ impl Conn {
         &'a mut self,
         sql: &'a str,
         params: &'a [Bound],
+        pg_copy: Option<&'a str>,
         table_cols: Option<&'a [TableColumn]>,
         sink: &'a mut dyn RowSink,
     ) -> BoxFuture<'a, Result<u64, DbError>> {
-        Box::pin(self.query_inner(sql, params, table_cols, sink))
+        Box::pin(self.query_inner(sql, params, pg_copy, table_cols, sink))
     }
 
     async fn query_inner(
         &mut self,
         sql: &str,
         params: &[Bound],
+        pg_copy: Option<&str>,
         table_cols: Option<&[TableColumn]>,
         sink: &mut dyn RowSink,
     ) -> Result<u64, DbError> {
@@ -677,7 +685,7 @@ impl Conn {
             Conn::Pg(c, meta) => {
                 // Precision/scale/not-null of columns that come from a table, looked up
                 // once per (table, attribute): the result set only carries the oid.
-                if !meta.described.contains(sql) {
+                if !meta.described.contains_key(sql) {
                     use sqlx::Executor as _;
                     // Described under other text: the statement cache is keyed by the text,
                     // and a described statement keeps the parameter types PostgreSQL
@@ -692,7 +700,28 @@ impl Conn {
                         .filter(|k| !meta.columns.contains_key(k))
                         .collect();
                     load_pg_meta(c, meta, &keys).await?;
-                    meta.described.insert(sql.to_string());
+                    meta.described.insert(sql.to_string(), d.columns().to_vec());
+                }
+                let described = &meta.described[sql];
+                // `COPY ... (FORMAT binary)` streams the rows without the extended protocol's
+                // per-row messages and row objects: used when every column has a binary
+                // decoder here (an extension type without a `*_send` function would make
+                // the COPY fail).
+                let rc = pg_columns(described, meta, table_cols);
+                if let Some(copy) = pg_copy.filter(|_| rc.iter().all(|c| c.reader != Reader::Skip))
+                {
+                    match c.copy_out_raw(copy).await {
+                        Ok(stream) => return pg_copy_rows(stream, &rc, sink).await,
+                        // sqlx leaves the refusal's ReadyForQuery unread: the connection
+                        // cannot be reused. Nothing was read, so the caller can run the
+                        // prepared statement on a new connection right away.
+                        Err(e) => {
+                            let mut e = DbError::from(e);
+                            e.transient = true;
+                            e.copy_refused = true;
+                            return Err(e);
+                        }
+                    }
                 }
                 let mut q = sqlx::query(sql);
                 for p in params {
@@ -703,15 +732,18 @@ impl Conn {
                 }
                 let mut cols: Option<Vec<ResultColumn>> = None;
                 let mut stream = q.fetch(&mut **c);
+                let mut raws = Vec::new();
                 while let Some(row) = stream.try_next().await? {
                     if cols.is_none() {
-                        let rc = pg_columns(&row, meta, table_cols);
+                        let rc = pg_columns(row.columns(), meta, table_cols);
                         sink.columns(&rc)?;
                         cols = Some(rc);
                     }
                     let rc = cols.as_ref().expect("set above");
                     n += 1;
-                    match sink.row(pg_row(&row, rc)?)? {
+                    raws.clear();
+                    pg_row(&row, rc, &mut raws)?;
+                    match sink.row(&mut raws)? {
                         RowAction::Continue => {}
                         RowAction::Flush => sink.flush().await?,
                         RowAction::Stop => return Ok(n),
@@ -736,7 +768,7 @@ impl Conn {
                     }
                     let rc = cols.as_ref().expect("set above");
                     n += 1;
-                    match sink.row(my_row(&row, rc)?)? {
+                    match sink.row(&mut my_row(&row, rc)?)? {
                         RowAction::Continue => {}
                         RowAction::Flush => sink.flush().await?,
                         RowAction::Stop => return Ok(n),
@@ -761,8 +793,8 @@ impl Conn {
                     }
                     let rc = cols.as_ref().expect("set above");
                     n += 1;
-                    let raws = ms_row(row, rc)?;
-                    match sink.row(raws)? {
+                    let mut raws = ms_row(row, rc)?;
+                    match sink.row(&mut raws)? {
                         RowAction::Continue => {}
                         RowAction::Flush => sink.flush().await?,
                         RowAction::Stop => return Ok(n),
@@ -800,11 +832,11 @@ fn table_col<'a>(table_cols: Option<&'a [TableColumn]>, name: &str) -> Option<&'
 }
 
 fn pg_columns(
-    row: &sqlx::postgres::PgRow,
+    columns: &[sqlx::postgres::PgColumn],
     meta: &PgMeta,
     table_cols: Option<&[TableColumn]>,
 ) -> Vec<ResultColumn> {
-    row.columns()
+    columns
         .iter()
         .map(|c| {
             let type_name = c.type_info().name().to_ascii_lowercase();
@@ -876,9 +908,13 @@ fn pg_columns(
         .collect()
 }
 
-fn pg_row(row: &sqlx::postgres::PgRow, cols: &[ResultColumn]) -> Result<Vec<Raw>, DbError> {
+fn pg_row(
+    row: &sqlx::postgres::PgRow,
+    cols: &[ResultColumn],
+    out: &mut Vec<Raw>,
+) -> Result<(), DbError> {
+    use sqlx::postgres::PgValueFormat;
     use sqlx::ValueRef;
-    let mut out = Vec::with_capacity(cols.len());
     for (i, c) in cols.iter().enumerate() {
         if c.reader == Reader::Skip {
             out.push(Raw::Null);
@@ -889,55 +925,310 @@ fn pg_row(row: &sqlx::postgres::PgRow, cols: &[ResultColumn]) -> Result<Vec<Raw>
             out.push(Raw::Null);
             continue;
         }
-        let raw = match c.reader {
-            Reader::Bool => Raw::Bool(row.try_get_unchecked(i)?),
-            Reader::I16 => Raw::I64(row.try_get_unchecked::<i16, _>(i)? as i64),
-            Reader::I32 => Raw::I64(row.try_get_unchecked::<i32, _>(i)? as i64),
-            Reader::I64 => Raw::I64(row.try_get_unchecked(i)?),
-            Reader::Oid => Raw::I64(row.try_get_unchecked::<sqlx::postgres::types::Oid, _>(i)?.0 as i64),
-            Reader::F32 => Raw::F32(row.try_get_unchecked(i)?),
-            Reader::F64 => Raw::F64(row.try_get_unchecked(i)?),
-            Reader::PgMoney => Raw::F64(
-                row.try_get_unchecked::<sqlx::postgres::types::PgMoney, _>(i)?.0 as f64 / 100.0,
-            ),
-            Reader::Dec => Raw::Dec(row.try_get_unchecked::<BigDecimal, _>(i)?),
-            Reader::Str => Raw::Str(row.try_get_unchecked(i)?),
-            Reader::Json | Reader::Jsonb => {
-                let b = v.as_bytes().map_err(|e| DbError::new(e.to_string(), false))?;
-                // jsonb's binary form is a version byte (1) and the text.
-                let b = if c.reader == Reader::Jsonb && b.first() == Some(&1) {
-                    &b[1..]
-                } else {
-                    b
-                };
-                Raw::Str(String::from_utf8_lossy(b).into_owned())
+        // Prepared statements (every query here is one) return binary values.
+        if v.format() != PgValueFormat::Binary {
+            return Err(pg_bad(c, "unexpected text-format value"));
+        }
+        let b = v
+            .as_bytes()
+            .map_err(|e| DbError::new(e.to_string(), false))?;
+        out.push(pg_binary(c, b)?);
+    }
+    Ok(())
+}
+
+/// The rows of a `COPY ... TO STDOUT (FORMAT binary)`: an 11-byte signature, flags, a header
+/// extension, then per tuple a field count and per field a length (−1 for NULL) and the value
+/// in its binary form, and −1 as the trailer. Any failure once the copy started leaves the
+/// connection mid-protocol, so it is reported as transient (the connection is replaced).
+async fn pg_copy_rows<B: AsRef<[u8]>>(
+    mut stream: futures::stream::BoxStream<'_, sqlx::Result<B>>,
+    cols: &[ResultColumn],
+    sink: &mut dyn RowSink,
+) -> Result<u64, DbError> {
+    let broken = |mut e: DbError| {
+        if !e.fatal {
+            e.transient = true;
+        }
+        e
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut header_done = false;
+    let mut columns_sent = false;
+    let mut raws = Vec::with_capacity(cols.len());
+    let mut n = 0u64;
+    let mut ended = false;
+    while let Some(chunk) = stream.try_next().await.map_err(|e| broken(e.into()))? {
+        if ended {
+            continue;
+        }
+        buf.extend_from_slice(chunk.as_ref());
+        let mut at = 0;
+        if !header_done {
+            const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+            if buf.len() < 19 {
+                continue;
             }
-            Reader::Uuid => Raw::Str(row.try_get_unchecked::<uuid::Uuid, _>(i)?.to_string()),
-            Reader::Bytes => Raw::Bytes(row.try_get_unchecked(i)?),
-            Reader::PgBits => {
-                let b = v.as_bytes().map_err(|e| DbError::new(e.to_string(), false))?;
-                let data = b.get(4..).unwrap_or_default().to_vec();
-                if c.def.bits <= 1 {
-                    Raw::Bool(data.first().is_some_and(|x| x & 0x80 != 0))
-                } else if c.def.bits <= 8 {
-                    Raw::I64((data.first().copied().unwrap_or(0) >> (8 - c.def.bits)) as i64)
-                } else {
-                    Raw::Bytes(data)
+            if &buf[..11] != SIGNATURE {
+                return Err(broken(DbError::new(
+                    "COPY returned no binary header",
+                    false,
+                )));
+            }
+            let ext = u32::from_be_bytes([buf[15], buf[16], buf[17], buf[18]]) as usize;
+            if buf.len() < 19 + ext {
+                continue;
+            }
+            at = 19 + ext;
+            header_done = true;
+        }
+        loop {
+            raws.clear();
+            match copy_tuple(&buf[at..], cols, &mut raws).map_err(broken)? {
+                CopyTuple::Incomplete => break,
+                CopyTuple::End => {
+                    ended = true;
+                    break;
+                }
+                CopyTuple::Row(len) => {
+                    at += len;
+                    if !columns_sent {
+                        sink.columns(cols).map_err(broken)?;
+                        columns_sent = true;
+                    }
+                    n += 1;
+                    match sink.row(&mut raws).map_err(broken)? {
+                        RowAction::Continue => {}
+                        RowAction::Flush => sink.flush().await.map_err(broken)?,
+                        RowAction::Stop => {
+                            return Err(broken(DbError::new("COPY stopped early", false)))
+                        }
+                    }
                 }
             }
-            Reader::Date => Raw::Date(row.try_get_unchecked(i)?),
-            Reader::Time => Raw::Time(row.try_get_unchecked(i)?),
-            Reader::TimeTz => Raw::Time(
-                row.try_get_unchecked::<sqlx::postgres::types::PgTimeTz<NaiveTime, chrono::FixedOffset>, _>(i)?
-                    .time,
-            ),
-            Reader::Local => Raw::Local(row.try_get_unchecked(i)?),
-            Reader::Instant => Raw::Instant(row.try_get_unchecked(i)?),
-            _ => Raw::Null,
-        };
-        out.push(raw);
+        }
+        buf.drain(..at);
     }
-    Ok(out)
+    if !ended {
+        return Err(DbError::new("COPY ended without its trailer", true));
+    }
+    Ok(n)
+}
+
+enum CopyTuple {
+    /// A row of this many bytes was decoded.
+    Row(usize),
+    /// The trailer.
+    End,
+    /// Less than a tuple is buffered.
+    Incomplete,
+}
+
+/// Decodes the tuple at the start of `b` into `out`.
+fn copy_tuple(b: &[u8], cols: &[ResultColumn], out: &mut Vec<Raw>) -> Result<CopyTuple, DbError> {
+    let Some(count) = b.get(..2) else {
+        return Ok(CopyTuple::Incomplete);
+    };
+    let count = i16::from_be_bytes([count[0], count[1]]);
+    if count == -1 {
+        return Ok(CopyTuple::End);
+    }
+    if count as usize != cols.len() {
+        return Err(DbError::new(
+            format!("COPY returned {count} fields, the query has {}", cols.len()),
+            false,
+        ));
+    }
+    let mut at = 2;
+    for c in cols {
+        let Some(len) = b.get(at..at + 4) else {
+            return Ok(CopyTuple::Incomplete);
+        };
+        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+        at += 4;
+        if len < 0 {
+            out.push(Raw::Null);
+            continue;
+        }
+        let Some(v) = b.get(at..at + len as usize) else {
+            return Ok(CopyTuple::Incomplete);
+        };
+        at += len as usize;
+        out.push(if c.reader == Reader::Skip {
+            Raw::Null
+        } else {
+            pg_binary(c, v)?
+        });
+    }
+    Ok(CopyTuple::Row(at))
+}
+
+/// Days from 0001-01-01 (CE day 1) to 2000-01-01, PostgreSQL's epoch.
+const PG_EPOCH_CE_DAYS: i32 = 730_120;
+/// 2000-01-01T00:00:00Z in Unix seconds.
+const PG_EPOCH_UNIX_SECS: i64 = 946_684_800;
+
+fn pg_bad(c: &ResultColumn, what: &str) -> DbError {
+    DbError::new(
+        format!("Column '{}' ({}): {what}", c.def.name, c.def.type_name),
+        false,
+    )
+}
+
+fn pg_fixed<const N: usize>(c: &ResultColumn, b: &[u8]) -> Result<[u8; N], DbError> {
+    b.try_into()
+        .map_err(|_| pg_bad(c, &format!("expected {N} bytes, got {}", b.len())))
+}
+
+/// A `timestamp`/`timestamptz` value: microseconds since 2000-01-01 (UTC for timestamptz).
+fn pg_micros(c: &ResultColumn, b: &[u8]) -> Result<chrono::DateTime<Utc>, DbError> {
+    let us = i64::from_be_bytes(pg_fixed(c, b)?);
+    let secs = us.div_euclid(1_000_000).checked_add(PG_EPOCH_UNIX_SECS);
+    secs.and_then(|s| DateTime::from_timestamp(s, (us.rem_euclid(1_000_000) * 1000) as u32))
+        .ok_or_else(|| pg_bad(c, "timestamp out of range (infinity?)"))
+}
+
+/// One value in PostgreSQL's binary wire form (what the extended protocol returns for
+/// prepared statements, PgJDBC's binary transfer reads, and `COPY ... (FORMAT binary)` holds
+/// per field; the `*_send` functions of the server).
+fn pg_binary(c: &ResultColumn, b: &[u8]) -> Result<Raw, DbError> {
+    Ok(match c.reader {
+        Reader::Bool => Raw::Bool(pg_fixed::<1>(c, b)?[0] != 0),
+        Reader::I16 => Raw::I64(i16::from_be_bytes(pg_fixed(c, b)?) as i64),
+        Reader::I32 => Raw::I64(i32::from_be_bytes(pg_fixed(c, b)?) as i64),
+        Reader::I64 => Raw::I64(i64::from_be_bytes(pg_fixed(c, b)?)),
+        Reader::Oid => Raw::I64(u32::from_be_bytes(pg_fixed(c, b)?) as i64),
+        Reader::F32 => Raw::F32(f32::from_be_bytes(pg_fixed(c, b)?)),
+        Reader::F64 => Raw::F64(f64::from_be_bytes(pg_fixed(c, b)?)),
+        Reader::PgMoney => Raw::F64(i64::from_be_bytes(pg_fixed(c, b)?) as f64 / 100.0),
+        Reader::Dec => pg_numeric(c, b)?,
+        Reader::Str => Raw::Str(
+            std::str::from_utf8(b)
+                .map_err(|e| pg_bad(c, &e.to_string()))?
+                .to_owned(),
+        ),
+        Reader::Json | Reader::Jsonb => {
+            // jsonb's binary form is a version byte (1) and the text.
+            let b = if c.reader == Reader::Jsonb && b.first() == Some(&1) {
+                &b[1..]
+            } else {
+                b
+            };
+            Raw::Str(String::from_utf8_lossy(b).into_owned())
+        }
+        Reader::Uuid => Raw::Str(uuid::Uuid::from_bytes(pg_fixed(c, b)?).to_string()),
+        Reader::Bytes => Raw::Bytes(b.to_vec()),
+        Reader::PgBits => {
+            let data = b.get(4..).unwrap_or_default();
+            if c.def.bits <= 1 {
+                Raw::Bool(data.first().is_some_and(|x| x & 0x80 != 0))
+            } else if c.def.bits <= 8 {
+                Raw::I64((data.first().copied().unwrap_or(0) >> (8 - c.def.bits)) as i64)
+            } else {
+                Raw::Bytes(data.to_vec())
+            }
+        }
+        Reader::Date => {
+            let days = i32::from_be_bytes(pg_fixed(c, b)?);
+            Raw::Date(
+                days.checked_add(PG_EPOCH_CE_DAYS)
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .ok_or_else(|| pg_bad(c, "date out of range (infinity?)"))?,
+            )
+        }
+        Reader::Time | Reader::TimeTz => {
+            // timetz: the time, then the zone offset (ignored, as for PgJDBC's getTime).
+            let us = i64::from_be_bytes(pg_fixed(c, b.get(..8).unwrap_or(b))?);
+            Raw::Time(
+                u32::try_from(us.div_euclid(1_000_000))
+                    .ok()
+                    .and_then(|s| {
+                        NaiveTime::from_num_seconds_from_midnight_opt(
+                            s,
+                            (us.rem_euclid(1_000_000) * 1000) as u32,
+                        )
+                    })
+                    .ok_or_else(|| pg_bad(c, "time out of range"))?,
+            )
+        }
+        Reader::Local => Raw::Local(pg_micros(c, b)?.naive_utc()),
+        Reader::Instant => Raw::Instant(pg_micros(c, b)?),
+        _ => Raw::Null,
+    })
+}
+
+/// A `numeric` in binary form: digit count, weight, sign, display scale, then base-10000
+/// digits, most significant first (value = Σ digit × 10000^(weight − i)).
+fn pg_numeric(c: &ResultColumn, b: &[u8]) -> Result<Raw, DbError> {
+    let word = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+    if b.len() < 8 {
+        return Err(pg_bad(c, "truncated numeric"));
+    }
+    let (ndigits, weight, sign, dscale) = (
+        word(0) as usize,
+        word(2) as i16 as i32,
+        word(4),
+        word(6) as i32,
+    );
+    if b.len() != 8 + 2 * ndigits {
+        return Err(pg_bad(c, "truncated numeric"));
+    }
+    match sign {
+        0x0000 | 0x4000 => {}
+        0xC000 => return Err(pg_bad(c, "NaN cannot be converted to a Decimal")),
+        _ => return Err(pg_bad(c, "Infinity cannot be converted to a Decimal")),
+    }
+    let digits = (0..ndigits).map(|i| word(8 + 2 * i) as i128);
+    // The digits as one integer, times 10^exp10.
+    let exp10 = 4 * (weight - (ndigits as i32 - 1));
+    let small = digits
+        .clone()
+        .try_fold(0i128, |acc, d| acc.checked_mul(10_000)?.checked_add(d));
+    let neg = sign == 0x4000;
+    if let Some(acc) = small {
+        let acc = if neg { -acc } else { acc };
+        if ndigits == 0 {
+            return Ok(Raw::Num {
+                unscaled: 0,
+                scale: dscale,
+            });
+        }
+        // At the display scale when exact (digits past it are zeros), else every digit.
+        let shift = exp10 + dscale;
+        let at_dscale = if shift >= 0 {
+            10i128
+                .checked_pow(shift as u32)
+                .and_then(|f| acc.checked_mul(f))
+        } else {
+            10i128
+                .checked_pow((-shift) as u32)
+                .filter(|f| acc % f == 0)
+                .map(|f| acc / f)
+        };
+        match at_dscale {
+            Some(v) => {
+                return Ok(Raw::Num {
+                    unscaled: v,
+                    scale: dscale,
+                })
+            }
+            None if exp10 <= 0 => {
+                return Ok(Raw::Num {
+                    unscaled: acc,
+                    scale: -exp10,
+                })
+            }
+            None => {}
+        }
+    }
+    let mut big = num_bigint::BigInt::from(0);
+    for d in digits {
+        big = big * 10_000 + d;
+    }
+    if neg {
+        big = -big;
+    }
+    Ok(Raw::Dec(BigDecimal::new(big, -exp10 as i64)))
 }
 
 fn my_columns(
@@ -1232,6 +1523,136 @@ async fn connect_sqlserver(s: &ConnectSettings) -> Result<MsClient, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn col(reader: Reader) -> ResultColumn {
+        ResultColumn {
+            def: ColumnDef {
+                name: "c".into(),
+                type_name: "numeric".into(),
+                jdbc: JdbcType::Numeric,
+                signed: true,
+                precision: 0,
+                scale: None,
+                optional: true,
+                bits: 0,
+            },
+            reader,
+        }
+    }
+
+    /// `numeric_send`'s bytes: digit count, weight, sign, display scale, base-10000 digits.
+    fn numeric(weight: i16, sign: u16, dscale: u16, digits: &[u16]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend((digits.len() as u16).to_be_bytes());
+        b.extend(weight.to_be_bytes());
+        b.extend(sign.to_be_bytes());
+        b.extend(dscale.to_be_bytes());
+        for d in digits {
+            b.extend(d.to_be_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn postgres_binary_numerics() {
+        let c = col(Reader::Dec);
+        let num = |u: i128, s: i32| Raw::Num {
+            unscaled: u,
+            scale: s,
+        };
+        // 12.34 = 12 × 10000^0 + 3400 × 10000^-1, dscale 2.
+        assert_eq!(
+            pg_binary(&c, &numeric(0, 0, 2, &[12, 3400])).unwrap(),
+            num(1234, 2)
+        );
+        assert_eq!(
+            pg_binary(&c, &numeric(0, 0x4000, 2, &[12, 3400])).unwrap(),
+            num(-1234, 2)
+        );
+        // 1000000 = 100 × 10000^1, dscale 0.
+        assert_eq!(
+            pg_binary(&c, &numeric(1, 0, 0, &[100])).unwrap(),
+            num(1_000_000, 0)
+        );
+        // 0.0005 = 5 × 10000^-1, dscale 4; zero with dscale 3.
+        assert_eq!(pg_binary(&c, &numeric(-1, 0, 4, &[5])).unwrap(), num(5, 4));
+        assert_eq!(pg_binary(&c, &numeric(0, 0, 3, &[])).unwrap(), num(0, 3));
+        // 40 base-10000 digits do not fit 128 bits: a BigDecimal.
+        let wide = [9999u16; 40];
+        match pg_binary(&c, &numeric(39, 0, 0, &wide)).unwrap() {
+            Raw::Dec(d) => assert_eq!(d.to_string(), "9".repeat(160)),
+            other => panic!("{other:?}"),
+        }
+        let nan = pg_binary(&c, &numeric(0, 0xC000, 0, &[])).unwrap_err();
+        assert!(
+            nan.message.contains("Column 'c'") && nan.message.contains("NaN"),
+            "{nan}"
+        );
+        assert!(pg_binary(&c, &[0, 1]).is_err());
+    }
+
+    #[test]
+    fn copy_tuples_are_cut_and_decoded() {
+        let cols = [col(Reader::I64), col(Reader::Str)];
+        let mut b = Vec::new();
+        b.extend(2i16.to_be_bytes());
+        b.extend(8i32.to_be_bytes());
+        b.extend(42i64.to_be_bytes());
+        b.extend((-1i32).to_be_bytes());
+        let mut out = Vec::new();
+        match copy_tuple(&b, &cols, &mut out).unwrap() {
+            CopyTuple::Row(n) => assert_eq!(n, b.len()),
+            _ => panic!("a row"),
+        }
+        assert_eq!(out, [Raw::I64(42), Raw::Null]);
+        for cut in 0..b.len() {
+            out.clear();
+            assert!(matches!(
+                copy_tuple(&b[..cut], &cols, &mut out).unwrap(),
+                CopyTuple::Incomplete
+            ));
+        }
+        assert!(matches!(
+            copy_tuple(&(-1i16).to_be_bytes(), &cols, &mut out).unwrap(),
+            CopyTuple::End
+        ));
+        let e = copy_tuple(&3i16.to_be_bytes(), &cols, &mut out)
+            .err()
+            .unwrap();
+        assert!(e.message.contains("3 fields"), "{e}");
+    }
+
+    #[test]
+    fn postgres_binary_dates_and_times() {
+        let ts = col(Reader::Local);
+        // 2023-11-14T22:13:20.123456 = 753_315_200.123456 s after 2000-01-01.
+        let us: i64 = 753_315_200_123_456;
+        match pg_binary(&ts, &us.to_be_bytes()).unwrap() {
+            Raw::Local(t) => assert_eq!(t.to_string(), "2023-11-14 22:13:20.123456"),
+            other => panic!("{other:?}"),
+        }
+        match pg_binary(&ts, &(-1i64).to_be_bytes()).unwrap() {
+            Raw::Local(t) => assert_eq!(t.to_string(), "1999-12-31 23:59:59.999999"),
+            other => panic!("{other:?}"),
+        }
+        assert!(pg_binary(&ts, &i64::MAX.to_be_bytes()).is_err(), "infinity");
+        match pg_binary(&col(Reader::Date), &(-1i32).to_be_bytes()).unwrap() {
+            Raw::Date(d) => assert_eq!(d.to_string(), "1999-12-31"),
+            other => panic!("{other:?}"),
+        }
+        let mut timetz = 3_600_000_000i64.to_be_bytes().to_vec();
+        timetz.extend((-7200i32).to_be_bytes());
+        match pg_binary(&col(Reader::TimeTz), &timetz).unwrap() {
+            Raw::Time(t) => assert_eq!(t.to_string(), "01:00:00"),
+            other => panic!("{other:?}"),
+        }
+        let u = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+        assert_eq!(
+            pg_binary(&col(Reader::Uuid), u.as_bytes()).unwrap(),
+            Raw::Str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".into())
+        );
+        assert!(pg_binary(&col(Reader::I32), &[0, 1]).is_err());
+    }
 
     #[test]
     fn jdbc_patterns() {

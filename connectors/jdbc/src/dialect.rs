@@ -179,6 +179,65 @@ impl Dialect {
         timestamps: &[String],
         suffix: &str,
     ) -> (String, Vec<Param>) {
+        self.build_query(
+            mode,
+            table,
+            user_query,
+            incrementing,
+            timestamps,
+            suffix,
+            &|n| self.placeholder(n),
+        )
+    }
+
+    /// The statement of [`Dialect::query`] cut at its placeholders: `parts.len()` is one more
+    /// than the parameters, which go between the parts (rconnect inlines them as literals
+    /// where the statement cannot take bind parameters: PostgreSQL's `COPY`).
+    ///
+    /// ```
+    /// use rconnect_jdbc::dialect::{Dialect, Mode, Param, QuoteMethod, TableId};
+    /// use rconnect_jdbc::url::DbKind;
+    /// let d = Dialect::new(DbKind::Postgres, QuoteMethod::Always);
+    /// let t = TableId::new(None, Some("public"), "t");
+    /// let (parts, params) = d.query_parts(Mode::Incrementing, Some(&t), None, Some("id"), &[], "LIMIT 5");
+    /// assert_eq!(parts, [r#"SELECT * FROM "public"."t" WHERE "public"."t"."id" > "#, r#" ORDER BY "public"."t"."id" ASC LIMIT 5"#]);
+    /// assert_eq!(params, [Param::Incrementing]);
+    /// ```
+    pub fn query_parts(
+        &self,
+        mode: Mode,
+        table: Option<&TableId>,
+        user_query: Option<&str>,
+        incrementing: Option<&str>,
+        timestamps: &[String],
+        suffix: &str,
+    ) -> (Vec<String>, Vec<Param>) {
+        // NUL cannot occur in SQL text (PostgreSQL refuses it), so it cannot clash with
+        // the user's query or suffix.
+        const CUT: &str = "\0";
+        let (sql, params) = self.build_query(
+            mode,
+            table,
+            user_query,
+            incrementing,
+            timestamps,
+            suffix,
+            &|_| CUT.to_string(),
+        );
+        (sql.split(CUT).map(str::to_owned).collect(), params)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_query(
+        &self,
+        mode: Mode,
+        table: Option<&TableId>,
+        user_query: Option<&str>,
+        incrementing: Option<&str>,
+        timestamps: &[String],
+        suffix: &str,
+        placeholder: &dyn Fn(usize) -> String,
+    ) -> (String, Vec<Param>) {
         let mut sql = match (table, user_query) {
             (Some(t), _) => {
                 // Java: the PostgreSQL catalog is the database; it cannot be named in a
@@ -199,7 +258,7 @@ impl Dialect {
         let mut n = 0;
         let mut ph = || {
             n += 1;
-            self.placeholder(n)
+            placeholder(n)
         };
         let params = match (mode, incrementing) {
             (Mode::Bulk, _) => vec![],

@@ -87,6 +87,8 @@ struct Querier {
     timestamps: Vec<String>,
     sql: String,
     params: Vec<Param>,
+    /// PostgreSQL: the statement cut at its placeholders, for `COPY ... TO STDOUT`.
+    copy_parts: Option<Vec<String>>,
     offset: Offset,
     next_run: tokio::time::Instant,
     table_cols: Option<Vec<TableColumn>>,
@@ -227,6 +229,20 @@ impl SourceTask for JdbcSourceTask {
                 &timestamps,
                 &cfg.query_suffix,
             );
+            let copy_parts = (cfg.dialect.kind == crate::url::DbKind::Postgres)
+                .then(|| {
+                    cfg.dialect
+                        .query_parts(
+                            mode,
+                            t.as_ref(),
+                            cfg.query.as_deref(),
+                            inc.as_deref(),
+                            &timestamps,
+                            &cfg.query_suffix,
+                        )
+                        .0
+                })
+                .filter(|parts| parts.len() == params.len() + 1);
             let topic = match &t {
                 Some(t) => format!("{}{}", cfg.topic_prefix, t.table),
                 None => cfg.topic_prefix.clone(),
@@ -245,6 +261,7 @@ impl SourceTask for JdbcSourceTask {
                 timestamps,
                 sql,
                 params,
+                copy_parts,
                 offset,
                 next_run: tokio::time::Instant::now(),
                 table_cols,
@@ -474,7 +491,7 @@ impl RowSink for Collector<'_> {
         Ok(())
     }
 
-    fn row(&mut self, raws: Vec<Raw>) -> Result<RowAction, DbError> {
+    fn row(&mut self, raws: &mut Vec<Raw>) -> Result<RowAction, DbError> {
         let fatal = DbError::fatal;
         // The row's own offset values, before the raw values are consumed.
         let inc = match self.inc_idx {
@@ -485,6 +502,25 @@ impl RowSink for Collector<'_> {
                         "Incrementing column value {v} is larger than a Long"
                     ))
                 })?,
+                Raw::Num { unscaled, scale }
+                    if *scale <= 0
+                        || 10i128
+                            .checked_pow(*scale as u32)
+                            .is_some_and(|f| unscaled % f == 0) =>
+                {
+                    let whole = if *scale <= 0 {
+                        10i128
+                            .checked_pow(scale.unsigned_abs())
+                            .and_then(|f| unscaled.checked_mul(f))
+                    } else {
+                        Some(unscaled / 10i128.pow(*scale as u32))
+                    };
+                    whole.and_then(|v| i64::try_from(v).ok()).ok_or_else(|| {
+                        fatal(format!(
+                            "Incrementing column value {unscaled}E-{scale} is larger than a Long"
+                        ))
+                    })?
+                }
                 Raw::Dec(d) if d.fractional_digit_count() <= 0 || d.is_integer() => {
                     let (int, _) = d.with_scale(0).as_bigint_and_exponent();
                     i64::try_from(int).map_err(|_| {
@@ -518,14 +554,13 @@ impl RowSink for Collector<'_> {
             .iter()
             .find_map(|&i| raw_instant(&raws[i], self.tz));
         let schema = self.schema.clone().expect("columns() ran first");
-        let mut value = Struct::new(schema);
-        let mut field = 0;
-        for ((raw, k), name) in raws.into_iter().zip(&self.kinds).zip(&self.names) {
+        let mut values = Vec::with_capacity(schema.fields.len());
+        for ((raw, k), name) in raws.drain(..).zip(&self.kinds).zip(&self.names) {
             let Some(k) = k else { continue };
-            let v = to_connect(raw, *k, name, self.tz).map_err(|e| fatal(e.to_string()))?;
-            value.put_unchecked(field, v);
-            field += 1;
+            values.push(to_connect(raw, *k, name, self.tz).map_err(|e| fatal(e.to_string()))?);
         }
+        // Every value was converted to its field's schema above.
+        let value = Struct::from_values_unchecked(schema, values);
         if self.q.bulk {
             let r = self.record(value, None);
             self.batch.push(r);
@@ -656,6 +691,16 @@ async fn run_processor(
         q.next_run = tokio::time::Instant::now() + cfg.poll_interval;
         match result {
             Ok(_) => q.failures = 0,
+            Err((e, committed)) if e.copy_refused => {
+                tracing::warn!(
+                    "PostgreSQL refused the COPY form of the JDBC source query ({}); it runs as a prepared statement from now on",
+                    e.message
+                );
+                q.offset = committed;
+                q.copy_parts = None;
+                q.next_run = tokio::time::Instant::now();
+                conn = None;
+            }
             Err((e, committed)) => {
                 if tx.is_closed() || stop.is_stopped() {
                     return;
@@ -701,6 +746,36 @@ async fn run_processor(
     }
 }
 
+/// PostgreSQL's `COPY (<query>) TO STDOUT (FORMAT binary)` of a querier's statement with its
+/// parameters inlined as typed literals (`COPY` takes no bind parameters), `None` when a value
+/// has no literal PostgreSQL reads back the same (the query then runs as a prepared statement).
+/// The literals are what the bound values are: `int8`, and `timestamp` at the microsecond
+/// precision the driver sends (truncated toward zero from 2000-01-01, as sqlx encodes it).
+fn copy_statement(parts: &[String], params: &[Bound]) -> Option<String> {
+    let mut sql = String::from("COPY (");
+    for (i, part) in parts.iter().enumerate() {
+        sql.push_str(part);
+        match params.get(i) {
+            Some(Bound::I64(v)) => sql.push_str(&format!("'{v}'::int8")),
+            Some(Bound::Ts(t)) => {
+                let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?.and_hms_opt(0, 0, 0)?;
+                let micros = (*t - epoch).num_microseconds()?;
+                let t = epoch.checked_add_signed(chrono::TimeDelta::microseconds(micros))?;
+                if !(1..=9999).contains(&chrono::Datelike::year(&t)) {
+                    return None;
+                }
+                sql.push_str(&format!(
+                    "'{}'::timestamp",
+                    t.format("%Y-%m-%d %H:%M:%S%.6f")
+                ));
+            }
+            None => {}
+        }
+    }
+    sql.push_str(") TO STDOUT (FORMAT binary)");
+    Some(sql)
+}
+
 /// One execution of a querier. On failure, the error and the offset to roll back to.
 async fn run_querier(
     cfg: &JdbcConfig,
@@ -732,6 +807,10 @@ async fn run_querier(
         })
         .collect();
     let sql = q.sql.clone();
+    let copy_sql = q
+        .copy_parts
+        .as_ref()
+        .and_then(|parts| copy_statement(parts, &params));
     let table_cols = q.table_cols.clone();
     let mut collector = Collector {
         q,
@@ -751,10 +830,71 @@ async fn run_querier(
         sqlserver_major,
     };
     let n = conn
-        .query(&sql, &params, table_cols.as_deref(), &mut collector)
+        .query(
+            &sql,
+            &params,
+            copy_sql.as_deref(),
+            table_cols.as_deref(),
+            &mut collector,
+        )
         .await
         .map_err(fail)?;
     collector.finish();
     collector.flush().await.map_err(fail)?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn copy_statements_inline_typed_literals() {
+        let parts = vec![
+            "SELECT * FROM t WHERE ts < ".to_string(),
+            " AND ((ts = ".to_string(),
+            " AND id > ".to_string(),
+            ") OR ts > ".to_string(),
+            ") ORDER BY ts,id ASC".to_string(),
+        ];
+        let end = NaiveDate::from_ymd_opt(2024, 1, 2)
+            .unwrap()
+            .and_hms_nano_opt(3, 4, 5, 123_456_789)
+            .unwrap();
+        let begin = NaiveDate::from_ymd_opt(1970, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let sql = copy_statement(
+            &parts,
+            &[
+                Bound::Ts(end),
+                Bound::Ts(begin),
+                Bound::I64(-1),
+                Bound::Ts(begin),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "COPY (SELECT * FROM t WHERE ts < '2024-01-02 03:04:05.123456'::timestamp AND ((ts = '1970-01-01 00:00:00.000000'::timestamp AND id > '-1'::int8) OR ts > '1970-01-01 00:00:00.000000'::timestamp) ORDER BY ts,id ASC) TO STDOUT (FORMAT binary)"
+        );
+        // Before 2000 the driver's microseconds are truncated toward 2000-01-01.
+        let t = NaiveDate::from_ymd_opt(1999, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 999_999_500)
+            .unwrap();
+        let sql = copy_statement(&["a > ".into(), "".into()], &[Bound::Ts(t)]).unwrap();
+        assert_eq!(
+            sql,
+            "COPY (a > '2000-01-01 00:00:00.000000'::timestamp) TO STDOUT (FORMAT binary)"
+        );
+        // A year PostgreSQL's literal syntax does not take as is: the prepared statement.
+        let far = NaiveDate::from_ymd_opt(12000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert!(copy_statement(&["a > ".into(), "".into()], &[Bound::Ts(far)]).is_none());
+    }
 }

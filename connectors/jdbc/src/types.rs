@@ -241,6 +241,12 @@ pub enum Raw {
     F32(f32),
     F64(f64),
     Dec(BigDecimal),
+    /// A decimal that fits 128 bits, `unscaled × 10^-scale`: PostgreSQL numerics decoded
+    /// without a `BigDecimal` (one allocation less per value on the hot path).
+    Num {
+        unscaled: i128,
+        scale: i32,
+    },
     Str(String),
     Bytes(Vec<u8>),
     Date(NaiveDate),
@@ -295,6 +301,10 @@ impl Instant {
     /// The instant of a wall-clock time in `tz` (the earlier one in a fold, the time after
     /// the gap in a gap, as `java.util.Calendar` resolves them).
     pub fn of_local(t: NaiveDateTime, tz: chrono_tz::Tz) -> Self {
+        if is_utc(tz) {
+            // No transitions to look up: the common `db.timezone=UTC` per-value fast path.
+            return Instant::from_utc(t.and_utc());
+        }
         let dt = match tz.from_local_datetime(&t) {
             chrono::LocalResult::Single(d) => d,
             chrono::LocalResult::Ambiguous(a, _) => a,
@@ -308,6 +318,43 @@ impl Instant {
         };
         Instant::from_utc(dt.with_timezone(&Utc))
     }
+}
+
+/// Whether `tz` is UTC under one of its names.
+fn is_utc(tz: chrono_tz::Tz) -> bool {
+    use chrono_tz::Tz;
+    matches!(
+        tz,
+        Tz::UTC
+            | Tz::Etc__UTC
+            | Tz::Etc__UCT
+            | Tz::UCT
+            | Tz::Etc__Universal
+            | Tz::Universal
+            | Tz::Etc__Zulu
+            | Tz::Zulu
+            | Tz::Etc__GMT
+            | Tz::GMT
+    )
+}
+
+/// `unscaled × 10^-from` at scale `to`, rounded HALF_UP (Java
+/// `BigDecimal#setScale(scale, RoundingMode.HALF_UP)`); `None` when 128 bits do not hold it.
+fn rescale_half_up(unscaled: i128, from: i32, to: i32) -> Option<i128> {
+    if to >= from {
+        let f = 10i128.checked_pow(u32::try_from(to - from).ok()?)?;
+        return unscaled.checked_mul(f);
+    }
+    let Some(f) = 10i128.checked_pow(u32::try_from(from - to).ok()?) else {
+        // More than 38 digits dropped: |value| < 0.5 ulp of the target scale.
+        return Some(0);
+    };
+    let (q, r) = (unscaled / f, unscaled % f);
+    Some(if r.unsigned_abs() >= f.unsigned_abs().div_ceil(2) {
+        q + unscaled.signum()
+    } else {
+        q
+    })
 }
 
 /// The instant of a raw timestamp value (`None` for other values).
@@ -395,6 +442,36 @@ pub fn to_connect(raw: Raw, k: ColKind, col: &str, tz: chrono_tz::Tz) -> Result<
                 let v: i128 = int.try_into().map_err(|_| bad("a decimal"))?;
                 int_value(k, v, col)?
             }
+        },
+        Raw::Num {
+            unscaled,
+            scale: from,
+        } => match k {
+            ColKind::Decimal { scale } => match rescale_half_up(unscaled, from, scale) {
+                Some(v) => Value::Decimal(Decimal::new(v, scale)),
+                None => Value::Decimal(bigdecimal_to_connect(
+                    &BigDecimal::new(unscaled.into(), from as i64),
+                    scale,
+                    col,
+                )?),
+            },
+            // Java `BigDecimal#doubleValue`: the nearest double, as parsing the decimal text.
+            ColKind::Float64 => Value::Float64(
+                format!("{unscaled}e-{from}")
+                    .parse()
+                    .map_err(|_| bad("a decimal"))?,
+            ),
+            ColKind::Float32 => Value::Float32(
+                format!("{unscaled}e-{from}")
+                    .parse()
+                    .map_err(|_| bad("a decimal"))?,
+            ),
+            _ => to_connect(
+                Raw::Dec(BigDecimal::new(unscaled.into(), from as i64)),
+                k,
+                col,
+                tz,
+            )?,
         },
         Raw::Str(s) => match k {
             ColKind::String => Value::String(s),
@@ -713,6 +790,34 @@ mod tests {
         assert_eq!(v, Value::Timestamp(19675 * 86_400_000));
         let v = to_connect(Raw::Time(t.time()), ColKind::Time, "t", utc).unwrap();
         assert_eq!(v, Value::Timestamp((22 * 3600 + 13 * 60 + 20) * 1000 + 123));
+        // 128-bit decimals: rescaled HALF_UP as Java's setScale, doubles correctly rounded.
+        let num = |u: i128, s: i32| Raw::Num {
+            unscaled: u,
+            scale: s,
+        };
+        let dec = |r: Raw, s: i32| to_connect(r, ColKind::Decimal { scale: s }, "p", utc).unwrap();
+        assert_eq!(dec(num(1234, 2), 2), Value::Decimal(Decimal::new(1234, 2)));
+        assert_eq!(
+            dec(num(1234, 2), 4),
+            Value::Decimal(Decimal::new(123400, 4))
+        );
+        assert_eq!(dec(num(1235, 3), 2), Value::Decimal(Decimal::new(124, 2)));
+        assert_eq!(dec(num(-1235, 3), 2), Value::Decimal(Decimal::new(-124, 2)));
+        assert_eq!(dec(num(1234, 3), 2), Value::Decimal(Decimal::new(123, 2)));
+        // Unconstrained PostgreSQL numerics have scale 127: beyond 128 bits.
+        let mut big = num_bigint::BigInt::from(5);
+        for _ in 0..126 {
+            big *= 10;
+        }
+        assert_eq!(dec(num(5, 1), 127), Value::Decimal(Decimal::new(big, 127)));
+        assert_eq!(
+            to_connect(num(1, 1), ColKind::Float64, "f", utc).unwrap(),
+            Value::Float64(0.1)
+        );
+        assert_eq!(
+            to_connect(num(4200, 2), ColKind::Int32, "i", utc).unwrap(),
+            Value::Int32(42)
+        );
         let e = to_connect(Raw::I64(300), ColKind::Int8, "small", utc).unwrap_err();
         assert!(e.to_string().contains("Column 'small'"), "{e}");
         let v = to_connect(Raw::Dec("42".parse().unwrap()), ColKind::Int16, "n", utc).unwrap();

@@ -11,6 +11,7 @@ pub mod broker;
 pub mod data;
 pub mod failover;
 pub mod idle;
+pub mod jdbc;
 pub mod json;
 pub mod plugins;
 pub mod process;

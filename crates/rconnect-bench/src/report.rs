@@ -54,6 +54,8 @@ pub struct Results {
     pub smt: Option<Vec<crate::smt::SmtRun>>,
     /// Kafka → S3 runs.
     pub s3: Option<Vec<crate::s3::S3Run>>,
+    /// PostgreSQL → Kafka runs (JDBC source) with `psql \copy` of the same table.
+    pub jdbc: Option<Vec<crate::jdbc::JdbcRun>>,
 }
 
 fn summary(samples: impl IntoIterator<Item = f64>) -> Option<Summary> {
@@ -208,6 +210,26 @@ impl Results {
                 |x| format!("{x:.1} MB"),
             );
             out.push('\n');
+        }
+        if let Some(runs) = &self.jdbc {
+            let rows = self.lines;
+            summary_table(
+                &mut out,
+                &format!(
+                    "PostgreSQL → Kafka, JDBC source ({} runs, {} rows of 10 columns)",
+                    runs.len(),
+                    thousands(rows as f64)
+                ),
+                "One `rconnect standalone` worker on a fresh broker per run copies a PostgreSQL table (BIGINT key, INT, BIGINT, TEXT, NUMERIC(12,2), TIMESTAMP, DOUBLE PRECISION, BOOLEAN, VARCHAR(40), DATE) into one topic with `io.confluent.connect.jdbc.JdbcSourceConnector` (`mode=incrementing`, one task, `JsonConverter` with `schemas.enable=false`), timed from connector creation until every row is in the topic (crates/rconnect-bench/src/jdbc.rs). Just before, `psql -c \"\\copy (SELECT * FROM t) TO '/dev/null'\"` reads the same table on the same machine. CPU is the worker's user + system time (the database's own CPU is not counted on either side).",
+                &[
+                    ("rconnect rows/s", summary(runs.iter().map(|r| r.rows_per_second(rows)))),
+                    ("psql \\copy rows/s", summary(runs.iter().map(|r| r.copy_rows_per_second(rows)))),
+                    ("rconnect / \\copy", summary(runs.iter().map(|r| r.ratio_to_copy()))),
+                    ("worker CPU µs per row", summary(runs.iter().map(|r| r.cpu_per_row_us(rows)))),
+                    ("worker peak RSS, MB", summary(runs.iter().map(|r| mb(r.peak_rss)))),
+                ],
+                |x| if x >= 100.0 { thousands(x) } else { format!("{x:.2}") },
+            );
         }
         if let Some(runs) = &self.startup {
             summary_table(
@@ -603,6 +625,26 @@ impl Results {
             250_000.0,
             |x| format!("{} records/s (median)", thousands(x)),
         ));
+        let jdbc = self
+            .jdbc
+            .as_ref()
+            .and_then(|runs| summary(runs.iter().map(|r| r.ratio_to_copy())));
+        goals.push(Goal::at_least(
+            "PostgreSQL → Kafka ≥ 0.5× `psql \\copy` rows/s (one task)",
+            jdbc.map(|s| s.median),
+            0.5,
+            |x| format!("{x:.2}× (median of per-run ratios)"),
+        ));
+        let jdbc_rate = self
+            .jdbc
+            .as_ref()
+            .and_then(|runs| summary(runs.iter().map(|r| r.rows_per_second(self.lines))));
+        goals.push(Goal::at_least(
+            "PostgreSQL → Kafka ≥ 100,000 rows/s per task",
+            jdbc_rate.map(|s| s.median),
+            100_000.0,
+            |x| format!("{} rows/s (median)", thousands(x)),
+        ));
         goals
     }
 }
@@ -861,6 +903,7 @@ mod tests {
                 peak_rss: 50_000_000,
                 consumed: std::time::Duration::from_secs(1),
             }]),
+            jdbc: None,
         };
         assert!(
             results.tables().contains("### Kafka → S3 (1 runs"),

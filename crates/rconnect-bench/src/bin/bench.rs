@@ -21,7 +21,8 @@ usage: bench [options]
   --startup-runs K    start-up runs (default 10)
   --json-runs K       runs of each JSON and Avro converter case (default 5)
   --json-seconds S    CPU seconds per JSON run (default 1)
-  --only LIST         comma-separated subset of: startup,plugins,transfer,json,avro,failover,idle,smt,s3 (default all)
+  --only LIST         comma-separated subset of: startup,plugins,transfer,json,avro,failover,idle,smt,s3,jdbc (default all;
+                      jdbc needs the local PostgreSQL and psql)
   --idle-seconds S    CPU sampling window of each idle case (default 30)
   --write [PATH]      also write the report into PATH (default docs/BENCHMARKS.md)
   --timeout SECS      longest wait for one transfer (default 300)
@@ -33,7 +34,7 @@ usage: bench [options]
   --keep              keep the scratch directory (logs, configs)";
 
 const SCENARIOS: &[&str] = &[
-    "startup", "plugins", "transfer", "json", "avro", "failover", "idle", "smt", "s3",
+    "startup", "plugins", "transfer", "json", "avro", "failover", "idle", "smt", "s3", "jdbc",
 ];
 
 fn main() -> ExitCode {
@@ -244,6 +245,7 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
         || wants("failover")
         || wants("smt")
         || wants("s3")
+        || wants("jdbc")
     {
         let data_path = work.join("input.txt");
         let t = Instant::now();
@@ -303,6 +305,9 @@ fn measure(work: &Path, only: &[String], settings: Settings) -> Result<Results> 
                 all.push(took);
             }
             results.failover = Some(all);
+        }
+        if wants("jdbc") {
+            results.jdbc = Some(rconnect_bench::jdbc::jdbc_runs(&env, runs)?);
         }
         if wants("smt") {
             let mut all = Vec::with_capacity(runs);

@@ -204,6 +204,19 @@ impl Struct {
             values: vec![Value::Null; n],
         }
     }
+    /// A struct of `schema` holding `values` in field order, without validation: the caller
+    /// guarantees one value per field that fits it (a source building every record of a
+    /// query from one schema saves the null-filled slots and a write per field).
+    ///
+    /// Panics when `values` does not have one entry per field.
+    pub fn from_values_unchecked(schema: SchemaRef, values: Vec<Value>) -> Self {
+        assert_eq!(
+            schema.fields.len(),
+            values.len(),
+            "Struct::from_values_unchecked needs one value per field"
+        );
+        Struct { schema, values }
+    }
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }
