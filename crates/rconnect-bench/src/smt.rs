@@ -14,7 +14,7 @@ use crate::worker::{Worker, SAMPLE_SINK, SAMPLE_SOURCE, SAMPLE_TOPIC};
 const PLAIN_TOPIC: &str = "smt-plain";
 /// The topic the chained connector names; its RegexRouter sends the records on to
 /// [`ROUTED_TOPIC`].
-const CHAIN_TOPIC: &str = "smt-chain";
+pub const CHAIN_TOPIC: &str = "smt-chain";
 /// Where the chained records land.
 const ROUTED_TOPIC: &str = "smt-routed";
 
@@ -50,7 +50,7 @@ pub const CHAIN: [(&str, &str); 14] = [
 ];
 
 /// The predicate of [`CHAIN`].
-const PREDICATE: [(&str, &str); 2] = [
+pub const PREDICATE: [(&str, &str); 2] = [
     (
         "predicates.isChain.type",
         "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",

@@ -159,6 +159,30 @@ impl<M: ChainKind + Clone> TransformChain<M> {
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
         // A stage that may run again needs its input kept; otherwise the record moves.
         let keep = ops.may_retry();
+        if !keep {
+            // Each attempt runs once (`errors.retry.timeout=0`, the default): the record goes
+            // straight from stage to stage. The attempt loop below would move it (a few
+            // hundred bytes) in and out of its state several times per stage.
+            let mut record = record;
+            for stage in &self.stages {
+                match stage.apply(record) {
+                    Ok(Some(r)) => record = r,
+                    Ok(None) => return Ok(None),
+                    Err(e) => {
+                        let mut attempts = ops.attempts(ErrorStage::Transformation);
+                        // `None` (try again) needs a retry timeout, which this path excludes;
+                        // the record is gone either way, as in the loop below.
+                        let e = attempts.failed(e).await.unwrap_or_else(|| {
+                            ConnectError::connect("the record was consumed by a failed attempt")
+                        });
+                        let failure = ops.failure(ErrorStage::Transformation, &stage.class, e);
+                        ops.fail(failure, original)?;
+                        return Ok(None);
+                    }
+                }
+            }
+            return Ok(Some(record));
+        }
         let mut current = Some(record);
         for stage in &self.stages {
             let result = crate::attempt!(ops, ErrorStage::Transformation, &stage.class, {

@@ -44,9 +44,9 @@ impl HoistField {
         mut r: ConnectRecord<M>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
         let (schema, value) = self.side.take(&mut r);
-        Ok(Some(match schema {
-            None => self.side.set(
-                r,
+        match schema {
+            None => self.side.put_back(
+                &mut r,
                 None,
                 Value::Map(vec![(Value::from(self.field.as_str()), value)]),
             ),
@@ -58,9 +58,11 @@ impl HoistField {
                 })?;
                 let mut st = Struct::new(new_schema.clone());
                 st.put(&self.field, value)?;
-                self.side.set(r, Some(new_schema), Value::Struct(st))
+                self.side
+                    .put_back(&mut r, Some(new_schema), Value::Struct(st));
             }
-        }))
+        }
+        Ok(Some(r))
     }
 }
 

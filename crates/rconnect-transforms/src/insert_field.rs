@@ -6,9 +6,7 @@ use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Valu
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
-use crate::util::{
-    self, copy_schema_basics, field_value, map_put, require_map, require_struct, Side,
-};
+use crate::util::{self, apply_defaults, copy_schema_basics, into_map, into_struct, map_put, Side};
 
 const PURPOSE: &str = "field insertion";
 
@@ -175,15 +173,18 @@ impl InsertField {
 
     fn transform<M: RecordMeta>(
         &self,
-        r: ConnectRecord<M>,
+        mut r: ConnectRecord<M>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+        // The value is taken out of the record and its fields moved into the result: the
+        // record is the transformation's own, and a copy of each field would allocate.
+        let (schema, value) = self.side.take(&mut r);
         if value.is_null() {
+            self.side.put_back(&mut r, schema, value);
             return Ok(Some(r));
         }
-        match schema.cloned() {
+        match schema {
             None => {
-                let mut m = require_map(value, PURPOSE)?.to_vec();
+                let mut m = into_map(value, PURPOSE)?;
                 if let Some(sp) = &self.topic {
                     map_put(&mut m, &sp.name, Value::from(r.topic.as_str()));
                 }
@@ -199,38 +200,47 @@ impl InsertField {
                 if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
                     map_put(&mut m, &sp.name, Value::from(v.as_str()));
                 }
-                Ok(Some(self.side.set(r, None, Value::Map(m))))
+                self.side.put_back(&mut r, None, Value::Map(m));
+                Ok(Some(r))
             }
             Some(s) => {
-                let value = require_struct(value, PURPOSE)?;
+                let value = into_struct(value, PURPOSE)?;
                 let new_schema = self.cache.get_or_build(&s, |s| self.schema_for(s))?;
-                let mut out = Struct::new(new_schema.clone());
-                for f in &value.schema().fields {
-                    out.put_unchecked(
-                        f.index,
-                        field_value(value, f.index, self.replace_null_with_default),
-                    );
+                // The copied fields keep their positions; the inserted ones follow.
+                let (value_schema, mut values) = value.into_parts();
+                apply_defaults(&value_schema, &mut values, self.replace_null_with_default);
+                values.resize(new_schema.fields.len(), Value::Null);
+                // The inserted fields follow the copied ones in `schema_for`'s order. Each
+                // value fits its field's schema (what Java's `Struct.put` checks), so they
+                // go in by position, without a lookup by name.
+                let mut slot = s.fields.len();
+                if self.topic.is_some() {
+                    values[slot] = Value::from(r.topic.as_str());
+                    slot += 1;
                 }
-                let mut set = |sp: &Spec, v: Value| -> ConnectResult<()> {
-                    out.put(&sp.name, v)?;
-                    Ok(())
-                };
-                if let Some(sp) = &self.topic {
-                    set(sp, Value::from(r.topic.as_str()))?;
+                if self.partition.is_some() {
+                    if let Some(p) = r.kafka_partition {
+                        values[slot] = Value::Int32(p);
+                    }
+                    slot += 1;
                 }
-                if let (Some(sp), Some(p)) = (&self.partition, r.kafka_partition) {
-                    set(sp, Value::Int32(p))?;
+                if self.offset.is_some() {
+                    values[slot] = Value::Int64(Self::offset_of(&r)?);
+                    slot += 1;
                 }
-                if let Some(sp) = &self.offset {
-                    set(sp, Value::Int64(Self::offset_of(&r)?))?;
+                if self.timestamp.is_some() {
+                    if let Some(ts) = r.timestamp {
+                        values[slot] = Value::Timestamp(ts);
+                    }
+                    slot += 1;
                 }
-                if let (Some(sp), Some(ts)) = (&self.timestamp, r.timestamp) {
-                    set(sp, Value::Timestamp(ts))?;
+                if let (Some(_), Some(v)) = (&self.static_field, &self.static_value) {
+                    values[slot] = Value::from(v.as_str());
                 }
-                if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
-                    set(sp, Value::from(v.as_str()))?;
-                }
-                Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))
+                let out = Struct::from_parts_unchecked(new_schema.clone(), values);
+                self.side
+                    .put_back(&mut r, Some(new_schema), Value::Struct(out));
+                Ok(Some(r))
             }
         }
     }

@@ -12,6 +12,8 @@ use crate::util;
 #[derive(Debug, Default)]
 pub struct TopicNameMatches {
     pattern: Option<JavaRegex>,
+    /// Whether the last topic matched, shared by its records.
+    matched: util::LastTopic<bool>,
 }
 
 impl TopicNameMatches {
@@ -39,13 +41,18 @@ impl<M: RecordMeta> Predicate<M> for TopicNameMatches {
     fn configure(&mut self, props: &Props) -> ConnectResult<()> {
         let c = util::parse(&Self::definition(), props)?;
         self.pattern = JavaRegex::new(&c.string("pattern").unwrap_or_default()).ok();
+        self.matched = util::LastTopic::default();
         Ok(())
     }
     fn config_def(&self) -> ConfigDef {
         Self::definition()
     }
     fn test(&self, r: &ConnectRecord<M>) -> ConnectResult<bool> {
-        Ok(self.pattern.as_ref().is_some_and(|p| p.matches(&r.topic)))
+        let Some(pattern) = &self.pattern else {
+            return Ok(false);
+        };
+        self.matched
+            .get_or_compute(&r.topic, |topic| Ok(pattern.matches(topic)))
     }
 }
 

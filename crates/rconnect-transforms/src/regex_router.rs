@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
-use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::record::{ConnectRecord, RecordMeta, Topic};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::java_regex::JavaRegex;
@@ -25,6 +25,8 @@ pub(crate) fn regex_validator() -> Validator {
 pub struct RegexRouter {
     regex: Option<JavaRegex>,
     replacement: String,
+    /// The last topic's new name (`None`: not matched), shared by its records.
+    routed: util::LastTopic<Option<Topic>>,
 }
 
 impl RegexRouter {
@@ -53,6 +55,7 @@ impl RegexRouter {
         let c = util::parse(&Self::definition(), props)?;
         self.regex = JavaRegex::new(&c.string("regex").unwrap_or_default()).ok();
         self.replacement = c.string("replacement").unwrap_or_default();
+        self.routed = util::LastTopic::default();
         Ok(())
     }
 
@@ -62,11 +65,13 @@ impl RegexRouter {
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
         if let Some(re) = &self.regex {
             // Java fails on a bad group reference only when a topic matches.
-            if let Some(topic) = re
-                .replace_whole(&r.topic, &self.replacement)
-                .map_err(ConnectError::data)?
-            {
-                r.topic = topic.into();
+            let routed = self.routed.get_or_compute(&r.topic, |topic| {
+                re.replace_whole(topic, &self.replacement)
+                    .map(|t| t.map(Topic::from))
+                    .map_err(ConnectError::data)
+            })?;
+            if let Some(topic) = routed {
+                r.topic = topic;
             }
         }
         Ok(Some(r))

@@ -10,7 +10,9 @@ use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::{ConnectResult, Props};
 
-use crate::util::{self, copy_schema_basics, field_value, require_map, require_struct, Side};
+use crate::util::{
+    self, apply_defaults, copy_schema_basics, into_map, into_struct, take_field_value, Side,
+};
 
 const PURPOSE: &str = "field replacement";
 
@@ -135,45 +137,61 @@ impl ReplaceField {
 
     fn transform<M: RecordMeta>(
         &self,
-        r: ConnectRecord<M>,
+        mut r: ConnectRecord<M>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+        // The value is taken out of the record and its kept fields moved into the result.
+        let (schema, value) = self.side.take(&mut r);
         if value.is_null() {
+            self.side.put_back(&mut r, schema, value);
             return Ok(Some(r));
         }
-        match schema.cloned() {
+        match schema {
             None => {
-                let m = require_map(value, PURPOSE)?;
+                let m = into_map(value, PURPOSE)?;
                 let mut out: Vec<(Value, Value)> = Vec::with_capacity(m.len());
                 for (k, v) in m {
                     let Some(name) = k.as_str() else { continue };
                     if self.keep(name) {
-                        util::map_put(&mut out, self.renamed(name), v.clone());
+                        util::map_put(&mut out, self.renamed(name), v);
                     }
                 }
-                Ok(Some(self.side.set(r, None, Value::Map(out))))
+                self.side.put_back(&mut r, None, Value::Map(out));
+                Ok(Some(r))
             }
             Some(s) => {
-                let value = require_struct(value, PURPOSE)?;
-                let kept: Vec<usize> = s
-                    .fields
-                    .iter()
-                    .filter(|f| self.keep(&f.name))
-                    .map(|f| f.index)
-                    .collect();
+                let value = into_struct(value, PURPOSE)?;
                 let new_schema = self.cache.get_or_build(&s, |s| {
                     let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
-                    for &i in &kept {
-                        let f = &s.fields[i];
+                    for f in s.fields.iter().filter(|f| self.keep(&f.name)) {
                         b = b.try_field(self.renamed(&f.name).to_string(), f.schema.clone())?;
                     }
                     Ok(b.build())
                 })?;
-                let mut out = Struct::new(new_schema.clone());
-                for (i, idx) in kept.into_iter().enumerate() {
-                    out.put_unchecked(i, field_value(value, idx, self.replace_null_with_default));
-                }
-                Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))
+                let (value_schema, mut values) = value.into_parts();
+                let values = if new_schema.fields.len() == s.fields.len()
+                    && values.len() == s.fields.len()
+                {
+                    // Every field kept (renames only): the same slots, in the same order.
+                    apply_defaults(&value_schema, &mut values, self.replace_null_with_default);
+                    values
+                } else {
+                    let mut kept = Vec::with_capacity(new_schema.fields.len());
+                    for f in s.fields.iter().filter(|f| self.keep(&f.name)) {
+                        kept.push(take_field_value(
+                            &value_schema,
+                            &mut values,
+                            f.index,
+                            self.replace_null_with_default,
+                        ));
+                    }
+                    kept
+                };
+                self.side.put_back(
+                    &mut r,
+                    Some(new_schema.clone()),
+                    Value::Struct(Struct::from_parts_unchecked(new_schema, values)),
+                );
+                Ok(Some(r))
             }
         }
     }

@@ -5,7 +5,7 @@ use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
 use rconnect_sdk::data::{Schema, SchemaBuilder, SchemaRef, Struct, Value};
-use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::record::{ConnectRecord, RecordMeta, Topic};
 use rconnect_sdk::{ConnectError, ConnectResult};
 
 /// Which side of the record a `$Key` or `$Value` transformation works on.
@@ -30,6 +30,21 @@ impl Side {
         match self {
             Side::Key => (r.key_schema.take(), std::mem::take(&mut r.key)),
             Side::Value => (r.value_schema.take(), std::mem::take(&mut r.value)),
+        }
+    }
+
+    /// Replaces the operating side in place (after [`Side::take`]); a record is a few
+    /// hundred bytes, and passing it by value through [`Side::set`] copies it.
+    pub fn put_back<M>(self, r: &mut ConnectRecord<M>, schema: Option<SchemaRef>, value: Value) {
+        match self {
+            Side::Key => {
+                r.key_schema = schema;
+                r.key = value;
+            }
+            Side::Value => {
+                r.value_schema = schema;
+                r.value = value;
+            }
         }
     }
 
@@ -63,10 +78,22 @@ pub fn class_of(v: &Value) -> &'static str {
 pub fn require_struct<'a>(v: &'a Value, purpose: &str) -> ConnectResult<&'a Struct> {
     match v {
         Value::Struct(s) => Ok(s),
-        other => Err(ConnectError::data(format!(
-            "Only Struct objects supported for [{purpose}], found: {}",
-            class_of(other)
-        ))),
+        other => Err(not_a_struct(other, purpose)),
+    }
+}
+
+fn not_a_struct(v: &Value, purpose: &str) -> ConnectError {
+    ConnectError::data(format!(
+        "Only Struct objects supported for [{purpose}], found: {}",
+        class_of(v)
+    ))
+}
+
+/// [`require_struct`] of a value the transformation owns, which it may take apart.
+pub fn into_struct(v: Value, purpose: &str) -> ConnectResult<Struct> {
+    match v {
+        Value::Struct(s) => Ok(s),
+        other => Err(not_a_struct(&other, purpose)),
     }
 }
 
@@ -74,11 +101,23 @@ pub fn require_struct<'a>(v: &'a Value, purpose: &str) -> ConnectResult<&'a Stru
 pub fn require_map<'a>(v: &'a Value, purpose: &str) -> ConnectResult<&'a [(Value, Value)]> {
     match v {
         Value::Map(m) => Ok(m),
-        other => Err(ConnectError::data(format!(
-            "Only Map objects supported in absence of schema for [{purpose}], found: {}",
-            class_of(other)
-        ))),
+        other => Err(not_a_map(other, purpose)),
     }
+}
+
+/// [`require_map`] of a value the transformation owns.
+pub fn into_map(v: Value, purpose: &str) -> ConnectResult<Vec<(Value, Value)>> {
+    match v {
+        Value::Map(m) => Ok(m),
+        other => Err(not_a_map(&other, purpose)),
+    }
+}
+
+fn not_a_map(v: &Value, purpose: &str) -> ConnectError {
+    ConnectError::data(format!(
+        "Only Map objects supported in absence of schema for [{purpose}], found: {}",
+        class_of(v)
+    ))
 }
 
 /// Java `Requirements.requireSchema`.
@@ -113,6 +152,37 @@ pub fn field_value(s: &Struct, index: usize, replace_null_with_default: bool) ->
     } else {
         s.values()[index].clone()
     }
+}
+
+/// [`field_value`] of every slot of a struct taken apart (`Struct::into_parts`), in place:
+/// a null slot becomes its field's default when `replace.null.with.default` is true.
+pub fn apply_defaults(schema: &Schema, values: &mut [Value], replace_null_with_default: bool) {
+    if !replace_null_with_default {
+        return;
+    }
+    for (v, f) in values.iter_mut().zip(&schema.fields) {
+        if v.is_null() {
+            if let Some(d) = &f.schema.default_value {
+                *v = d.clone();
+            }
+        }
+    }
+}
+
+/// [`field_value`] of a slot of a struct taken apart, moved out (the slot is left null).
+pub fn take_field_value(
+    schema: &Schema,
+    values: &mut [Value],
+    index: usize,
+    replace_null_with_default: bool,
+) -> Value {
+    let v = std::mem::take(&mut values[index]);
+    if replace_null_with_default && v.is_null() {
+        if let Some(d) = &schema.fields[index].schema.default_value {
+            return d.clone();
+        }
+    }
+    v
 }
 
 /// The entry of a schemaless map under a string key.
@@ -267,6 +337,34 @@ impl SchemaCache {
     }
 }
 
+/// The result of a function of the topic name, kept for the last topic seen. A task's
+/// records nearly always share one topic, and a regex match per record (Java runs one in
+/// `RegexRouter#apply` and `TopicNameMatches#test`) costs more than the rest of a simple
+/// transformation; the result is the same, as the function depends on the name only.
+#[derive(Debug, Default)]
+pub struct LastTopic<T> {
+    last: std::sync::Mutex<Option<(Topic, T)>>,
+}
+
+impl<T: Clone> LastTopic<T> {
+    /// `f(topic)`, from the last call when it was for the same topic; errors are not kept.
+    pub fn get_or_compute<E>(
+        &self,
+        topic: &Topic,
+        f: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((t, v)) = &*last {
+            if t == topic {
+                return Ok(v.clone());
+            }
+        }
+        let v = f(topic)?;
+        *last = Some((topic.clone(), v.clone()));
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +410,32 @@ mod tests {
         let evicted = t.apply(rec(&a)).unwrap().unwrap().value_schema.unwrap();
         assert!(!std::sync::Arc::ptr_eq(&first, &evicted));
         assert_eq!(*first, *evicted);
+    }
+
+    #[test]
+    fn the_last_topic_result_is_reused_until_the_topic_changes() {
+        let last = LastTopic::<usize>::default();
+        let mut calls = 0;
+        let mut len = |t: &Topic| {
+            last.get_or_compute(t, |s| {
+                calls += 1;
+                Ok::<_, ()>(s.len())
+            })
+        };
+        let a: Topic = "orders".into();
+        assert_eq!(len(&a), Ok(6));
+        assert_eq!(len(&a.clone()), Ok(6));
+        // An equal name in another allocation is the same topic.
+        assert_eq!(len(&"orders".into()), Ok(6));
+        assert_eq!(len(&"lines".into()), Ok(5));
+        assert_eq!(len(&a), Ok(6));
+        assert_eq!(calls, 3);
+        // Errors are not kept.
+        let failing = LastTopic::<usize>::default();
+        assert_eq!(failing.get_or_compute(&a, |_| Err("bad")), Err("bad"));
+        assert_eq!(
+            failing.get_or_compute(&a, |s| Ok::<_, &str>(s.len())),
+            Ok(6)
+        );
     }
 }

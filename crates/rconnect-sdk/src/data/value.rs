@@ -235,6 +235,32 @@ impl Struct {
     pub fn put_unchecked(&mut self, index: usize, value: Value) {
         self.values[index] = value;
     }
+    /// The schema and the raw slots, for a transformation that rebuilds the struct around
+    /// the same values: moving them costs nothing, where copying a string field allocates.
+    ///
+    /// ```
+    /// use rconnect_sdk::data::{Schema, SchemaBuilder, Struct, Value};
+    /// let a = SchemaBuilder::struct_().field("a", Schema::string()).build();
+    /// let b = SchemaBuilder::struct_().field("b", Schema::string()).build();
+    /// let mut s = Struct::new(a);
+    /// s.put("a", Value::from("x")).unwrap();
+    /// let (_, values) = s.into_parts();
+    /// let renamed = Struct::from_parts_unchecked(b, values);
+    /// assert_eq!(renamed.to_string(), "Struct{b=x}");
+    /// ```
+    pub fn into_parts(self) -> (SchemaRef, Vec<Value>) {
+        (self.schema, self.values)
+    }
+    /// A struct of `schema` holding `values` in field order, without validation; the
+    /// caller guarantees one value per field, each fitting its field's schema.
+    pub fn from_parts_unchecked(schema: SchemaRef, values: Vec<Value>) -> Self {
+        assert_eq!(
+            schema.fields.len(),
+            values.len(),
+            "Struct::from_parts_unchecked needs one value per field"
+        );
+        Struct { schema, values }
+    }
     /// The value of `field`, or the field schema's default when the slot is null.
     pub fn get(&self, field: &str) -> ConnectResult<&Value> {
         let f = self
