@@ -306,11 +306,12 @@ async fn wait_for_signal() {
     }
 }
 
-/// Resolves on the console's Ctrl-C or Ctrl-Break, or when its window is closed or the
-/// system shuts down: Windows has no SIGTERM, and a service wrapper (WinSW, NSSM) stops a
-/// console program with Ctrl-C. Windows ends the process soon after a close or shutdown
-/// event (about 5 s for a close, more for a shutdown), so the shutdown may be cut short
-/// then, as by a SIGKILL after SIGTERM.
+/// Resolves on the console's Ctrl-C or Ctrl-Break, or when its window is closed: Windows has
+/// no SIGTERM, and a service wrapper (WinSW, NSSM) stops a console program with Ctrl-C, also
+/// when the system shuts down. Windows ends the process about 5 s after a close event, so
+/// the stop may be cut short then, as by a SIGKILL after SIGTERM. The shutdown event is
+/// listened for too, though Windows does not send it to a process that loaded user32.dll (as
+/// rconnect.exe does).
 #[cfg(windows)]
 async fn wait_for_signal() {
     use tokio::signal::windows::{ctrl_break, ctrl_close, ctrl_shutdown};
