@@ -1009,6 +1009,7 @@ pub fn local_host_address() -> String {
 }
 
 /// The machine's host name (`gethostname(2)`).
+#[cfg(unix)]
 pub fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for `buf.len()` bytes and gethostname writes at most that.
@@ -1018,6 +1019,29 @@ pub fn host_name() -> Option<String> {
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    if name.is_empty() {
+        None
+    } else {
+        Some(name)
+    }
+}
+
+/// The machine's DNS host name, as Winsock's `gethostname` (which Java's
+/// `InetAddress.getLocalHost` calls on Windows) gives it, without needing Winsock started.
+#[cfg(windows)]
+pub fn host_name() -> Option<String> {
+    use windows_sys::Win32::System::SystemInformation::{
+        ComputerNameDnsHostname, GetComputerNameExW,
+    };
+    let mut buf = [0u16; 256];
+    let mut len = buf.len() as u32;
+    // SAFETY: the buffer is valid for `len` UTF-16 units; on success the call writes at most
+    // that many and sets `len` to the count written, without the terminating NUL.
+    let ok = unsafe { GetComputerNameExW(ComputerNameDnsHostname, buf.as_mut_ptr(), &mut len) };
+    if ok == 0 {
+        return None;
+    }
+    let name = String::from_utf16_lossy(&buf[..(len as usize).min(buf.len())]);
     if name.is_empty() {
         None
     } else {

@@ -51,11 +51,21 @@ pub struct ConsumedRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
+#[cfg(not(windows))]
 extern "C" {
     /// `csrc/message_headers.c`: 0 when a consumed message certainly has no headers.
     fn rconnect_message_may_have_headers(
         message: *const rdkafka::bindings::rd_kafka_message_t,
     ) -> std::os::raw::c_int;
+}
+
+/// Windows builds leave out `csrc/message_headers.c` (build.rs says why): every message may
+/// have headers, so librdkafka parses each one's header section (`rd_kafka_message_headers`).
+#[cfg(windows)]
+unsafe fn rconnect_message_may_have_headers(
+    _message: *const rdkafka::bindings::rd_kafka_message_t,
+) -> std::os::raw::c_int {
+    1
 }
 
 /// The topic of the previous message of a poll: librdkafka's topic object (compared by

@@ -76,6 +76,7 @@ impl Default for ConnectionLimits {
 }
 
 /// The process's soft open-file limit (`RLIMIT_NOFILE`); `None` when unlimited or unknown.
+#[cfg(unix)]
 pub fn open_file_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -87,6 +88,13 @@ pub fn open_file_limit() -> Option<u64> {
     #[allow(clippy::unnecessary_cast)]
     let current = limit.rlim_cur as u64;
     (rc == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(current)
+}
+
+/// Windows has no per-process limit on open sockets and files like `RLIMIT_NOFILE` (handles
+/// are bounded by memory), so `rconnect.rest.max.connections` applies as configured.
+#[cfg(not(unix))]
+pub fn open_file_limit() -> Option<u64> {
+    None
 }
 
 /// `configured`, lowered to a quarter of `open_file_limit` (at least 1), so that idle or

@@ -264,8 +264,6 @@ impl Serving {
     }
 }
 
-/// Waits for SIGINT or SIGTERM, then stops the REST server and calls `stop_herder`: Java's
-/// shutdown hook order.
 /// Starts the automatic restarts of FAILED connectors and tasks when
 /// `rconnect.auto.restart.enable` is set; the handle stops them (before the herder stops, so a
 /// stopping worker restarts nothing).
@@ -280,6 +278,8 @@ fn start_auto_restart(
     })
 }
 
+/// Waits for SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break, console close, shutdown),
+/// then stops the REST server and calls `stop_herder`: Java's shutdown hook order.
 pub async fn run_until_signal<F: std::future::Future<Output = ()>>(rest: Serving, stop_herder: F) {
     wait_for_signal().await;
     info!("Kafka Connect stopping");
@@ -289,6 +289,7 @@ pub async fn run_until_signal<F: std::future::Future<Output = ()>>(rest: Serving
 }
 
 /// Resolves on SIGINT or SIGTERM.
+#[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
@@ -302,6 +303,32 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+/// Resolves on the console's Ctrl-C or Ctrl-Break, or when its window is closed: Windows has
+/// no SIGTERM, and a service wrapper (WinSW, NSSM) stops a console program with Ctrl-C, also
+/// when the system shuts down. Windows ends the process about 5 s after a close event, so
+/// the stop may be cut short then, as by a SIGKILL after SIGTERM. The shutdown event is
+/// listened for too, though Windows does not send it to a process that loaded user32.dll (as
+/// rconnect.exe does).
+#[cfg(windows)]
+async fn wait_for_signal() {
+    use tokio::signal::windows::{ctrl_break, ctrl_close, ctrl_shutdown};
+    let (mut brk, mut close, mut shutdown) = match (ctrl_break(), ctrl_close(), ctrl_shutdown()) {
+        (Ok(b), Ok(c), Ok(s)) => (b, c, s),
+        (b, c, s) => {
+            let e = [b.err(), c.err(), s.err()].into_iter().flatten().next();
+            warn!("cannot listen for Ctrl-Break, console close or shutdown: {e:?}; only Ctrl-C stops the worker gracefully");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = brk.recv() => {}
+        _ = close.recv() => {}
+        _ = shutdown.recv() => {}
     }
 }
 

@@ -10,6 +10,7 @@
 //! `GLIBC_TUNABLES` yourself, even to an empty value, turns this off.
 
 /// The tunable the worker runs with when the user sets none.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub const TUNABLES: &str = "glibc.malloc.tcache_count=4096";
 
 /// Re-executes the current program with [`TUNABLES`] unless `GLIBC_TUNABLES` is already

@@ -3,11 +3,12 @@
 //! Java opens whatever the reference names: a FIFO blocks the reading thread forever and
 //! `/dev/zero` grows the heap until the worker dies. Here the file is opened with
 //! `O_NONBLOCK` (so opening a FIFO returns at once), `fstat` admits only regular files,
-//! and at most `limit + 1` bytes are read.
+//! and at most `limit + 1` bytes are read. On Windows the file is opened without following
+//! a symbolic link (`FILE_FLAG_OPEN_REPARSE_POINT`) and only a disk file is read
+//! (`GetFileType`), so a named pipe or a device (`NUL`, `CON`, `COM1`) is refused.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 /// Why a file could not be read.
@@ -21,7 +22,9 @@ pub(crate) enum ReadError {
 }
 
 /// What a non-regular file is, for the error.
+#[cfg(unix)]
 fn kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
     if t.is_dir() {
         "directory"
     } else if t.is_fifo() {
@@ -39,10 +42,23 @@ fn kind(t: std::fs::FileType) -> &'static str {
     }
 }
 
-/// The whole content of the regular file `path` (already resolved: symlinks are not
-/// followed), if it holds at most `limit` bytes.
-pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut file = OpenOptions::new()
+/// What a non-regular file is, for the error.
+#[cfg(windows)]
+fn kind(t: std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else {
+        "special file"
+    }
+}
+
+/// Opens `path` for reading without following a final symbolic link and without blocking.
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> Result<File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
         .open(path)
@@ -52,7 +68,44 @@ pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, Read
             // Opening a Unix socket.
             Some(libc::ENXIO) => ReadError::NotRegular("socket"),
             _ => ReadError::Io(e),
+        })
+}
+
+/// Opens `path` for reading without following a final symbolic link (or junction): the
+/// link itself is opened, and refused below as not a regular file. Only a disk file is
+/// kept: reading a named pipe may block and a device such as `CON` may never end.
+#[cfg(windows)]
+fn open_no_follow(path: &Path) -> Result<File, ReadError> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileType, FILE_FLAG_OPEN_REPARSE_POINT, FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE,
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)
+        .map_err(|e| {
+            // Windows opens a directory only with FILE_FLAG_BACKUP_SEMANTICS; say what it is
+            // rather than "access denied".
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() => ReadError::NotRegular("directory"),
+                _ => ReadError::Io(e),
+            }
         })?;
+    // SAFETY: the handle is open (owned by `file`) for the duration of the call.
+    match unsafe { GetFileType(file.as_raw_handle()) } {
+        FILE_TYPE_DISK => Ok(file),
+        FILE_TYPE_PIPE => Err(ReadError::NotRegular("named pipe")),
+        FILE_TYPE_CHAR => Err(ReadError::NotRegular("character device")),
+        _ => Err(ReadError::NotRegular("special file")),
+    }
+}
+
+/// The whole content of the regular file `path` (already resolved: symlinks are not
+/// followed), if it holds at most `limit` bytes.
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut file = open_no_follow(path)?;
     // fstat on the open descriptor: what was opened, not what the name pointed at before.
     let t = file.metadata().map_err(ReadError::Io)?.file_type();
     if !t.is_file() {
@@ -75,7 +128,8 @@ pub(crate) fn is_regular_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
-#[cfg(test)]
+// The cases are Unix files (FIFOs, /dev, /proc, Unix sockets).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -493,9 +493,9 @@ impl TickLoop {
             return;
         }
         let mut key = vec![0u8; 32];
-        if let Err(e) = std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))
-        {
+        // The operating system's CSPRNG (getrandom(2) on Linux, BCryptGenRandom on Windows),
+        // as Java's `KeyGenerator` draws on `SecureRandom`.
+        if let Err(e) = getrandom::getrandom(&mut key) {
             warn!("cannot generate a session key: {e}");
             return;
         }

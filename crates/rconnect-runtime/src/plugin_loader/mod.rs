@@ -1,8 +1,8 @@
 //! Plugins loaded from `plugin.path` as dynamic libraries (ABI v1, see `docs/plugins.md`).
 //!
-//! Every entry of `plugin.path` is a directory; each library file (`.so` on Linux) in it,
-//! or in any sub-directory, is a plugin. A library is asked for its interface version, then
-//! its manifest, and nothing else is scanned. A library that cannot be loaded, speaks
+//! Every entry of `plugin.path` is a directory; each library file (`.so` on Linux, `.dll` on
+//! Windows) in it, or in any sub-directory, is a plugin. A library is asked for its interface
+//! version, then its manifest, and nothing else is scanned. A library that cannot be loaded, speaks
 //! another version or has a broken manifest is skipped with one log line; start-up goes on.
 //! Its components are registered in the [`PluginRegistry`] behind adapters that implement
 //! the SDK traits, so the worker runs them as built-in components. A class already

@@ -1,8 +1,8 @@
 //! The stable plugin interface (ABI v1) between the rconnect worker and a plugin library.
 //!
-//! A plugin is a dynamic library (`.so` on Linux) that exports a few `extern "C"`
-//! functions, all prefixed `rconnect_plugin_`; no Rust type crosses the boundary. Data
-//! crosses as UTF-8 JSON ([`codec`]): records in batches, Connect schemas and values in the
+//! A plugin is a dynamic library (`.so` on Linux, `.dll` on Windows) that exports a few
+//! `extern "C"` functions, all prefixed `rconnect_plugin_`; no Rust type crosses the boundary.
+//! Data crosses as UTF-8 JSON ([`codec`]): records in batches, Connect schemas and values in the
 //! JsonConverter envelope. The C declarations are in `include/rconnect_plugin.h` of this
 //! crate, and `docs/plugins.md` explains every operation.
 //!
