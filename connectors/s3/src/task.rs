@@ -231,18 +231,8 @@ impl SinkTask for S3SinkTask {
         for i in 0..self.writers.len() {
             self.writers[i].1.start_put();
             // A commit that failed in the background since the last `put`.
-            match self.writers[i].1.poll_uploads().await {
-                Ok(()) => {}
-                Err(WriteError::Store(StoreError::Retriable(e))) => {
-                    let restart = self.writers[i].1.reset(now).await;
-                    self.rewind(i, restart);
-                    failures.push((i, StoreError::Retriable(e)));
-                }
-                Err(WriteError::Store(StoreError::Fatal(e))) => {
-                    return Err(ConnectError::connect(e))
-                }
-                Err(WriteError::Connect(e)) => return Err(e),
-            }
+            let result = self.writers[i].1.poll_uploads().await;
+            self.on_write_result(i, result, now, &mut failures).await?;
         }
         let mut last: Option<usize> = None;
         for record in records {
@@ -286,32 +276,12 @@ impl SinkTask for S3SinkTask {
             if w.is_rewound() {
                 continue;
             }
-            match w.write(record, now).await {
-                Ok(()) => {}
-                Err(WriteError::Store(StoreError::Retriable(e))) => {
-                    let restart = self.writers[i].1.reset(now).await;
-                    self.rewind(i, restart);
-                    failures.push((i, StoreError::Retriable(e)));
-                }
-                Err(WriteError::Store(StoreError::Fatal(e))) => {
-                    return Err(ConnectError::connect(e))
-                }
-                Err(WriteError::Connect(e)) => return Err(e),
-            }
+            let result = w.write(record, now).await;
+            self.on_write_result(i, result, now, &mut failures).await?;
         }
         for i in 0..self.writers.len() {
-            match self.writers[i].1.after_put(now).await {
-                Ok(()) => {}
-                Err(WriteError::Store(StoreError::Retriable(e))) => {
-                    failures.push((i, StoreError::Retriable(e)));
-                    let restart = self.writers[i].1.reset(now).await;
-                    self.rewind(i, restart);
-                }
-                Err(WriteError::Store(StoreError::Fatal(e))) => {
-                    return Err(ConnectError::connect(e))
-                }
-                Err(WriteError::Connect(e)) => return Err(e),
-            }
+            let result = self.writers[i].1.after_put(now).await;
+            self.on_write_result(i, result, now, &mut failures).await?;
         }
         if !failures.is_empty() {
             // Java `S3SinkTask#put`: the writer is replaced, the partition rewound to its
@@ -371,6 +341,28 @@ impl SinkTask for S3SinkTask {
 }
 
 impl S3SinkTask {
+    /// A writer's outcome in `put`: a retriable store error resets the writer and rewinds its
+    /// partition (collected in `failures` for the back-off), anything else fails the task.
+    async fn on_write_result(
+        &mut self,
+        i: usize,
+        result: Result<(), WriteError>,
+        now: i64,
+        failures: &mut Vec<(usize, StoreError)>,
+    ) -> ConnectResult<()> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(WriteError::Store(StoreError::Retriable(e))) => {
+                let restart = self.writers[i].1.reset(now).await;
+                self.rewind(i, restart);
+                failures.push((i, StoreError::Retriable(e)));
+                Ok(())
+            }
+            Err(WriteError::Store(StoreError::Fatal(e))) => Err(ConnectError::connect(e)),
+            Err(WriteError::Connect(e)) => Err(e),
+        }
+    }
+
     /// Waits until the objects handed to background uploads are complete (or failed).
     pub async fn wait_uploads(&mut self) -> ConnectResult<()> {
         for (_, w) in &mut self.writers {
