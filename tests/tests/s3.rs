@@ -883,3 +883,158 @@ fn s3_outage_is_retried_without_loss_or_duplicates() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// 100,000 records through each partitioner at once (Default, Field, Hourly, Daily,
+/// TimeBased with a `path.format`), flushed every 10,000 records: every record is in exactly
+/// one object of each connector, under the encoded partition its own fields give and in an
+/// object named `<topic>+<kafka partition>+<start offset, 10 digits>.json` whose start is at
+/// or before the record's offset.
+#[test]
+fn a_hundred_thousand_records_through_every_partitioner() {
+    const PER_PARTITION: usize = 50_000;
+    // 2024-05-17T13:45:00Z; a record's `at` moves on `i % 3` days and `i % 4` hours.
+    const BASE_MS: i64 = 1_715_953_500_000;
+    let s3 = S3Server::start();
+    let client = s3.client();
+    let bucket = "volume";
+    client.create_bucket(bucket);
+    let broker = Broker::start();
+    broker.create_topic("volume", 2, &[]);
+    let countries = ["DE", "FR", "US"];
+    let schema = r#"{"type":"struct","name":"com.acme.Event","optional":false,"fields":[{"field":"p","type":"int32","optional":false},{"field":"i","type":"int64","optional":false},{"field":"country","type":"string","optional":false},{"field":"at","type":"int64","optional":false}]}"#;
+    for p in 0..2 {
+        let vals: Vec<String> = (0..PER_PARTITION)
+            .map(|i| {
+                let at = BASE_MS + (i % 3) as i64 * 86_400_000 + (i % 4) as i64 * 3_600_000;
+                format!(
+                    r#"{{"schema":{schema},"payload":{{"p":{p},"i":{i},"country":"{}","at":{at}}}}}"#,
+                    countries[(i + p) % 3]
+                )
+            })
+            .collect();
+        let recs: Vec<KeyValue<'_>> = vals.iter().map(|v| (None, Some(v.as_bytes()))).collect();
+        broker.produce_to("volume", Some(p as i32), &recs);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let worker = worker_props(&broker, dir.path(), port);
+    let time = [
+        ("locale", "en-US"),
+        ("timezone", "UTC"),
+        ("timestamp.extractor", "RecordField"),
+        ("timestamp.field", "at"),
+    ];
+    let time_based = [
+        &time[..],
+        &[
+            ("path.format", "'dt'=YYYY-MM-dd/'hr'=HH"),
+            ("partition.duration.ms", "3600000"),
+        ],
+    ]
+    .concat();
+    // (connector and topics.dir, partitioner, its keys)
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: [Case<'_>; 5] = [
+        (
+            "v-default",
+            "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+            &[],
+        ),
+        (
+            "v-field",
+            "io.confluent.connect.storage.partitioner.FieldPartitioner",
+            &[("partition.field.name", "country")],
+        ),
+        (
+            "v-hourly",
+            "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            &time,
+        ),
+        (
+            "v-daily",
+            "io.confluent.connect.storage.partitioner.DailyPartitioner",
+            &time,
+        ),
+        (
+            "v-time",
+            "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+            &time_based,
+        ),
+    ];
+    let connectors: Vec<PathBuf> = cases
+        .iter()
+        .map(|(name, partitioner, extra)| {
+            let mut props = vec![
+                ("topics", "volume"),
+                ("topics.dir", *name),
+                ("flush.size", "10000"),
+                ("partitioner.class", *partitioner),
+            ];
+            props.extend_from_slice(extra);
+            connector(dir.path(), name, &s3, bucket, &props)
+        })
+        .collect();
+    let w = start(&worker, &connectors, port, &[]);
+
+    // What each partitioner's directory must be for a record.
+    let expected_dir = |name: &str, country: &str, p: i64, i: usize| -> String {
+        let (day, hour) = (17 + i % 3, 13 + i % 4);
+        match name {
+            "v-default" => format!("partition={p}"),
+            "v-field" => format!("country={country}"),
+            "v-hourly" => format!("year=2024/month=05/day={day}/hour={hour}"),
+            "v-daily" => format!("year=2024/month=05/day={day}"),
+            _ => format!("dt=2024-05-{day}/hr={hour}"),
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    for (name, _, _) in &cases {
+        // Objects are final once listed (multipart uploads complete atomically), so the
+        // count of records read grows until all are there.
+        let mut seen: HashMap<(i64, usize), String> = HashMap::new();
+        let mut read: std::collections::HashSet<String> = Default::default();
+        while seen.len() < 2 * PER_PARTITION {
+            assert!(
+                Instant::now() < deadline,
+                "{name}: {} of {} records in the bucket\n{}",
+                seen.len(),
+                2 * PER_PARTITION,
+                w.log_tail(60)
+            );
+            for key in client.list(bucket, &format!("{name}/")) {
+                if !read.insert(key.clone()) {
+                    continue;
+                }
+                let rest = key
+                    .strip_prefix(&format!("{name}/volume/"))
+                    .unwrap_or_else(|| panic!("{key}: not under {name}/volume/"));
+                let (dir_part, file) = rest.rsplit_once('/').unwrap();
+                let file = file
+                    .strip_suffix(".json")
+                    .unwrap_or_else(|| panic!("{key}: not .json"));
+                let fields: Vec<&str> = file.split('+').collect();
+                assert_eq!(fields.len(), 3, "{key}");
+                assert_eq!(fields[0], "volume", "{key}");
+                assert_eq!(
+                    fields[2].len(),
+                    10,
+                    "{key}: start offset not zero-padded to 10"
+                );
+                let kp: i64 = fields[1].parse().unwrap();
+                let start: usize = fields[2].parse().unwrap();
+                for line in String::from_utf8(client.get(bucket, &key)).unwrap().lines() {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    let (p, i) = (v["p"].as_i64().unwrap(), v["i"].as_u64().unwrap() as usize);
+                    let country = v["country"].as_str().unwrap();
+                    assert_eq!(p, kp, "{key}: record of partition {p}");
+                    assert!(start <= i, "{key}: record {i} before the start offset");
+                    assert_eq!(dir_part, expected_dir(name, country, p, i), "{key}: {line}");
+                    if let Some(first) = seen.insert((p, i), key.clone()) {
+                        panic!("{name}: record {p}/{i} in {first} and in {key}");
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
