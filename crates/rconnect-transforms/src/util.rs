@@ -55,16 +55,7 @@ impl Side {
         schema: Option<SchemaRef>,
         value: Value,
     ) -> ConnectRecord<M> {
-        match self {
-            Side::Key => {
-                r.key_schema = schema;
-                r.key = value;
-            }
-            Side::Value => {
-                r.value_schema = schema;
-                r.value = value;
-            }
-        }
+        self.put_back(&mut r, schema, value);
         r
     }
 }
