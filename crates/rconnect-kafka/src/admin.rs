@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
+use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -373,6 +374,9 @@ fn probe_end_offsets(
         .assign(&tpl)
         .map_err(|source| KafkaError::op("assign for end-offset probe", source))?;
     let mut fetched: Vec<Option<i64>> = vec![None; partitions.len()];
+    // tansu's high watermark (in ListOffsets and in Fetch responses alike) can lag records a
+    // Fetch already returns; the offsets of the records themselves are the better bound.
+    let mut seen_end: Vec<i64> = vec![0; partitions.len()];
     loop {
         for (i, (tp, high)) in partitions.iter().zip(&listed).enumerate() {
             if *high > 0 && fetched[i].is_none() {
@@ -384,6 +388,8 @@ fn probe_end_offsets(
             .zip(&fetched)
             .all(|(high, f)| *high <= 0 || f.is_some());
         if done {
+            // The records of the Fetch responses that carried those watermarks are queued.
+            while note_record(partitions, consumer.poll(Duration::ZERO), &mut seen_end) {}
             break;
         }
         if remaining().is_zero() {
@@ -392,15 +398,42 @@ fn probe_end_offsets(
                 timeout_ms: timeout.as_millis(),
             });
         }
-        if let Some(Err(e)) = consumer.poll(remaining().min(Duration::from_millis(100))) {
-            tracing::debug!(%e, "end-offset probe");
-        }
+        note_record(
+            partitions,
+            consumer.poll(remaining().min(Duration::from_millis(100))),
+            &mut seen_end,
+        );
     }
     Ok(partitions
         .iter()
-        .zip(listed.iter().zip(fetched))
-        .map(|(tp, (high, f))| (tp.clone(), f.map_or(*high, |f| f.max(*high))))
+        .zip(listed.iter().zip(fetched).zip(seen_end))
+        .map(|(tp, ((high, f), seen))| (tp.clone(), f.unwrap_or(*high).max(*high).max(seen)))
         .collect())
+}
+
+/// Raises `seen_end` of the record's partition to its offset + 1; false when the poll
+/// returned nothing.
+fn note_record(
+    partitions: &[TopicPartition],
+    polled: Option<rdkafka::error::KafkaResult<BorrowedMessage<'_>>>,
+    seen_end: &mut [i64],
+) -> bool {
+    match polled {
+        Some(Ok(m)) => {
+            if let Some(i) = partitions
+                .iter()
+                .position(|tp| tp.partition == m.partition() && tp.topic == m.topic())
+            {
+                seen_end[i] = seen_end[i].max(m.offset() + 1);
+            }
+            true
+        }
+        Some(Err(e)) => {
+            tracing::debug!(%e, "end-offset probe");
+            true
+        }
+        None => false,
+    }
 }
 
 /// The high watermark of the last Fetch response for `tp`, if any.
