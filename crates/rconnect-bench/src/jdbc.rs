@@ -168,8 +168,9 @@ fn jdbc_run(env: &Env, db: &Database, run: usize) -> Result<JdbcRun> {
         peak_rss,
     };
     eprintln!(
-        "    rconnect: {:.0} rows/s, {:.2} µs CPU/row, peak RSS {:.1} MB; psql \\copy {:.0} rows/s ({:.2}×)",
+        "    rconnect: {:.0} rows/s (first row in the topic after {:.2} s), {:.2} µs CPU/row, peak RSS {:.1} MB; psql \\copy {:.0} rows/s ({:.2}×)",
         r.rows_per_second(env.lines),
+        r.transfer.first.as_secs_f64(),
         r.cpu_per_row_us(env.lines),
         mb(peak_rss),
         r.copy_rows_per_second(env.lines),
