@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rconnect_sdk::config::parse_list;
 use rconnect_sdk::record::{ConnectRecord, RecordMeta, SinkMeta, SourceMeta};
-use rconnect_sdk::transform::{Predicate, Transformation};
+use rconnect_sdk::transform::{Outcome, Predicate, Transformation};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::errors::{Operator, Original, Stage as ErrorStage};
@@ -136,91 +136,99 @@ impl<M: ChainKind> TransformChain<M> {
 
     /// Runs the record through every stage; `None` once a stage drops it.
     pub fn apply(&self, mut record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+        Ok(self.apply_mut(&mut record)?.keep(record))
+    }
+
+    /// [`TransformChain::apply`] on the caller's record, rewritten in place by each stage
+    /// ([`Transformation::apply_mut`]); after [`Outcome::Drop`] or an error its contents are
+    /// unspecified.
+    pub fn apply_mut(&self, record: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         for stage in &self.stages {
-            match stage.apply(record)? {
-                Some(r) => record = r,
-                None => return Ok(None),
+            if stage.apply_mut(record)? == Outcome::Drop {
+                return Ok(Outcome::Drop);
             }
         }
-        Ok(Some(record))
+        Ok(Outcome::Keep)
     }
 }
 
 impl<M: ChainKind + Clone> TransformChain<M> {
-    /// [`TransformChain::apply`] with the connector's `errors.*` settings (Java:
-    /// `TransformationChain#apply` runs each stage, predicate included, in the operator with
-    /// stage `TRANSFORMATION`): `Ok(None)` when a stage dropped the record or failed with a
-    /// tolerated error, which has then been reported with `original`.
+    /// [`TransformChain::apply_tolerant_mut`] by value.
     pub async fn apply_tolerant<O: Original>(
         &self,
-        record: ConnectRecord<M>,
+        mut record: ConnectRecord<M>,
         ops: &Operator<O>,
         original: Option<&O>,
     ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        // A stage that may run again needs its input kept; otherwise the record moves.
-        let keep = ops.may_retry();
-        if !keep {
-            // Each attempt runs once (`errors.retry.timeout=0`, the default): the record goes
-            // straight from stage to stage. The attempt loop below would move it (a few
-            // hundred bytes) in and out of its state several times per stage.
-            let mut record = record;
+        Ok(self
+            .apply_tolerant_mut(&mut record, ops, original)
+            .await?
+            .keep(record))
+    }
+
+    /// [`TransformChain::apply_mut`] with the connector's `errors.*` settings (Java:
+    /// `TransformationChain#apply` runs each stage, predicate included, in the operator with
+    /// stage `TRANSFORMATION`): [`Outcome::Drop`] when a stage dropped the record or failed
+    /// with a tolerated error, which has then been reported with `original`. After
+    /// `Drop` or an error the record's contents are unspecified.
+    pub async fn apply_tolerant_mut<O: Original>(
+        &self,
+        record: &mut ConnectRecord<M>,
+        ops: &Operator<O>,
+        original: Option<&O>,
+    ) -> ConnectResult<Outcome> {
+        if !ops.may_retry() {
+            // Each attempt runs once (`errors.retry.timeout=0`, the default): the stages
+            // edit the record in place, with no copy kept for a second attempt.
             for stage in &self.stages {
-                match stage.apply(record) {
-                    Ok(Some(r)) => record = r,
-                    Ok(None) => return Ok(None),
+                match stage.apply_mut(record) {
+                    Ok(Outcome::Keep) => {}
+                    Ok(Outcome::Drop) => return Ok(Outcome::Drop),
                     Err(e) => {
                         let mut attempts = ops.attempts(ErrorStage::Transformation);
                         // `None` (try again) needs a retry timeout, which this path excludes;
-                        // the record is gone either way, as in the loop below.
+                        // the record is half-transformed either way, as in the loop below.
                         let e = attempts.failed(e).await.unwrap_or_else(|| {
                             ConnectError::connect("the record was consumed by a failed attempt")
                         });
                         let failure = ops.failure(ErrorStage::Transformation, &stage.class, e);
                         ops.fail(failure, original)?;
-                        return Ok(None);
+                        return Ok(Outcome::Drop);
                     }
                 }
             }
-            return Ok(Some(record));
+            return Ok(Outcome::Keep);
         }
-        let mut current = Some(record);
+        // A stage that may run again works on a copy, so that a retry sees the stage's
+        // input.
         for stage in &self.stages {
             let result = crate::attempt!(ops, ErrorStage::Transformation, &stage.class, {
-                let input = if keep {
-                    current.clone()
-                } else {
-                    current.take()
-                };
-                match input {
-                    Some(r) => stage.apply(r),
-                    None => Err(ConnectError::connect(
-                        "the record was consumed by a failed attempt",
-                    )),
-                }
+                let mut attempt = record.clone();
+                stage.apply_mut(&mut attempt).map(|o| o.keep(attempt))
             });
             match result {
-                Ok(Some(r)) => current = Some(r),
-                Ok(None) => return Ok(None),
+                Ok(Some(r)) => *record = r,
+                Ok(None) => return Ok(Outcome::Drop),
                 Err(failure) => {
                     ops.fail(failure, original)?;
-                    return Ok(None);
+                    return Ok(Outcome::Drop);
                 }
             }
         }
-        Ok(current)
+        Ok(Outcome::Keep)
     }
 }
 
 impl<M: RecordMeta> Stage<M> {
-    fn apply(&self, record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn apply_mut(&self, record: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         let applies = match &self.predicate {
             None => true,
-            Some(p) => p.test(&record)? != self.negate,
+            Some(p) => p.test(record)? != self.negate,
         };
         if applies {
-            self.transformation.apply(record)
+            self.transformation.apply_mut(record)
         } else {
-            Ok(Some(record))
+            Ok(Outcome::Keep)
         }
     }
 }

@@ -170,8 +170,9 @@ pub enum TimestampType {
 
 /// The fields every record has; `M` carries what is specific to source or sink records.
 ///
-/// Transformations receive records by value and return a new one, so "must not mutate
-/// the input" holds by construction.
+/// Transformations own the record they rewrite (by value, or in place through
+/// `Transformation::apply_mut` on the worker's copy); where Java keeps the original record
+/// (`commitRecord`, error reports), the worker keeps a clone of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectRecord<M> {
     pub topic: Topic,

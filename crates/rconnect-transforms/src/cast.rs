@@ -9,6 +9,7 @@ use rconnect_sdk::config::{
 };
 use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::replace_field::{java_list, java_split_colon};
@@ -190,13 +191,10 @@ impl Cast {
         Ok(b.build())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         if value.is_null() {
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         }
         match schema.cloned() {
             None => {
@@ -212,7 +210,8 @@ impl Cast {
                         Value::Map(out)
                     }
                 };
-                Ok(Some(self.side.set(r, None, out)))
+                self.side.put_back(r, None, out);
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let new_schema = self.cache.get_or_build(&s, |s| self.new_schema(s))?;
@@ -232,7 +231,8 @@ impl Cast {
                         Value::Struct(out)
                     }
                 };
-                Ok(Some(self.side.set(r, Some(new_schema), out)))
+                self.side.put_back(r, Some(new_schema), out);
+                Ok(Outcome::Keep)
             }
         }
     }

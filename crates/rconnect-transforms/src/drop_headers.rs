@@ -2,6 +2,7 @@
 
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
 
 use crate::util;
@@ -31,14 +32,11 @@ impl DropHeaders {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         for h in &self.headers {
             r.headers.remove(h);
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

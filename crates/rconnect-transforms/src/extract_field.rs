@@ -4,6 +4,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance, Validator};
 use rconnect_sdk::data::Value;
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::field_path::FieldPath;
@@ -52,11 +53,8 @@ impl ExtractField {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         match schema.cloned() {
             None => {
                 let out = if value.is_null() {
@@ -78,7 +76,8 @@ impl ExtractField {
                     }
                     out
                 };
-                Ok(Some(self.side.set(r, None, out)))
+                self.side.put_back(r, None, out);
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let mut cur = if value.is_null() {
@@ -106,7 +105,8 @@ impl ExtractField {
                         cur = st.get_at(*idx).as_struct();
                     }
                 }
-                Ok(Some(self.side.set(r, Some(field_schema), out)))
+                self.side.put_back(r, Some(field_schema), out);
+                Ok(Outcome::Keep)
             }
         }
     }

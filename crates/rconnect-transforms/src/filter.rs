@@ -2,6 +2,7 @@
 
 use rconnect_sdk::config::ConfigDef;
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -14,11 +15,8 @@ impl Filter {
     fn configure_props(&mut self, _props: &Props) -> ConnectResult<()> {
         Ok(())
     }
-    fn transform<M: RecordMeta>(
-        &self,
-        _r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        Ok(None)
+    fn transform<M: RecordMeta>(&self, _r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        Ok(Outcome::Drop)
     }
 }
 

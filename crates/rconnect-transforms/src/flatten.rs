@@ -4,6 +4,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::{Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{self, copy_schema_basics, require_map, require_struct, Side};
@@ -137,20 +138,18 @@ impl Flatten {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         if value.is_null() {
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         }
         match schema.cloned() {
             None => {
                 let m = require_map(value, "flattening")?;
                 let mut out = Vec::with_capacity(m.len());
                 self.flatten_map(m, "", &mut out)?;
-                Ok(Some(self.side.set(r, None, Value::Map(out))))
+                self.side.put_back(r, None, Value::Map(out));
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = require_struct(value, "flattening")?;
@@ -161,7 +160,8 @@ impl Flatten {
                 })?;
                 let mut out = Struct::new(new_schema.clone());
                 self.flatten_struct(Some(value), &s, &mut out, "")?;
-                Ok(Some(self.side.set(r, Some(new_schema), Value::Struct(out))))
+                self.side.put_back(r, Some(new_schema), Value::Struct(out));
+                Ok(Outcome::Keep)
             }
         }
     }

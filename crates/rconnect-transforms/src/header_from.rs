@@ -7,6 +7,7 @@ use rconnect_sdk::config::{
 };
 use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{
@@ -83,11 +84,8 @@ impl HeaderFrom {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         let mut headers = r.headers.clone();
         match schema.cloned() {
             None => {
@@ -103,9 +101,9 @@ impl HeaderFrom {
                         util::map_remove(&mut out, f);
                     }
                 }
-                let mut r = self.side.set(r, None, Value::Map(out));
+                self.side.put_back(r, None, Value::Map(out));
                 r.headers = headers;
-                Ok(Some(r))
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = require_struct(value, "header copy")?;
@@ -120,37 +118,32 @@ impl HeaderFrom {
                         field_value(value, field.index, self.replace_null_with_default),
                     );
                 }
-                let mut r = match self.operation {
-                    Operation::Copy => r,
-                    Operation::Move => {
-                        let kept: Vec<usize> = s
-                            .fields
-                            .iter()
-                            .filter(|f| !self.fields.contains(&f.name))
-                            .map(|f| f.index)
-                            .collect();
-                        let new_schema = self.cache.get_or_build(&s, |s| {
-                            let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
-                            for &i in &kept {
-                                b = b.try_field(
-                                    s.fields[i].name.clone(),
-                                    s.fields[i].schema.clone(),
-                                )?;
-                            }
-                            Ok(b.build())
-                        })?;
-                        let mut out = Struct::new(new_schema.clone());
-                        for (i, idx) in kept.into_iter().enumerate() {
-                            out.put_unchecked(
-                                i,
-                                field_value(value, idx, self.replace_null_with_default),
-                            );
+                if self.operation == Operation::Move {
+                    let kept: Vec<usize> = s
+                        .fields
+                        .iter()
+                        .filter(|f| !self.fields.contains(&f.name))
+                        .map(|f| f.index)
+                        .collect();
+                    let new_schema = self.cache.get_or_build(&s, |s| {
+                        let mut b = copy_schema_basics(s, SchemaBuilder::struct_());
+                        for &i in &kept {
+                            b =
+                                b.try_field(s.fields[i].name.clone(), s.fields[i].schema.clone())?;
                         }
-                        self.side.set(r, Some(new_schema), Value::Struct(out))
+                        Ok(b.build())
+                    })?;
+                    let mut out = Struct::new(new_schema.clone());
+                    for (i, idx) in kept.into_iter().enumerate() {
+                        out.put_unchecked(
+                            i,
+                            field_value(value, idx, self.replace_null_with_default),
+                        );
                     }
-                };
+                    self.side.put_back(r, Some(new_schema), Value::Struct(out));
+                }
                 r.headers = headers;
-                Ok(Some(r))
+                Ok(Outcome::Keep)
             }
         }
     }

@@ -3,9 +3,13 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
 
 use crate::util::{self, Side};
+
+/// Slots reserved in the hoisted struct's values (one used).
+const HOISTED_CAPACITY: usize = 4;
 
 #[derive(Debug)]
 pub struct HoistField {
@@ -39,14 +43,11 @@ impl HoistField {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.take(&mut r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.take(r);
         match schema {
             None => self.side.put_back(
-                &mut r,
+                r,
                 None,
                 Value::Map(vec![(Value::from(self.field.as_str()), value)]),
             ),
@@ -56,13 +57,16 @@ impl HoistField {
                         .try_field(self.field.clone(), s.clone())?
                         .build())
                 })?;
-                let mut st = Struct::new(new_schema.clone());
+                // Room for a few more fields: the next stage of a chain often widens the
+                // struct (InsertField), and a one-slot Vec would be reallocated there.
+                let mut slots = Vec::with_capacity(HOISTED_CAPACITY);
+                slots.push(Value::Null);
+                let mut st = Struct::from_parts_unchecked(new_schema.clone(), slots);
                 st.put(&self.field, value)?;
-                self.side
-                    .put_back(&mut r, Some(new_schema), Value::Struct(st));
+                self.side.put_back(r, Some(new_schema), Value::Struct(st));
             }
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

@@ -4,6 +4,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{self, apply_defaults, copy_schema_basics, into_map, into_struct, map_put, Side};
@@ -171,16 +172,13 @@ impl InsertField {
         Ok(b.build())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         // The value is taken out of the record and its fields moved into the result: the
         // record is the transformation's own, and a copy of each field would allocate.
-        let (schema, value) = self.side.take(&mut r);
+        let (schema, value) = self.side.take(r);
         if value.is_null() {
-            self.side.put_back(&mut r, schema, value);
-            return Ok(Some(r));
+            self.side.put_back(r, schema, value);
+            return Ok(Outcome::Keep);
         }
         match schema {
             None => {
@@ -192,7 +190,7 @@ impl InsertField {
                     map_put(&mut m, &sp.name, Value::Int32(p));
                 }
                 if let Some(sp) = &self.offset {
-                    map_put(&mut m, &sp.name, Value::Int64(Self::offset_of(&r)?));
+                    map_put(&mut m, &sp.name, Value::Int64(Self::offset_of(r)?));
                 }
                 if let (Some(sp), Some(ts)) = (&self.timestamp, r.timestamp) {
                     map_put(&mut m, &sp.name, Value::Int64(ts));
@@ -200,8 +198,8 @@ impl InsertField {
                 if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
                     map_put(&mut m, &sp.name, Value::from(v.as_str()));
                 }
-                self.side.put_back(&mut r, None, Value::Map(m));
-                Ok(Some(r))
+                self.side.put_back(r, None, Value::Map(m));
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = into_struct(value, PURPOSE)?;
@@ -209,38 +207,38 @@ impl InsertField {
                 // The copied fields keep their positions; the inserted ones follow.
                 let (value_schema, mut values) = value.into_parts();
                 apply_defaults(&value_schema, &mut values, self.replace_null_with_default);
-                values.resize(new_schema.fields.len(), Value::Null);
                 // The inserted fields follow the copied ones in `schema_for`'s order. Each
                 // value fits its field's schema (what Java's `Struct.put` checks), so they
-                // go in by position, without a lookup by name.
-                let mut slot = s.fields.len();
+                // are appended in that order, without a lookup by name.
+                let copied = s.fields.len();
+                if values.len() != copied {
+                    // A struct whose own schema is not the record's: its slots are cut or
+                    // padded to the record schema's fields.
+                    values.resize(copied, Value::Null);
+                }
+                values.reserve_exact(new_schema.fields.len() - copied);
                 if self.topic.is_some() {
-                    values[slot] = Value::from(r.topic.as_str());
-                    slot += 1;
+                    values.push(Value::from(r.topic.as_str()));
                 }
                 if self.partition.is_some() {
-                    if let Some(p) = r.kafka_partition {
-                        values[slot] = Value::Int32(p);
-                    }
-                    slot += 1;
+                    values.push(r.kafka_partition.map_or(Value::Null, Value::Int32));
                 }
                 if self.offset.is_some() {
-                    values[slot] = Value::Int64(Self::offset_of(&r)?);
-                    slot += 1;
+                    values.push(Value::Int64(Self::offset_of(r)?));
                 }
                 if self.timestamp.is_some() {
-                    if let Some(ts) = r.timestamp {
-                        values[slot] = Value::Timestamp(ts);
-                    }
-                    slot += 1;
+                    values.push(r.timestamp.map_or(Value::Null, Value::Timestamp));
                 }
-                if let (Some(_), Some(v)) = (&self.static_field, &self.static_value) {
-                    values[slot] = Value::from(v.as_str());
+                if self.static_field.is_some() {
+                    values.push(
+                        self.static_value
+                            .as_deref()
+                            .map_or(Value::Null, Value::from),
+                    );
                 }
                 let out = Struct::from_parts_unchecked(new_schema.clone(), values);
-                self.side
-                    .put_back(&mut r, Some(new_schema), Value::Struct(out));
-                Ok(Some(r))
+                self.side.put_back(r, Some(new_schema), Value::Struct(out));
+                Ok(Outcome::Keep)
             }
         }
     }

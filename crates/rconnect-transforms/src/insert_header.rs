@@ -4,6 +4,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::SchemaAndValue;
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
 
 use crate::util;
@@ -42,16 +43,13 @@ impl InsertHeader {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         r.headers.add(
             self.header.clone(),
             self.literal.schema.clone(),
             self.literal.value.clone(),
         );
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

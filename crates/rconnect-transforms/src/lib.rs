@@ -26,7 +26,8 @@ use rconnect_sdk::record::{SinkMeta, SourceMeta};
 use rconnect_sdk::transform::{Predicate, Transformation};
 
 /// Implements `Transformation<M>` for every record kind from inherent `configure_props`,
-/// `definition` and `transform` methods.
+/// `definition` and `transform` methods; `transform` rewrites the record in place
+/// (`apply_mut`), and `apply` is written with it.
 macro_rules! transformation {
     ($t:ty) => {
         impl<M: rconnect_sdk::record::RecordMeta> rconnect_sdk::transform::Transformation<M>
@@ -43,8 +44,14 @@ macro_rules! transformation {
             }
             fn apply(
                 &self,
-                record: rconnect_sdk::record::ConnectRecord<M>,
+                mut record: rconnect_sdk::record::ConnectRecord<M>,
             ) -> rconnect_sdk::ConnectResult<Option<rconnect_sdk::record::ConnectRecord<M>>> {
+                Ok(self.transform(&mut record)?.keep(record))
+            }
+            fn apply_mut(
+                &self,
+                record: &mut rconnect_sdk::record::ConnectRecord<M>,
+            ) -> rconnect_sdk::ConnectResult<rconnect_sdk::transform::Outcome> {
                 self.transform(record)
             }
         }

@@ -9,6 +9,7 @@ use rconnect_sdk::config::{
 };
 use rconnect_sdk::data::{Decimal, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{self, field_value, map_get, map_put, require_map, require_struct, Side};
@@ -121,11 +122,8 @@ impl MaskField {
         }
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         match schema.cloned() {
             None => {
                 let m = require_map(value, PURPOSE)?;
@@ -134,7 +132,8 @@ impl MaskField {
                     let masked = self.masked(map_get(m, f).unwrap_or(&Value::Null))?;
                     map_put(&mut out, f, masked);
                 }
-                Ok(Some(self.side.set(r, None, Value::Map(out))))
+                self.side.put_back(r, None, Value::Map(out));
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = require_struct(value, PURPOSE)?;
@@ -148,7 +147,8 @@ impl MaskField {
                     };
                     out.put_unchecked(f.index, v);
                 }
-                Ok(Some(self.side.set(r, Some(s), Value::Struct(out))))
+                self.side.put_back(r, Some(s), Value::Struct(out));
+                Ok(Outcome::Keep)
             }
         }
     }

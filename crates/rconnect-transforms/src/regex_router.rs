@@ -6,6 +6,7 @@ use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
 use rconnect_sdk::record::{ConnectRecord, RecordMeta, Topic};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::java_regex::JavaRegex;
@@ -59,10 +60,7 @@ impl RegexRouter {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         if let Some(re) = &self.regex {
             // Java fails on a bad group reference only when a topic matches.
             let routed = self.routed.get_or_compute(&r.topic, |topic| {
@@ -74,7 +72,7 @@ impl RegexRouter {
                 r.topic = topic;
             }
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

@@ -8,6 +8,7 @@ use rconnect_sdk::config::{
 };
 use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
 
 use crate::util::{
@@ -135,15 +136,12 @@ impl ReplaceField {
             .unwrap_or(name)
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         // The value is taken out of the record and its kept fields moved into the result.
-        let (schema, value) = self.side.take(&mut r);
+        let (schema, value) = self.side.take(r);
         if value.is_null() {
-            self.side.put_back(&mut r, schema, value);
-            return Ok(Some(r));
+            self.side.put_back(r, schema, value);
+            return Ok(Outcome::Keep);
         }
         match schema {
             None => {
@@ -155,8 +153,8 @@ impl ReplaceField {
                         util::map_put(&mut out, self.renamed(name), v);
                     }
                 }
-                self.side.put_back(&mut r, None, Value::Map(out));
-                Ok(Some(r))
+                self.side.put_back(r, None, Value::Map(out));
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = into_struct(value, PURPOSE)?;
@@ -187,11 +185,11 @@ impl ReplaceField {
                     kept
                 };
                 self.side.put_back(
-                    &mut r,
+                    r,
                     Some(new_schema.clone()),
                     Value::Struct(Struct::from_parts_unchecked(new_schema, values)),
                 );
-                Ok(Some(r))
+                Ok(Outcome::Keep)
             }
         }
     }

@@ -3,6 +3,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::{Schema, Struct, Type, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{self, field_value, Side};
@@ -59,13 +60,10 @@ impl SetSchemaMetadata {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         if schema.is_none() && value.is_null() {
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         }
         let schema = util::require_schema(schema, "updating schema metadata")?;
         let new = self.cache.get_or_build(schema, |schema| {
@@ -96,7 +94,8 @@ impl SetSchemaMetadata {
             }
             other => other.clone(),
         };
-        Ok(Some(self.side.set(r, Some(new), value)))
+        self.side.put_back(r, Some(new), value);
+        Ok(Outcome::Keep)
     }
 }
 

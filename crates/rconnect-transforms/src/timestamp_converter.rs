@@ -5,6 +5,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance, Validator};
 use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Type, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::date_format::DateFormat;
@@ -198,11 +199,8 @@ impl TimestampConverter {
         Ok(out)
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let (schema, value) = self.side.get(&r);
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        let (schema, value) = self.side.get(r);
         match schema.cloned() {
             None => {
                 let out = if value.is_null() || self.field.is_empty() {
@@ -215,16 +213,15 @@ impl TimestampConverter {
                     map_put(&mut out, &self.field, converted);
                     Value::Map(out)
                 };
-                Ok(Some(self.side.set(r, None, out)))
+                self.side.put_back(r, None, out);
+                Ok(Outcome::Keep)
             }
             Some(s) if self.field.is_empty() => {
                 let source = kind_of_schema(&s)?;
                 let out = self.convert(value, Some(source))?;
-                Ok(Some(self.side.set(
-                    r,
-                    Some(self.target_schema(s.optional)),
-                    out,
-                )))
+                self.side
+                    .put_back(r, Some(self.target_schema(s.optional)), out);
+                Ok(Outcome::Keep)
             }
             Some(s) => {
                 let value = match value {
@@ -236,7 +233,8 @@ impl TimestampConverter {
                     None => Value::Null,
                     Some(v) => Value::Struct(self.convert_struct(v, &new_schema)?),
                 };
-                Ok(Some(self.side.set(r, Some(new_schema), out)))
+                self.side.put_back(r, Some(new_schema), out);
+                Ok(Outcome::Keep)
             }
         }
     }

@@ -7,6 +7,7 @@ use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::date_format::DateFormat;
@@ -55,14 +56,11 @@ impl TimestampRouter {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        mut r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         let Some(ts) = r.timestamp else {
             return Err(ConnectError::data(format!(
                 "Timestamp missing on record: {}",
-                util::record_string(&r)
+                util::record_string(r)
             )));
         };
         let topic = self
@@ -70,7 +68,7 @@ impl TimestampRouter {
             .replace("${topic}", &r.topic)
             .replace("${timestamp}", &self.format.format(ts));
         r.topic = topic.into();
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

@@ -307,15 +307,19 @@ impl SchemaCache {
     ) -> ConnectResult<SchemaRef> {
         {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            // From the most recent: entries are distinct, so it finds the same one sooner.
             if let Some(i) = entries
                 .iter()
-                .position(|(k, _)| std::sync::Arc::ptr_eq(k, input) || **k == **input)
+                .rposition(|(k, _)| std::sync::Arc::ptr_eq(k, input) || **k == **input)
             {
-                // Most recently used last.
-                let e = entries.remove(i);
-                let out = e.1.clone();
-                entries.push(e);
-                return Ok(out);
+                // Most recently used last; a task's records usually share one schema, which
+                // is then already there.
+                let last = entries.len() - 1;
+                if i != last {
+                    let e = entries.remove(i);
+                    entries.push(e);
+                }
+                return Ok(entries[last].1.clone());
             }
         }
         let out = build(input)?;

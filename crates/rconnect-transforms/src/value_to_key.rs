@@ -3,6 +3,7 @@
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
 use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use crate::util::{self, field_value, map_get, require_map, require_struct};
@@ -39,10 +40,7 @@ impl ValueToKey {
         Ok(())
     }
 
-    fn transform<M: RecordMeta>(
-        &self,
-        r: ConnectRecord<M>,
-    ) -> ConnectResult<Option<ConnectRecord<M>>> {
+    fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
         match r.value_schema.clone() {
             None => {
                 let value = require_map(&r.value, PURPOSE)?;
@@ -56,10 +54,9 @@ impl ValueToKey {
                         )
                     })
                     .collect();
-                let mut r = r;
                 r.key_schema = None;
                 r.key = Value::Map(dedup(key));
-                Ok(Some(r))
+                Ok(Outcome::Keep)
             }
             Some(schema) => {
                 let value = require_struct(&r.value, PURPOSE)?;
@@ -78,10 +75,9 @@ impl ValueToKey {
                     let idx = value.schema().field(f).map(|x| x.index).unwrap_or(0);
                     key.put_unchecked(i, field_value(value, idx, self.replace_null_with_default));
                 }
-                let mut r = r;
                 r.key_schema = Some(key_schema);
                 r.key = Value::Struct(key);
-                Ok(Some(r))
+                Ok(Outcome::Keep)
             }
         }
     }

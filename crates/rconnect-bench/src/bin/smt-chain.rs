@@ -1,6 +1,6 @@
 //! The per-record work of `scripts/bench --only smt` without the broker: FileStreamSource-like
 //! records (a 100-byte line as a STRING value) through the worker's transformation chain
-//! (`TransformChain::apply_tolerant`, as the source loop calls it, with the bench's
+//! (`TransformChain::apply_tolerant_mut`, as the source loop calls it, with the bench's
 //! [`CHAIN`](rconnect_bench::smt::CHAIN)) and then the key and value converters
 //! (StringConverter, and JsonConverter with `schemas.enable=false`).
 //!
@@ -29,6 +29,7 @@ use rconnect_sdk::data::{Headers, Schema, SchemaRef, Value};
 use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::{ConnectRecord, SourceMeta, SourceRecord, Topic};
 use rconnect_sdk::stop::StopSignal;
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::Props;
 
 /// The topic of the chained case, which its predicate matches.
@@ -100,15 +101,13 @@ fn run(
     futures::executor::block_on(async {
         let mut bytes = 0;
         for _ in 0..records {
-            let record = lines.next();
-            let mut record = if chain.is_empty() {
-                record
-            } else {
-                match chain.apply_tolerant(record, ops, None).await {
-                    Ok(Some(r)) => r,
-                    other => panic!("the chain dropped or failed a record: {:?}", other.err()),
+            let mut record = lines.next();
+            if !chain.is_empty() {
+                match chain.apply_tolerant_mut(&mut record, ops, None).await {
+                    Ok(Outcome::Keep) => {}
+                    other => panic!("the chain dropped or failed a record: {other:?}"),
                 }
-            };
+            }
             let mut headers = std::mem::take(&mut record.headers);
             let k = key
                 .from_connect_sync(&record.topic, &mut headers, None, &record.key)

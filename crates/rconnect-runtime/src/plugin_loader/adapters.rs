@@ -19,7 +19,7 @@ use rconnect_sdk::ffi::{kind, op};
 use rconnect_sdk::record::{
     ConnectRecord, RecordMetadata, SinkRecord, SourceRecord, TopicPartition,
 };
-use rconnect_sdk::transform::{Predicate, Transformation};
+use rconnect_sdk::transform::{Outcome, Predicate, Transformation};
 use rconnect_sdk::{async_trait, ConnectError, ConnectResult, Props};
 use serde_json::{json, Value as Json};
 use tracing::warn;
@@ -395,12 +395,19 @@ impl<M: MetaCodec> Transformation<M> for FfiTransformation {
     fn config_def(&self) -> ConfigDef {
         self.0.config_def()
     }
-    fn apply(&self, record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
-        let input = json!({"kind": M::KIND, "records": [codec::record_to_json(&record)?]});
+    fn apply(&self, mut record: ConnectRecord<M>) -> ConnectResult<Option<ConnectRecord<M>>> {
+        Ok(self.apply_mut(&mut record)?.keep(record))
+    }
+    fn apply_mut(&self, record: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
+        // The record crosses the boundary as JSON either way; the reply replaces it.
+        let input = json!({"kind": M::KIND, "records": [codec::record_to_json(record)?]});
         let out = self.0.call(op::APPLY, &input)?;
         match out.as_array().map(Vec::as_slice) {
-            Some([Json::Null]) => Ok(None),
-            Some([r]) => codec::record_from_json(r).map(Some),
+            Some([Json::Null]) => Ok(Outcome::Drop),
+            Some([r]) => {
+                *record = codec::record_from_json(r)?;
+                Ok(Outcome::Keep)
+            }
             _ => Err(ConnectError::connect(format!(
                 "{}: apply must return one result per record",
                 self.0.class

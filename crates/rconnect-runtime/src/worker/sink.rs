@@ -9,6 +9,7 @@ use rconnect_sdk::converter;
 use rconnect_sdk::data::Headers;
 use rconnect_sdk::record::{ConnectRecord, SinkMeta, SinkRecord, TopicPartition};
 use rconnect_sdk::stop::StopSignal;
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -354,7 +355,7 @@ impl Loop {
             };
             // As Java: the consumed topic, before any transformation renames it.
             self.topics.record(&r.topic);
-            let record = ConnectRecord {
+            let mut record = ConnectRecord {
                 topic: r.topic.clone(),
                 kafka_partition: Some(r.partition),
                 key_schema: key.schema,
@@ -371,18 +372,16 @@ impl Loop {
                     original_kafka_offset: r.offset,
                 },
             };
-            if self.chain.is_empty() {
-                // Skips moving the record through `apply` and back.
-                batch.push(record);
-            } else if let Some(record) = self
-                .chain
-                .apply_tolerant(record, &self.errors.operator, Some(&r))
-                .await?
+            if !self.chain.is_empty()
+                && self
+                    .chain
+                    .apply_tolerant_mut(&mut record, &self.errors.operator, Some(&r))
+                    .await?
+                    == Outcome::Drop
             {
-                batch.push(record);
-            } else {
                 continue;
             }
+            batch.push(record);
             // A delivered record stays at hand (moved, not copied) while its batch is out, so
             // that a report of it sends the bytes as consumed.
             if let Some(errant) = &self.errors.errant {

@@ -10,6 +10,7 @@ use rconnect_sdk::data::{Headers, Value};
 use rconnect_sdk::offset::OffsetMap;
 use rconnect_sdk::record::{SourceMeta, SourceRecord};
 use rconnect_sdk::stop::StopSignal;
+use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -304,7 +305,7 @@ impl Loop {
         Ok(())
     }
 
-    async fn transform_and_send(&mut self, record: SourceRecord) -> ConnectResult<()> {
+    async fn transform_and_send(&mut self, mut record: SourceRecord) -> ConnectResult<()> {
         self.validate(&record)?;
         // Kept for `commitRecord` and for the error log's record details.
         let cfg = self.errors.config();
@@ -313,13 +314,14 @@ impl Loop {
         } else {
             None
         };
+        // In place: the record is a few hundred bytes, and the stages edit one copy of it.
         match self
             .chain
-            .apply_tolerant(record, &self.errors, original.as_ref())
+            .apply_tolerant_mut(&mut record, &self.errors, original.as_ref())
             .await?
         {
-            Some(mut r) => self.send(&mut r).await,
-            None => {
+            Outcome::Keep => self.send(&mut record).await,
+            Outcome::Drop => {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
                 if let Some(original) = original.filter(|_| self.wants_commit_record) {
                     self.commit_record((original, None)).await;
