@@ -962,21 +962,28 @@ async fn pg_copy_rows<B: AsRef<[u8]>>(
         if ended {
             continue;
         }
-        buf.extend_from_slice(chunk.as_ref());
+        let chunk = chunk.as_ref();
+        // PostgreSQL sends a CopyData message per row, so a chunk is usually whole rows and
+        // is decoded where it lies; only a cut row is carried over in `buf`.
+        let direct = buf.is_empty() && header_done;
+        if !direct {
+            buf.extend_from_slice(chunk);
+        }
+        let data: &[u8] = if direct { chunk } else { &buf };
         let mut at = 0;
         if !header_done {
             const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
-            if buf.len() < 19 {
+            if data.len() < 19 {
                 continue;
             }
-            if &buf[..11] != SIGNATURE {
+            if &data[..11] != SIGNATURE {
                 return Err(broken(DbError::new(
                     "COPY returned no binary header",
                     false,
                 )));
             }
-            let ext = u32::from_be_bytes([buf[15], buf[16], buf[17], buf[18]]) as usize;
-            if buf.len() < 19 + ext {
+            let ext = u32::from_be_bytes([data[15], data[16], data[17], data[18]]) as usize;
+            if data.len() < 19 + ext {
                 continue;
             }
             at = 19 + ext;
@@ -984,7 +991,7 @@ async fn pg_copy_rows<B: AsRef<[u8]>>(
         }
         loop {
             raws.clear();
-            match copy_tuple(&buf[at..], cols, &mut raws).map_err(broken)? {
+            match copy_tuple(&data[at..], cols, &mut raws).map_err(broken)? {
                 CopyTuple::Incomplete => break,
                 CopyTuple::End => {
                     ended = true;
@@ -1007,7 +1014,11 @@ async fn pg_copy_rows<B: AsRef<[u8]>>(
                 }
             }
         }
-        buf.drain(..at);
+        if direct {
+            buf.extend_from_slice(&chunk[at..]);
+        } else {
+            buf.drain(..at);
+        }
     }
     if !ended {
         return Err(DbError::new("COPY ended without its trailer", true));

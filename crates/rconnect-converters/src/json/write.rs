@@ -53,8 +53,14 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
+    let plain = plain_prefix(b);
+    if plain == b.len() {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate().skip(plain) {
         if c >= 0x80 {
             // Only a 4-byte sequence's lead byte is >= 0xF0; continuation bytes fall through.
             if c >= 0xF0 {
@@ -86,6 +92,56 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&b[start..]);
     out.push(b'"');
+}
+
+/// `Decimal.fromLogical`'s bytes (minimal big-endian two's complement) of a value that fits
+/// 128 bits, on the stack: `(bytes, len)`, the value in the last `len` bytes. `None` when
+/// it does not fit, or the scale is wrong (the caller reports that).
+fn small_decimal_bytes(scale: i32, d: &Decimal) -> Option<([u8; 16], usize)> {
+    if d.scale != scale {
+        return None;
+    }
+    let v = i128::try_from(&d.unscaled).ok()?;
+    let bytes = v.to_be_bytes();
+    // Drop leading bytes that only repeat the sign of the byte after them.
+    let mut skip = 0;
+    while skip < 15 {
+        let (b, next) = (bytes[skip], bytes[skip + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            skip += 1;
+        } else {
+            break;
+        }
+    }
+    Some((bytes, 16 - skip))
+}
+
+/// The length of the longest prefix of `b` that is written as it is: ASCII without control
+/// characters, `"` or `\\`. Eight bytes at a time (SWAR): most strings are all plain, and a
+/// byte at a time this scan was most of the cost of writing a string.
+fn plain_prefix(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x ^ (c × ONES)` is zero where `x` holds `c`; `has_zero` marks such bytes
+    // (and, exactly, the first one: the marks after it may be false, never before).
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut at = 0;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        // Bytes below 0x20 are the ones that borrow when 0x20 is taken from each byte.
+        let special = (x.wrapping_sub(0x20 * ONES) & !x & HIGH)
+            | has_zero(x ^ (u64::from(b'"') * ONES))
+            | has_zero(x ^ (u64::from(b'\\') * ONES))
+            | (x & HIGH);
+        if special != 0 {
+            return at + (special.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + b[at..]
+        .iter()
+        .position(|&c| c >= 0x80 || ESCAPES[c as usize] != 0)
+        .unwrap_or(b.len() - at)
 }
 
 /// `\uXXXX` with upper-case hex, as Jackson writes it.
@@ -356,7 +412,10 @@ impl Encoder {
             write_decimal_number(out, d);
         } else {
             let scale = logical::decimal_scale(schema.parameter(logical::SCALE_FIELD))?;
-            write_base64(out, &logical::decimal_to_bytes(scale, d)?);
+            match small_decimal_bytes(scale, d) {
+                Some((bytes, len)) => write_base64(out, &bytes[16 - len..]),
+                None => write_base64(out, &logical::decimal_to_bytes(scale, d)?),
+            }
         }
         Ok(())
     }
@@ -464,4 +523,84 @@ fn write_temporal(out: &mut Vec<u8>, label: &str, name: &str, value: &Value) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod plain_prefix_tests {
+    use super::*;
+
+    #[test]
+    fn small_decimals_have_java_bytes() {
+        for v in [
+            0i128,
+            1,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            32767,
+            -32768,
+            1 << 40,
+            -(1 << 63),
+            i128::MAX,
+            i128::MIN,
+            123_456_789,
+            -987_654_321_012,
+        ] {
+            let d = Decimal::new(v, 2);
+            let (bytes, len) = small_decimal_bytes(2, &d).unwrap();
+            assert_eq!(
+                bytes[16 - len..].to_vec(),
+                logical::decimal_to_bytes(2, &d).unwrap(),
+                "{v}"
+            );
+        }
+        assert!(small_decimal_bytes(3, &Decimal::new(1, 2)).is_none());
+    }
+
+    fn naive(b: &[u8]) -> usize {
+        b.iter()
+            .position(|&c| c >= 0x80 || ESCAPES[c as usize] != 0)
+            .unwrap_or(b.len())
+    }
+
+    #[test]
+    fn plain_prefix_stops_at_the_first_byte_to_escape() {
+        let specials = [
+            0u8, 0x1f, b'"', b'\\', 0x80, 0xff, 0x7f, b' ', b'!', b'#', b'[', b']',
+        ];
+        for len in 0..40 {
+            for at in 0..len {
+                for &c in &specials {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    // A special byte after the first, so marks beyond it cannot mislead.
+                    if at + 3 < len {
+                        b[at + 3] = b'"';
+                    }
+                    assert_eq!(plain_prefix(&b), naive(&b), "{b:?}");
+                }
+            }
+            assert_eq!(plain_prefix(&vec![b'x'; len]), len);
+        }
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            let mut b = Vec::new();
+            for _ in 0..(state % 37) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly printable ASCII, sometimes anything.
+                b.push(if state.is_multiple_of(11) {
+                    (state >> 8) as u8
+                } else {
+                    0x20 + (state >> 8) as u8 % 95
+                });
+            }
+            assert_eq!(plain_prefix(&b), naive(&b), "{b:?}");
+        }
+    }
 }

@@ -146,7 +146,16 @@ impl Schema {
 
     /// A parameter value.
     pub fn parameter(&self, key: &str) -> Option<&str> {
-        self.parameters.as_ref()?.get(key).map(String::as_str)
+        let params = self.parameters.as_ref()?;
+        // Schemas carry a handful of parameters, and the converters look one up per value
+        // (a Decimal's `scale`): comparing a few keys beats hashing the one looked for.
+        if params.len() <= 8 {
+            return params
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| v.as_str());
+        }
+        params.get(key).map(String::as_str)
     }
 
     /// Validates `value` against this schema (Java `ConnectSchema.validateValue`).
