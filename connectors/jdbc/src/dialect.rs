@@ -85,6 +85,81 @@ pub enum Param {
     End,
 }
 
+/// What a querier's statement is built from: the mode, the table (table mode) or the
+/// user's `query` (query mode), the configured columns and `query.suffix`.
+///
+/// ```
+/// use rconnect_jdbc::dialect::{Mode, QuerySpec, TableId};
+/// let t = TableId::new(None, Some("public"), "orders");
+/// let spec = QuerySpec::table(Mode::Incrementing, &t).incrementing("id");
+/// assert_eq!(spec.incrementing, Some("id"));
+/// assert_eq!(spec.suffix, "");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct QuerySpec<'a> {
+    pub mode: Mode,
+    /// Table mode: the table; its columns are qualified by its name.
+    pub table: Option<&'a TableId>,
+    /// Query mode (`query`): the statement the criteria are appended to.
+    pub user_query: Option<&'a str>,
+    /// `incrementing.column.name`, in the incrementing modes.
+    pub incrementing: Option<&'a str>,
+    /// `timestamp.column.name`, in the timestamp modes (several are COALESCEd).
+    pub timestamps: &'a [String],
+    /// `query.suffix`.
+    pub suffix: &'a str,
+}
+
+impl<'a> QuerySpec<'a> {
+    /// Table mode on `table`, without columns or suffix.
+    pub fn table(mode: Mode, table: &'a TableId) -> Self {
+        QuerySpec {
+            table: Some(table),
+            ..QuerySpec::table_less(mode)
+        }
+    }
+
+    /// Query mode on the user's `query`, without columns or suffix.
+    pub fn user_query(mode: Mode, query: &'a str) -> Self {
+        QuerySpec {
+            user_query: Some(query),
+            ..QuerySpec::table_less(mode)
+        }
+    }
+
+    fn table_less(mode: Mode) -> Self {
+        QuerySpec {
+            mode,
+            table: None,
+            user_query: None,
+            incrementing: None,
+            timestamps: &[],
+            suffix: "",
+        }
+    }
+
+    /// With `incrementing.column.name`.
+    pub fn incrementing(self, column: &'a str) -> Self {
+        QuerySpec {
+            incrementing: Some(column),
+            ..self
+        }
+    }
+
+    /// With `timestamp.column.name`.
+    pub fn timestamps(self, columns: &'a [String]) -> Self {
+        QuerySpec {
+            timestamps: columns,
+            ..self
+        }
+    }
+
+    /// With `query.suffix`.
+    pub fn suffix(self, suffix: &'a str) -> Self {
+        QuerySpec { suffix, ..self }
+    }
+}
+
 impl Dialect {
     pub fn new(kind: DbKind, quote: QuoteMethod) -> Self {
         Dialect { kind, quote }
@@ -163,31 +238,15 @@ impl Dialect {
     /// user's query, then `query.suffix` after one space).
     ///
     /// ```
-    /// use rconnect_jdbc::dialect::{Dialect, Mode, QuoteMethod, TableId};
+    /// use rconnect_jdbc::dialect::{Dialect, Mode, QuerySpec, QuoteMethod, TableId};
     /// use rconnect_jdbc::url::DbKind;
     /// let d = Dialect::new(DbKind::Postgres, QuoteMethod::Always);
     /// let t = TableId::new(Some("shop"), Some("public"), "orders");
-    /// let (sql, _) = d.query(Mode::Incrementing, Some(&t), None, Some("id"), &[], "");
+    /// let (sql, _) = d.query(&QuerySpec::table(Mode::Incrementing, &t).incrementing("id"));
     /// assert_eq!(sql, r#"SELECT * FROM "shop"."public"."orders" WHERE "shop"."public"."orders"."id" > $1 ORDER BY "shop"."public"."orders"."id" ASC"#);
     /// ```
-    pub fn query(
-        &self,
-        mode: Mode,
-        table: Option<&TableId>,
-        user_query: Option<&str>,
-        incrementing: Option<&str>,
-        timestamps: &[String],
-        suffix: &str,
-    ) -> (String, Vec<Param>) {
-        self.build_query(
-            mode,
-            table,
-            user_query,
-            incrementing,
-            timestamps,
-            suffix,
-            &|n| self.placeholder(n),
-        )
+    pub fn query(&self, spec: &QuerySpec<'_>) -> (String, Vec<Param>) {
+        self.build_query(spec, &|n| self.placeholder(n))
     }
 
     /// The statement of [`Dialect::query`] cut at its placeholders: `parts.len()` is one more
@@ -195,49 +254,36 @@ impl Dialect {
     /// where the statement cannot take bind parameters: PostgreSQL's `COPY`).
     ///
     /// ```
-    /// use rconnect_jdbc::dialect::{Dialect, Mode, Param, QuoteMethod, TableId};
+    /// use rconnect_jdbc::dialect::{Dialect, Mode, Param, QuerySpec, QuoteMethod, TableId};
     /// use rconnect_jdbc::url::DbKind;
     /// let d = Dialect::new(DbKind::Postgres, QuoteMethod::Always);
     /// let t = TableId::new(None, Some("public"), "t");
-    /// let (parts, params) = d.query_parts(Mode::Incrementing, Some(&t), None, Some("id"), &[], "LIMIT 5");
+    /// let spec = QuerySpec::table(Mode::Incrementing, &t).incrementing("id").suffix("LIMIT 5");
+    /// let (parts, params) = d.query_parts(&spec);
     /// assert_eq!(parts, [r#"SELECT * FROM "public"."t" WHERE "public"."t"."id" > "#, r#" ORDER BY "public"."t"."id" ASC LIMIT 5"#]);
     /// assert_eq!(params, [Param::Incrementing]);
     /// ```
-    pub fn query_parts(
-        &self,
-        mode: Mode,
-        table: Option<&TableId>,
-        user_query: Option<&str>,
-        incrementing: Option<&str>,
-        timestamps: &[String],
-        suffix: &str,
-    ) -> (Vec<String>, Vec<Param>) {
+    pub fn query_parts(&self, spec: &QuerySpec<'_>) -> (Vec<String>, Vec<Param>) {
         // NUL cannot occur in SQL text (PostgreSQL refuses it), so it cannot clash with
         // the user's query or suffix.
         const CUT: &str = "\0";
-        let (sql, params) = self.build_query(
+        let (sql, params) = self.build_query(spec, &|_| CUT.to_string());
+        (sql.split(CUT).map(str::to_owned).collect(), params)
+    }
+
+    fn build_query(
+        &self,
+        spec: &QuerySpec<'_>,
+        placeholder: &dyn Fn(usize) -> String,
+    ) -> (String, Vec<Param>) {
+        let QuerySpec {
             mode,
             table,
             user_query,
             incrementing,
             timestamps,
             suffix,
-            &|_| CUT.to_string(),
-        );
-        (sql.split(CUT).map(str::to_owned).collect(), params)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn build_query(
-        &self,
-        mode: Mode,
-        table: Option<&TableId>,
-        user_query: Option<&str>,
-        incrementing: Option<&str>,
-        timestamps: &[String],
-        suffix: &str,
-        placeholder: &dyn Fn(usize) -> String,
-    ) -> (String, Vec<Param>) {
+        } = *spec;
         let mut sql = match (table, user_query) {
             (Some(t), _) => {
                 // Java: the PostgreSQL catalog is the database; it cannot be named in a
@@ -409,13 +455,12 @@ mod tests {
 
     #[test]
     fn sqlserver_timestamp_incrementing_matches_confluent() {
+        let modified = ["modified".to_string()];
+        let t = orders();
         let (sql, params) = ss().query(
-            Mode::TimestampIncrementing,
-            Some(&orders()),
-            None,
-            Some("id"),
-            &["modified".into()],
-            "",
+            &QuerySpec::table(Mode::TimestampIncrementing, &t)
+                .incrementing("id")
+                .timestamps(&modified),
         );
         // Confluent's text with the driver's `?` placeholders numbered for tiberius.
         assert_eq!(
@@ -431,16 +476,14 @@ mod tests {
     #[test]
     fn each_mode_per_dialect() {
         let t = orders();
-        let (sql, p) = ss().query(Mode::Bulk, Some(&t), None, None, &[], "");
+        let (sql, p) = ss().query(&QuerySpec::table(Mode::Bulk, &t));
         assert_eq!(sql, r#"SELECT * FROM "mydb"."dbo"."orders""#);
         assert!(p.is_empty());
+        let ab = ["a".to_string(), "b".to_string()];
         let (sql, p) = ss().query(
-            Mode::Timestamp,
-            Some(&t),
-            None,
-            None,
-            &["a".into(), "b".into()],
-            " OPTION (RECOMPILE) ",
+            &QuerySpec::table(Mode::Timestamp, &t)
+                .timestamps(&ab)
+                .suffix(" OPTION (RECOMPILE) "),
         );
         assert_eq!(
             sql,
@@ -450,18 +493,17 @@ mod tests {
 
         let my = Dialect::new(DbKind::MySql, QuoteMethod::Always);
         let t = TableId::new(Some("shop"), None, "orders");
-        let (sql, _) = my.query(Mode::Incrementing, Some(&t), None, Some("id"), &[], "");
+        let (sql, _) = my.query(&QuerySpec::table(Mode::Incrementing, &t).incrementing("id"));
         assert_eq!(
             sql,
             "SELECT * FROM `shop`.`orders` WHERE `shop`.`orders`.`id` > ? ORDER BY `shop`.`orders`.`id` ASC"
         );
+        let ts = ["ts".to_string()];
         let (sql, _) = my.query(
-            Mode::TimestampIncrementing,
-            Some(&t),
-            None,
-            Some("id"),
-            &["ts".into()],
-            "LIMIT 10",
+            &QuerySpec::table(Mode::TimestampIncrementing, &t)
+                .incrementing("id")
+                .timestamps(&ts)
+                .suffix("LIMIT 10"),
         );
         assert_eq!(
             sql,
@@ -470,7 +512,7 @@ mod tests {
 
         let pg = Dialect::new(DbKind::Postgres, QuoteMethod::Never);
         let t = TableId::new(Some("shop"), Some("public"), "orders");
-        let (sql, _) = pg.query(Mode::Timestamp, Some(&t), None, None, &["ts".into()], "");
+        let (sql, _) = pg.query(&QuerySpec::table(Mode::Timestamp, &t).timestamps(&ts));
         assert_eq!(
             sql,
             "SELECT * FROM shop.public.orders WHERE shop.public.orders.ts > $1 AND shop.public.orders.ts < $2 ORDER BY shop.public.orders.ts ASC"
@@ -480,12 +522,11 @@ mod tests {
     #[test]
     fn query_mode_uses_bare_columns() {
         let (sql, p) = ss().query(
-            Mode::Incrementing,
-            None,
-            Some("SELECT id, modified, name FROM dbo.orders"),
-            Some("id"),
-            &[],
-            "",
+            &QuerySpec::user_query(
+                Mode::Incrementing,
+                "SELECT id, modified, name FROM dbo.orders",
+            )
+            .incrementing("id"),
         );
         assert_eq!(
             sql,

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{JdbcConfig, TABLES, TABLES_FETCHED};
 use crate::db::{Bound, Conn, DbError, ResultColumn, RowAction, RowSink, TableColumn};
-use crate::dialect::{quote_char_of, split_tables, Mode, Param, TableId};
+use crate::dialect::{quote_char_of, split_tables, Mode, Param, QuerySpec, TableId};
 use crate::offset::{query_partition, v0_partition, v1_partition, Offset};
 use crate::types::{map_column, raw_instant, schema_for, to_connect, ColKind, Instant, Raw};
 use crate::VERSION;
@@ -221,27 +221,17 @@ impl SourceTask for JdbcSourceTask {
                 },
             };
             let inc = (!incrementing.is_empty()).then_some(incrementing);
-            let (sql, params) = cfg.dialect.query(
+            let spec = QuerySpec {
                 mode,
-                t.as_ref(),
-                cfg.query.as_deref(),
-                inc.as_deref(),
-                &timestamps,
-                &cfg.query_suffix,
-            );
+                table: t.as_ref(),
+                user_query: cfg.query.as_deref(),
+                incrementing: inc.as_deref(),
+                timestamps: &timestamps,
+                suffix: &cfg.query_suffix,
+            };
+            let (sql, params) = cfg.dialect.query(&spec);
             let copy_parts = (cfg.dialect.kind == crate::url::DbKind::Postgres)
-                .then(|| {
-                    cfg.dialect
-                        .query_parts(
-                            mode,
-                            t.as_ref(),
-                            cfg.query.as_deref(),
-                            inc.as_deref(),
-                            &timestamps,
-                            &cfg.query_suffix,
-                        )
-                        .0
-                })
+                .then(|| cfg.dialect.query_parts(&spec).0)
                 .filter(|parts| parts.len() == params.len() + 1);
             let topic = match &t {
                 Some(t) => format!("{}{}", cfg.topic_prefix, t.table),
