@@ -27,6 +27,11 @@ pub struct JdbcRun {
     pub copy: Duration,
     /// VmHWM of the worker after the run.
     pub peak_rss: u64,
+    /// Share of all cores busy over the run (worker, broker, database and the rest): near
+    /// 1.0 means the machine, not the worker alone, sets the rate.
+    pub machine_busy: f64,
+    /// Busy CPU time of the whole machine over the run (all processes, all cores).
+    pub machine_cpu: Duration,
 }
 
 /// A scratch database, dropped at the end.
@@ -118,6 +123,7 @@ fn jdbc_run(env: &Env, db: &Database, run: usize) -> Result<JdbcRun> {
     let mut worker = Worker::start(&env.rconnect, &files, &dir.join("rconnect.log"))?;
     worker.wait_rest(REST_POLL, Duration::from_secs(30))?;
     let watermarks = broker.watch(topic, 1)?;
+    let machine0 = crate::procfs::machine_cpu()?;
     let meter = Meter::start(worker.pid(), broker.pid())?;
     worker.create_connector(
         "bench-jdbc",
@@ -160,18 +166,29 @@ fn jdbc_run(env: &Env, db: &Database, run: usize) -> Result<JdbcRun> {
     )
     .context("rconnect PostgreSQL → Kafka")?;
     let transfer = meter.finish(first, done)?;
+    let machine1 = crate::procfs::machine_cpu()?;
+    let machine_cpu = machine1.0.saturating_sub(machine0.0);
+    let machine_busy = machine_cpu.as_secs_f64()
+        / (machine1.1.saturating_sub(machine0.1))
+            .as_secs_f64()
+            .max(1e-9);
     let peak_rss = worker.memory()?.hwm;
     worker.stop()?;
     let r = JdbcRun {
         transfer,
         copy,
         peak_rss,
+        machine_busy,
+        machine_cpu,
     };
     eprintln!(
-        "    rconnect: {:.0} rows/s (first row in the topic after {:.2} s), {:.2} µs CPU/row, peak RSS {:.1} MB; psql \\copy {:.0} rows/s ({:.2}×)",
+        "    rconnect: {:.0} rows/s (first row in the topic after {:.2} s), {:.2} µs CPU/row (broker {:.2}, whole machine {:.2}: {:.0}% busy), peak RSS {:.1} MB; psql \\copy {:.0} rows/s ({:.2}×)",
         r.rows_per_second(env.lines),
         r.transfer.first.as_secs_f64(),
         r.cpu_per_row_us(env.lines),
+        r.transfer.broker_cpu.as_secs_f64() * 1e6 / env.lines as f64,
+        r.machine_cpu.as_secs_f64() * 1e6 / env.lines as f64,
+        r.machine_busy * 100.0,
         mb(peak_rss),
         r.copy_rows_per_second(env.lines),
         r.ratio_to_copy()
@@ -210,6 +227,8 @@ mod tests {
             },
             copy: Duration::from_secs(1),
             peak_rss: 0,
+            machine_busy: 0.5,
+            machine_cpu: Duration::from_secs(8),
         };
         assert!((run.ratio_to_copy() - 0.25).abs() < 1e-9);
         assert!((run.rows_per_second(1_000_000) - 250_000.0).abs() < 1e-6);

@@ -132,6 +132,37 @@ fn parse_stat_ticks(text: &str) -> Result<u64> {
     Ok(utime + stime)
 }
 
+/// Busy and total CPU time of the whole machine so far (all cores), from the `cpu` line of
+/// `/proc/stat`: busy is everything but `idle` and `iowait`.
+pub fn machine_cpu() -> Result<(Duration, Duration)> {
+    let text = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    let (busy, total) = parse_machine_cpu(&text).context("parsing /proc/stat")?;
+    let hz = clock_ticks_per_second()?;
+    Ok((
+        Duration::from_secs_f64(busy as f64 / hz),
+        Duration::from_secs_f64(total as f64 / hz),
+    ))
+}
+
+fn parse_machine_cpu(text: &str) -> Result<(u64, u64)> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .context("no cpu line")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().context("cpu field"))
+        .collect::<Result<_>>()?;
+    if ticks.len() < 4 {
+        bail!("cpu line has {} fields", ticks.len());
+    }
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks[3] + ticks.get(4).copied().unwrap_or(0);
+    Ok((total - idle, total))
+}
+
 /// CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`).
 pub fn thread_cpu_time() -> Duration {
     let mut ts = libc::timespec {
@@ -171,6 +202,13 @@ mod tests {
         assert_eq!(parse_schedstat_ns("123456 789 10\n"), Some(123456));
         assert_eq!(parse_schedstat_ns(""), None);
         assert!(parse_stat_ticks("1 (x) S 1 2").is_err());
+    }
+
+    #[test]
+    fn machine_cpu_line() {
+        let text = "cpu  10 1 5 80 4 0 0 0 0 0\ncpu0 5 0 2 40 2 0 0 0 0 0\n";
+        assert_eq!(parse_machine_cpu(text).unwrap(), (16, 100));
+        assert!(parse_machine_cpu("cpu0 1 2 3 4\n").is_err());
     }
 
     #[test]

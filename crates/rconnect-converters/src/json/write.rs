@@ -51,9 +51,17 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// string (Jackson 2.16, before `COMBINE_UNICODE_SURROGATES_IN_UTF8` existed), so the bytes
 /// of a key with such a character, and so its partition, match Java's.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let b = s.as_bytes();
-    let plain = plain_prefix(b);
+    // Room for the common case (nothing to escape) at once, so the quotes and the text
+    // below do not each check and grow the buffer.
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    // Short strings (most field names) are checked a byte at a time, without the scan.
+    let plain = if b.len() < 8 && b.iter().all(|&c| c < 0x80 && ESCAPES[c as usize] == 0) {
+        b.len()
+    } else {
+        plain_prefix(b)
+    };
     if plain == b.len() {
         out.extend_from_slice(b);
         out.push(b'"');
@@ -565,6 +573,35 @@ mod plain_prefix_tests {
         b.iter()
             .position(|&c| c >= 0x80 || ESCAPES[c as usize] != 0)
             .unwrap_or(b.len())
+    }
+
+    /// Strings under 8 bytes take their own path; padded to 8 they take the general one.
+    #[test]
+    fn short_strings_are_written_as_long_ones() {
+        let chars = [
+            "a", "Z", " ", "\"", "\\", "\n", "\u{1}", "\u{7f}", "é", "😀", "/",
+        ];
+        let pad = "xxxxxxxx";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut s = String::new();
+            let mut n = state;
+            for _ in 0..(state % 8) {
+                s.push_str(chars[(n % chars.len() as u64) as usize]);
+                n /= chars.len() as u64;
+            }
+            let mut short = Vec::new();
+            write_str(&mut short, &s);
+            let mut long = Vec::new();
+            write_str(&mut long, &format!("{s}{pad}"));
+            let cut = long.len() - pad.len() - 1;
+            long.truncate(cut);
+            long.push(b'"');
+            assert_eq!(short, long, "{s:?}");
+        }
     }
 
     #[test]

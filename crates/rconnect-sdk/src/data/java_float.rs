@@ -15,6 +15,70 @@ use std::io::Write as _;
 /// assert_eq!(out, b"4.9E-324");
 /// ```
 pub fn write_java_float(out: &mut Vec<u8>, x: f64, is_f32: bool) {
+    if !is_f32 && write_short_decimal(out, x) {
+        return;
+    }
+    write_shortest(out, x, is_f32);
+}
+
+/// Powers of ten that are exact doubles, for [`write_short_decimal`].
+const TENS: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+
+/// The common case without the general digit search: a double in Java's plain range
+/// (below 1e7) that is the nearest double to a decimal with at most three fractional
+/// digits (`12345.5`, `19.99`, `300.0`). Such a decimal is the shortest that reads back
+/// as `x`: every decimal with fewer fractional digits is at least 10^-3 away, far more
+/// than half an ulp below 1e7 (2^-30), so it is what `Double.toString` prints. False,
+/// writing nothing, for anything else (and for one-digit non-integers such as `0.3`,
+/// where JDK's two-digit rule applies).
+fn write_short_decimal(out: &mut Vec<u8>, x: f64) -> bool {
+    let a = x.abs();
+    if !(1e-3..1e7).contains(&a) {
+        return false;
+    }
+    for (k, &p) in TENS.iter().enumerate() {
+        let m = a * p;
+        if m != m.trunc() || m / p != a {
+            continue;
+        }
+        // m < 1e10: exact in u64. `a * p` can be whole for a larger k than needed
+        // (19.99 × 100 is not, × 1000 is), so trailing zeros are dropped here.
+        let m = m as u64;
+        let mut k = k;
+        let pow = 10u64.pow(k as u32);
+        let (int, mut frac) = (m / pow, m % pow);
+        while k > 0 && frac % 10 == 0 {
+            frac /= 10;
+            k -= 1;
+        }
+        if k > 0 && int == 0 && frac < 10 {
+            // One significant digit below 1 (`0.3`): JDK's two-digit rule may apply, and
+            // the general path decides.
+            return false;
+        }
+        if x.is_sign_negative() {
+            out.push(b'-');
+        }
+        let mut buf = itoa::Buffer::new();
+        out.extend_from_slice(buf.format(int).as_bytes());
+        out.push(b'.');
+        if k == 0 {
+            out.push(b'0');
+        } else {
+            // The k fractional digits with their leading zeros.
+            let digits = buf.format(frac).as_bytes();
+            for _ in digits.len()..k {
+                out.push(b'0');
+            }
+            out.extend_from_slice(digits);
+        }
+        return true;
+    }
+    false
+}
+
+/// The general path of [`write_java_float`].
+fn write_shortest(out: &mut Vec<u8>, x: f64, is_f32: bool) {
     if x == 0.0 {
         out.extend_from_slice(if x.is_sign_negative() {
             b"-0.0"
@@ -270,5 +334,87 @@ mod tests {
         assert_eq!(s(3.0e7, false), "3.0E7");
         assert_eq!(s(123.25, false), "123.25");
         assert_eq!(s(f64::from(0.1f32), true), "0.1");
+        assert_eq!(s(-12345.5, false), "-12345.5");
+        assert_eq!(s(300.0, false), "300.0");
+        assert_eq!(s(1.005, false), "1.005");
+        assert_eq!(s(0.3, false), "0.3");
+        assert_eq!(s(9999999.999, false), "9999999.999");
+    }
+
+    /// The short-decimal path writes what the general path writes, wherever it answers.
+    #[test]
+    fn short_decimals_match_the_general_path() {
+        let general = |x: f64| {
+            let mut out = Vec::new();
+            write_shortest(&mut out, x, false);
+            out
+        };
+        let mut taken = 0;
+        let mut check = |x: f64| {
+            let mut out = Vec::new();
+            if write_short_decimal(&mut out, x) {
+                taken += 1;
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&general(x)),
+                    "{x:e}"
+                );
+            } else {
+                assert!(out.is_empty(), "{x:e}");
+            }
+        };
+        for x in [
+            1e-3,
+            0.001,
+            0.002,
+            0.005,
+            0.01,
+            0.1,
+            0.3,
+            0.5,
+            0.9,
+            1.0,
+            1.5,
+            9.5,
+            10.0,
+            100.0,
+            0.125,
+            0.375,
+            1.005,
+            19.99,
+            300.0,
+            1e7,
+            9_999_999.0,
+            9_999_999.5,
+            9_999_999.999,
+            1e6,
+            4.35,
+            2.675,
+            0.07,
+            0.000_999,
+        ] {
+            check(x);
+            check(-x);
+        }
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Decimals of 0 to 3 fractional digits, as parsed text: the values columns hold.
+            let k = (state >> 60) % 4;
+            let m = (state % 10_000_000_000) as f64;
+            check(m / 10f64.powi(k as i32));
+            check(-(m / 10f64.powi(k as i32)));
+            check((state % 20_000_000) as f64 * 0.5);
+            check(f64::from_bits(state));
+            // Just around the boundaries of the path.
+            check(f64::from_bits(1e7f64.to_bits() - (state % 64)));
+            check(f64::from_bits(1e-3f64.to_bits() + (state % 64)));
+        }
+        assert!(
+            taken > 400_000,
+            "the short path answered only {taken} times"
+        );
     }
 }
