@@ -186,8 +186,8 @@ fn jdbc_run(env: &Env, db: &Database, run: usize) -> Result<JdbcRun> {
         r.rows_per_second(env.lines),
         r.transfer.first.as_secs_f64(),
         r.cpu_per_row_us(env.lines),
-        r.transfer.broker_cpu.as_secs_f64() * 1e6 / env.lines as f64,
-        r.machine_cpu.as_secs_f64() * 1e6 / env.lines as f64,
+        r.broker_cpu_per_row_us(env.lines),
+        r.machine_cpu_per_row_us(env.lines),
         r.machine_busy * 100.0,
         mb(peak_rss),
         r.copy_rows_per_second(env.lines),
@@ -205,6 +205,12 @@ impl JdbcRun {
     }
     pub fn cpu_per_row_us(&self, rows: u64) -> f64 {
         self.transfer.cpu.as_secs_f64() * 1e6 / rows as f64
+    }
+    pub fn broker_cpu_per_row_us(&self, rows: u64) -> f64 {
+        self.transfer.broker_cpu.as_secs_f64() * 1e6 / rows as f64
+    }
+    pub fn machine_cpu_per_row_us(&self, rows: u64) -> f64 {
+        self.machine_cpu.as_secs_f64() * 1e6 / rows as f64
     }
     /// rconnect's rate over `\copy`'s.
     pub fn ratio_to_copy(&self) -> f64 {
@@ -233,5 +239,7 @@ mod tests {
         assert!((run.ratio_to_copy() - 0.25).abs() < 1e-9);
         assert!((run.rows_per_second(1_000_000) - 250_000.0).abs() < 1e-6);
         assert!((run.cpu_per_row_us(1_000_000) - 2.0).abs() < 1e-9);
+        assert!((run.machine_cpu_per_row_us(1_000_000) - 8.0).abs() < 1e-9);
+        assert!(run.broker_cpu_per_row_us(1_000_000).abs() < 1e-9);
     }
 }

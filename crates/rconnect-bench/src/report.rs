@@ -220,12 +220,15 @@ impl Results {
                     runs.len(),
                     thousands(rows as f64)
                 ),
-                "One `rconnect standalone` worker on a fresh broker per run copies a PostgreSQL table (BIGINT key, INT, BIGINT, TEXT, NUMERIC(12,2), TIMESTAMP, DOUBLE PRECISION, BOOLEAN, VARCHAR(40), DATE) into one topic with `io.confluent.connect.jdbc.JdbcSourceConnector` (`mode=incrementing`, one task, `JsonConverter` with `schemas.enable=false`), timed from connector creation until every row is in the topic (crates/rconnect-bench/src/jdbc.rs). Just before, `psql -c \"\\copy (SELECT * FROM t) TO '/dev/null'\"` reads the same table on the same machine. CPU is the worker's user + system time (the database's own CPU is not counted on either side).",
+                "One `rconnect standalone` worker on a fresh broker per run copies a PostgreSQL table (BIGINT key, INT, BIGINT, TEXT, NUMERIC(12,2), TIMESTAMP, DOUBLE PRECISION, BOOLEAN, VARCHAR(40), DATE) into one topic with `io.confluent.connect.jdbc.JdbcSourceConnector` (`mode=incrementing`, one task, `JsonConverter` with `schemas.enable=false`), timed from connector creation until every row is in the topic (crates/rconnect-bench/src/jdbc.rs). Just before, `psql -c \"\\copy (SELECT * FROM t) TO '/dev/null'\"` reads the same table on the same machine. CPU is the worker's user + system time; the broker's is tansu's, and the whole machine's is every process on every core (from `/proc/stat`), PostgreSQL's backend included.",
                 &[
                     ("rconnect rows/s", summary(runs.iter().map(|r| r.rows_per_second(rows)))),
                     ("psql \\copy rows/s", summary(runs.iter().map(|r| r.copy_rows_per_second(rows)))),
                     ("rconnect / \\copy", summary(runs.iter().map(|r| r.ratio_to_copy()))),
                     ("worker CPU µs per row", summary(runs.iter().map(|r| r.cpu_per_row_us(rows)))),
+                    ("broker CPU µs per row", summary(runs.iter().map(|r| r.broker_cpu_per_row_us(rows)))),
+                    ("whole machine CPU µs per row (all processes)", summary(runs.iter().map(|r| r.machine_cpu_per_row_us(rows)))),
+                    ("machine busy, % of all cores", summary(runs.iter().map(|r| r.machine_busy * 100.0))),
                     ("worker peak RSS, MB", summary(runs.iter().map(|r| mb(r.peak_rss)))),
                 ],
                 |x| if x >= 100.0 { thousands(x) } else { format!("{x:.2}") },
