@@ -18,7 +18,9 @@ use crate::config::{JdbcConfig, TABLES, TABLES_FETCHED};
 use crate::db::{Bound, Conn, DbError, ResultColumn, RowAction, RowSink, TableColumn};
 use crate::dialect::{quote_char_of, split_tables, Mode, Param, QuerySpec, TableId};
 use crate::offset::{query_partition, v0_partition, v1_partition, Offset};
-use crate::types::{map_column, raw_instant, schema_for, to_connect, ColKind, Instant, Raw};
+use crate::types::{
+    map_column, raw_instant, schema_for, to_connect, to_connect_common, ColKind, Instant, Raw,
+};
 use crate::VERSION;
 
 /// Java class name of the task.
@@ -545,9 +547,12 @@ impl RowSink for Collector<'_> {
             .find_map(|&i| raw_instant(&raws[i], self.tz));
         let schema = self.schema.clone().expect("columns() ran first");
         let mut values = Vec::with_capacity(schema.fields.len());
-        for ((raw, k), name) in raws.drain(..).zip(&self.kinds).zip(&self.names) {
+        for ((mut raw, k), name) in raws.drain(..).zip(&self.kinds).zip(&self.names) {
             let Some(k) = k else { continue };
-            values.push(to_connect(raw, *k, name, self.tz).map_err(|e| fatal(e.to_string()))?);
+            values.push(match to_connect_common(&mut raw, *k, self.tz) {
+                Some(v) => v,
+                None => to_connect(raw, *k, name, self.tz).map_err(|e| fatal(e.to_string()))?,
+            });
         }
         // Every value was converted to its field's schema above.
         let value = Struct::from_values_unchecked(schema, values);

@@ -514,22 +514,13 @@ impl Encoder {
 }
 
 fn write_temporal(out: &mut Vec<u8>, label: &str, name: &str, value: &Value) -> ConnectResult<()> {
-    if !matches!(value, Value::Timestamp(_)) {
+    let Value::Timestamp(ms) = value else {
         return Err(ConnectError::data(format!(
             "Invalid type for {label}, expected Date but was class {}",
             value.java_class()
         )));
-    }
-    match logical::temporal_to_underlying(name, value)? {
-        Value::Int32(x) => write_int(out, x),
-        Value::Int64(x) => write_int(out, x),
-        other => {
-            return Err(ConnectError::data(format!(
-                "Invalid underlying value for {label}: {}",
-                other.java_class()
-            )))
-        }
-    }
+    };
+    write_int(out, logical::temporal_underlying(name, *ms)?);
     Ok(())
 }
 

@@ -78,20 +78,40 @@ pub fn temporal_to_underlying(name: &str, v: &Value) -> ConnectResult<Value> {
             v.java_class()
         )));
     };
+    let x = temporal_underlying(name, *ms)?;
+    Ok(match name {
+        // In range: `temporal_underlying` checked it.
+        DATE_NAME | TIME_NAME => Value::Int32(x as i32),
+        _ => Value::Int64(x),
+    })
+}
+
+/// The underlying number of a Date, Time or Timestamp (by schema `name`) of `ms`
+/// milliseconds since the epoch: days for Date, milliseconds of the day for Time (both
+/// fit an INT32), `ms` itself for Timestamp. For writers that print the number and need no
+/// [`Value`].
+///
+/// ```
+/// use rconnect_sdk::data::logical::{temporal_underlying, DATE_NAME, TIMESTAMP_NAME};
+/// assert_eq!(temporal_underlying(DATE_NAME, 2 * 86_400_000).unwrap(), 2);
+/// assert_eq!(temporal_underlying(TIMESTAMP_NAME, 1_500).unwrap(), 1_500);
+/// assert!(temporal_underlying(DATE_NAME, 1).is_err());
+/// ```
+pub fn temporal_underlying(name: &str, ms: i64) -> ConnectResult<i64> {
     match name {
         DATE_NAME => {
             if ms.rem_euclid(MILLIS_PER_DAY) != 0 {
                 return Err(ConnectError::data("Kafka Connect Date type should not have any time fields set to non-zero values."));
             }
-            Ok(Value::Int32((ms.div_euclid(MILLIS_PER_DAY)) as i32))
+            Ok(ms.div_euclid(MILLIS_PER_DAY))
         }
         TIME_NAME => {
-            if !(0..=MILLIS_PER_DAY).contains(ms) {
+            if !(0..=MILLIS_PER_DAY).contains(&ms) {
                 return Err(ConnectError::data("Kafka Connect Time type should not have any date fields set to non-zero values."));
             }
-            Ok(Value::Int32(*ms as i32))
+            Ok(ms)
         }
-        _ => Ok(Value::Int64(*ms)),
+        _ => Ok(ms),
     }
 }
 
