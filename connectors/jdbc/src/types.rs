@@ -405,6 +405,12 @@ fn iso(t: NaiveDateTime, digits: usize) -> String {
 /// Days from 0001-01-01 (chrono's "CE" day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
+/// A Connect Date: the day's midnight UTC in milliseconds since the epoch (Java
+/// `DateTimeUtils.getDateUTC`).
+fn date_millis(d: NaiveDate) -> i64 {
+    (i64::from(d.num_days_from_ce()) - EPOCH_DAYS_FROM_CE) * logical::MILLIS_PER_DAY
+}
+
 /// [`to_connect`] for the pairs of raw value and column kind that nearly every row holds
 /// (whole numbers, doubles, booleans, text, decimals already at the column's scale, dates,
 /// and timestamps read in UTC), without its error plumbing; `None` for everything else,
@@ -425,9 +431,7 @@ pub fn to_connect_common(raw: &mut Raw, k: ColKind, tz: chrono_tz::Tz) -> Option
         (Raw::Num { unscaled, scale }, ColKind::Decimal { scale: to }) if *scale == to => {
             Value::Decimal(Decimal::new(*unscaled, to))
         }
-        (Raw::Date(d), ColKind::Date) => Value::Timestamp(
-            (i64::from(d.num_days_from_ce()) - EPOCH_DAYS_FROM_CE) * logical::MILLIS_PER_DAY,
-        ),
+        (Raw::Date(d), ColKind::Date) => Value::Timestamp(date_millis(*d)),
         (Raw::Local(t), ColKind::Timestamp(Granularity::ConnectLogical)) if is_utc(tz) => {
             Value::Timestamp(Instant::from_utc(t.and_utc()).millis())
         }
@@ -517,10 +521,7 @@ pub fn to_connect(raw: Raw, k: ColKind, col: &str, tz: chrono_tz::Tz) -> Result<
         },
         // DATE is read in UTC (Java: `DateTimeUtils.getDateUTC`).
         Raw::Date(d) => match k {
-            ColKind::Date => {
-                let days = d.signed_duration_since(NaiveDate::default()).num_days();
-                Value::Timestamp(days * logical::MILLIS_PER_DAY)
-            }
+            ColKind::Date => Value::Timestamp(date_millis(d)),
             ColKind::Timestamp(g) => timestamp_value(d.and_time(NaiveTime::MIN), None, g, tz),
             _ => return Err(bad("a date")),
         },
@@ -533,13 +534,7 @@ pub fn to_connect(raw: Raw, k: ColKind, col: &str, tz: chrono_tz::Tz) -> Result<
         },
         Raw::Local(t) => match k {
             ColKind::Timestamp(g) => timestamp_value(t, None, g, tz),
-            ColKind::Date => {
-                let days = t
-                    .date()
-                    .signed_duration_since(NaiveDate::default())
-                    .num_days();
-                Value::Timestamp(days * logical::MILLIS_PER_DAY)
-            }
+            ColKind::Date => Value::Timestamp(date_millis(t.date())),
             _ => return Err(bad("a timestamp")),
         },
         Raw::Instant(i) => match k {
@@ -659,6 +654,15 @@ pub fn jdbc_type_of(kind: DbKind, type_name: &str) -> (JdbcType, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_their_midnight_utc() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(date_millis(d(1970, 1, 1)), 0);
+        assert_eq!(date_millis(d(1969, 12, 31)), -86_400_000);
+        assert_eq!(date_millis(d(2024, 1, 1)), 19_723 * 86_400_000);
+        assert_eq!(date_millis(d(1, 1, 1)), -719_162 * 86_400_000);
+    }
 
     /// Wherever the common path answers, it answers what `to_connect` does; where it does
     /// not, `to_connect` still converts or reports the value.
