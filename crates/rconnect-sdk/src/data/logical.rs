@@ -80,7 +80,7 @@ pub fn temporal_to_underlying(name: &str, v: &Value) -> ConnectResult<Value> {
     };
     let x = temporal_underlying(name, *ms)?;
     Ok(match name {
-        // In range: `temporal_underlying` checked it.
+        // Both fit: `temporal_underlying` cast the days and range-checked the time.
         DATE_NAME | TIME_NAME => Value::Int32(x as i32),
         _ => Value::Int64(x),
     })
@@ -96,6 +96,9 @@ pub fn temporal_to_underlying(name: &str, v: &Value) -> ConnectResult<Value> {
 /// assert_eq!(temporal_underlying(DATE_NAME, 2 * 86_400_000).unwrap(), 2);
 /// assert_eq!(temporal_underlying(TIMESTAMP_NAME, 1_500).unwrap(), 1_500);
 /// assert!(temporal_underlying(DATE_NAME, 1).is_err());
+/// // As Java's int cast: far dates wrap.
+/// let far = (i64::from(i32::MAX) + 1) * 86_400_000;
+/// assert_eq!(temporal_underlying(DATE_NAME, far).unwrap(), i64::from(i32::MIN));
 /// ```
 pub fn temporal_underlying(name: &str, ms: i64) -> ConnectResult<i64> {
     match name {
@@ -103,7 +106,8 @@ pub fn temporal_underlying(name: &str, ms: i64) -> ConnectResult<i64> {
             if ms.rem_euclid(MILLIS_PER_DAY) != 0 {
                 return Err(ConnectError::data("Kafka Connect Date type should not have any time fields set to non-zero values."));
             }
-            Ok(ms.div_euclid(MILLIS_PER_DAY))
+            // Java `Date.fromLogical` casts the day count to an int.
+            Ok(i64::from(ms.div_euclid(MILLIS_PER_DAY) as i32))
         }
         TIME_NAME => {
             if !(0..=MILLIS_PER_DAY).contains(&ms) {
