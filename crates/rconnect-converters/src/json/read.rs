@@ -115,8 +115,9 @@ fn long_value(tok: &[u8], integral: bool) -> i64 {
 }
 
 /// The length of the longest prefix of `b`, in whole 8-byte words, made only of ASCII bytes
-/// from 0x20 up that are neither `"` nor `\\` (bytes a JSON string scanner passes over).
-fn plain_ascii_prefix(b: &[u8]) -> usize {
+/// from 0x20 up that are neither `"` nor `\\` (bytes a JSON string scanner passes over, and
+/// the writer copies without escaping).
+pub(super) fn plain_ascii_prefix(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A high bit in the result where a byte of `w` is zero (exact for ASCII words).

@@ -125,27 +125,11 @@ fn small_decimal_bytes(scale: i32, d: &Decimal) -> Option<([u8; 16], usize)> {
 }
 
 /// The length of the longest prefix of `b` that is written as it is: ASCII without control
-/// characters, `"` or `\\`. Eight bytes at a time (SWAR): most strings are all plain, and a
-/// byte at a time this scan was most of the cost of writing a string.
+/// characters, `"` or `\\`. Whole words first with the reader's 8-byte scan (most strings
+/// are all plain, and a byte at a time this scan was most of the cost of writing a string),
+/// then the rest a byte at a time.
 fn plain_prefix(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x ^ (c × ONES)` is zero where `x` holds `c`; `has_zero` marks such bytes
-    // (and, exactly, the first one: the marks after it may be false, never before).
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut at = 0;
-    while let Some(chunk) = b.get(at..at + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        // Bytes below 0x20 are the ones that borrow when 0x20 is taken from each byte.
-        let special = (x.wrapping_sub(0x20 * ONES) & !x & HIGH)
-            | has_zero(x ^ (u64::from(b'"') * ONES))
-            | has_zero(x ^ (u64::from(b'\\') * ONES))
-            | (x & HIGH);
-        if special != 0 {
-            return at + (special.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
+    let at = super::read::plain_ascii_prefix(b);
     at + b[at..]
         .iter()
         .position(|&c| c >= 0x80 || ESCAPES[c as usize] != 0)
