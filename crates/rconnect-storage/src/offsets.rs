@@ -43,6 +43,28 @@ fn apply(table: &Mutex<Table>, key: Option<&[u8]>, value: Option<&[u8]>) {
     }
 }
 
+/// Replaces each key that equals a stored key as JSON but not byte for byte by the stored
+/// bytes. The producer picks the partition from the key bytes (Java's murmur2 partitioner),
+/// so a tombstone or update spelled in another key order would land on another partition:
+/// a reader could then apply it before the record it replaces (order holds only within a
+/// partition), and compaction would never remove the old record.
+fn stored_key_bytes(
+    table: &Mutex<Table>,
+    entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let table = table.lock().unwrap_or_else(|p| p.into_inner());
+    if table.is_empty() {
+        return entries;
+    }
+    entries
+        .into_iter()
+        .map(|(key, value)| match table.get(&canonical_key(&key)) {
+            Some((stored, _)) if *stored != key => (stored.clone(), value),
+            _ => (key, value),
+        })
+        .collect()
+}
+
 impl KafkaOffsetStore {
     /// Starts the store over the worker's `offset.storage.topic` (client id
     /// `<base>offsets`) and reads the topic to its end. The topic must exist (see
@@ -97,8 +119,10 @@ impl OffsetBackingStore for KafkaOffsetStore {
     }
 
     /// Sends one record per entry and waits for all acknowledgements. The in-memory table
-    /// changes when the records are read back.
+    /// changes when the records are read back. A key equal as JSON to a stored one is sent
+    /// with the stored bytes ([`stored_key_bytes`]).
     async fn set(&self, entries: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), OffsetStoreError> {
+        let entries = stored_key_bytes(&self.table, entries);
         self.log
             .send_all(&entries, self.timeout)
             .await
@@ -144,5 +168,32 @@ mod tests {
         let t = table.lock().unwrap();
         assert!(t.get(&canonical_key(br#"["c",{"b":"2","a":1}]"#)).is_none());
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn writes_reuse_the_stored_bytes_of_an_equal_key() {
+        let table = Mutex::new(Table::new());
+        let stored = br#"["c",{"b":"2","a":1}]"#.to_vec();
+        apply(&table, Some(&stored), Some(b"{\"pos\":1}"));
+        let routed = stored_key_bytes(
+            &table,
+            vec![
+                (br#"["c",{"a":1,"b":"2"}]"#.to_vec(), None),
+                (stored.clone(), Some(b"{\"pos\":2}".to_vec())),
+                (br#"["c",{"a":2}]"#.to_vec(), Some(b"{}".to_vec())),
+            ],
+        );
+        assert_eq!(
+            routed,
+            vec![
+                (stored.clone(), None),
+                (stored, Some(b"{\"pos\":2}".to_vec())),
+                (br#"["c",{"a":2}]"#.to_vec(), Some(b"{}".to_vec())),
+            ]
+        );
+        // Nothing stored: keys go out as given.
+        let empty = Mutex::new(Table::new());
+        let given = vec![(br#"["c",{"a":1,"b":"2"}]"#.to_vec(), None)];
+        assert_eq!(stored_key_bytes(&empty, given.clone()), given);
     }
 }
