@@ -438,7 +438,7 @@ async fn offsets_shared_by_two_workers() {
         java_partition(&key, partitions)
     );
     b.set(vec![(reordered, None)]).await.unwrap();
-    assert_eq!(a.get(&[key.clone()]).await.unwrap(), vec![None]);
+    assert_eq!(a.get(std::slice::from_ref(&key)).await.unwrap(), vec![None]);
     assert_eq!(a.entries().await.len(), 1);
     a.stop().await;
     b.stop().await;
