@@ -22,11 +22,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, Default as KeyDefault, Importance, Validator, Width,
 };
-use rconnect_sdk::data::{SchemaAndValue, SchemaRef, Value};
+use rconnect_sdk::data::{SchemaAndValue, SchemaRef, Type, Value};
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
 
 use read::{as_connect_schema, DecodeOptions, Reader};
-use write::Encoder;
+use write::{Encoder, FieldNames};
 
 pub(crate) const CLASS_NAME: &str = "org.apache.kafka.connect.json.JsonConverter";
 
@@ -173,6 +173,9 @@ impl JsonConverterConfig {
 struct WriteCache {
     last: Option<(SchemaRef, Arc<[u8]>)>,
     by_ptr: HashMap<usize, (SchemaRef, Arc<[u8]>)>,
+    /// The field names of struct schemas, rendered for the payload ([`FieldNames`]).
+    names_last: Option<(SchemaRef, Arc<FieldNames>)>,
+    names_by_ptr: HashMap<usize, (SchemaRef, Arc<FieldNames>)>,
 }
 
 /// Parsed schemas per schema-JSON bytes.
@@ -290,13 +293,63 @@ impl JsonConverter {
                 None => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"payload\":");
-            enc.write_value(&mut out, schema.map(|s| s.as_ref()), value)?;
+            self.write_payload(&mut out, schema, value, &enc)?;
             out.push(b'}');
         } else {
-            enc.write_value(&mut out, schema.map(|s| s.as_ref()), value)?;
+            self.write_payload(&mut out, schema, value, &enc)?;
         }
         self.size_hint.store(out.len() + 16, Ordering::Relaxed);
         Ok(Some(out))
+    }
+
+    /// The payload: a top-level struct whose own schema is the record's is written with its
+    /// field names rendered once per schema ([`FieldNames`], cached like the schema JSON);
+    /// anything else, and everything when caching is off, by [`Encoder::write_value`].
+    fn write_payload(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+        enc: &Encoder,
+    ) -> ConnectResult<()> {
+        if let (Some(s), Value::Struct(st)) = (schema, value) {
+            // A struct schema named like a logical type is left to `write_value`, which
+            // reports it as Java does.
+            let logical = s
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("org.apache.kafka.connect.data."));
+            if s.schema_type == Type::Struct
+                && !logical
+                && Arc::ptr_eq(st.schema(), s)
+                && self.cache_capacity() > 0
+            {
+                let names = self.field_names(s);
+                return enc.write_struct_with_names(out, s, st, &names);
+            }
+        }
+        enc.write_value(out, schema.map(|s| s.as_ref()), value)
+    }
+
+    fn field_names(&self, schema: &SchemaRef) -> Arc<FieldNames> {
+        let key = Arc::as_ptr(schema) as usize;
+        let mut c = lock(&self.write_cache);
+        if let Some((s, names)) = &c.names_last {
+            if Arc::ptr_eq(s, schema) {
+                return names.clone();
+            }
+        }
+        if let Some(hit) = c.names_by_ptr.get(&key).cloned() {
+            c.names_last = Some(hit.clone());
+            return hit.1;
+        }
+        let names = Arc::new(FieldNames::render(schema));
+        if c.names_by_ptr.len() >= self.cache_capacity() {
+            c.names_by_ptr.clear();
+        }
+        c.names_by_ptr.insert(key, (schema.clone(), names.clone()));
+        c.names_last = Some((schema.clone(), names.clone()));
+        names
     }
 
     /// Java `asJsonSchema(schema)` as compact JSON text.

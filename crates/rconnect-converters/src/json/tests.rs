@@ -1149,3 +1149,115 @@ fn envelope_fast_path_keeps_java_error_precedence() {
         Some("x")
     );
 }
+
+// ---- struct field names rendered once per schema ----
+
+fn make(schema: &SchemaRef, fields: Vec<(&str, Value)>) -> Struct {
+    let mut st = Struct::new(schema.clone());
+    for (k, v) in fields {
+        st.put(k, v).unwrap();
+    }
+    st
+}
+
+/// What `serialize` writes for a payload, by the general path alone.
+fn general_payload(c: &JsonConverter, schema: &SchemaRef, v: &Value) -> ConnectResult<String> {
+    let mut out = Vec::new();
+    c.encoder().write_value(&mut out, Some(schema), v)?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn struct_payloads_with_rendered_names_match_the_general_writer() {
+    let inner = SchemaBuilder::struct_()
+        .field("x", Schema::int32())
+        .optional()
+        .build();
+    let odd_names = SchemaBuilder::struct_()
+        .field("a\"b", Schema::string())
+        .field("é\u{1}\\", Schema::optional_int64())
+        .field(" ", Schema::boolean())
+        .field("\u{1F600}", inner.clone())
+        .field("with default", {
+            SchemaBuilder::int32()
+                .optional()
+                .default_value(Value::Int32(7))
+                .unwrap()
+                .build()
+        })
+        .build();
+    let odd = make(
+        &odd_names,
+        vec![
+            ("a\"b", Value::String("v".into())),
+            (" ", Value::Boolean(true)),
+            (
+                "\u{1F600}",
+                Value::Struct(make(&inner, vec![("x", Value::Int32(3))])),
+            ),
+        ],
+    );
+    let empty = SchemaBuilder::struct_().build();
+    let user = user_schema();
+    let user_value = make(
+        &user,
+        vec![("id", Value::Int64(1)), ("ts", Value::Timestamp(0))],
+    );
+    let cases: Vec<(SchemaRef, Value)> = vec![
+        (odd_names.clone(), Value::Struct(odd)),
+        (empty.clone(), Value::Struct(Struct::new(empty))),
+        (user.clone(), Value::Struct(user_value)),
+    ];
+    for cap in [1000, 1, 0] {
+        let c = JsonConverter::with_config(JsonConverterConfig {
+            schemas_enable: false,
+            schemas_cache_size: cap,
+            ..JsonConverterConfig::default()
+        });
+        // Twice round, so the second pass reads names from the cache (or, with a capacity
+        // of one, after the other schemas evicted them).
+        for _ in 0..2 {
+            for (schema, value) in &cases {
+                let want = general_payload(&c, schema, value).unwrap();
+                assert_eq!(ser(&c, Some(schema), value), want, "capacity {cap}");
+            }
+        }
+    }
+    assert_eq!(
+        payload(&odd_names, &cases[0].1),
+        r#"{"a\"b":"v","é\u0001\\":null," ":true,"\uD83D\uDE00":{"x":3},"with default":7}"#
+    );
+}
+
+#[test]
+fn struct_payload_errors_are_those_of_the_general_writer() {
+    let schema = SchemaBuilder::struct_()
+        .field("a", Schema::int32())
+        .field("b", Schema::string())
+        .build();
+    // A required field left null: the general writer's message, after the fields before it.
+    let missing = Value::Struct(make(&schema, vec![("a", Value::Int32(1))]));
+    let c = conv(false);
+    let want = general_payload(&c, &schema, &missing)
+        .unwrap_err()
+        .to_string();
+    let got = c
+        .serialize(Some(&schema), &missing)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(got, want);
+    // A struct schema named like a logical type goes the general way, and fails the same.
+    let named = SchemaBuilder::struct_()
+        .name(logical::DECIMAL_NAME)
+        .field("a", Schema::int32())
+        .build();
+    let v = Value::Struct(make(&named, vec![("a", Value::Int32(1))]));
+    let want = general_payload(&c, &named, &v).map_err(|e| e.to_string());
+    assert!(want.is_err());
+    assert_eq!(
+        c.serialize(Some(&named), &v)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        want.map(|_| ())
+    );
+}
