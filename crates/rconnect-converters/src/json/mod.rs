@@ -167,15 +167,52 @@ impl JsonConverterConfig {
     }
 }
 
-/// Serialized schema JSON per schema instance. Entries hold the `Arc`, so an address
-/// cannot be reused by another schema while it is cached.
+/// Something rendered from a schema, per schema instance, up to `capacity` entries (then
+/// emptied). Entries hold the `Arc`, so an address cannot be reused by another schema while
+/// it is cached; the most recent hit is checked first, without hashing.
+struct PerSchema<T> {
+    last: Option<(SchemaRef, T)>,
+    by_ptr: HashMap<usize, (SchemaRef, T)>,
+}
+
+impl<T> Default for PerSchema<T> {
+    fn default() -> Self {
+        PerSchema {
+            last: None,
+            by_ptr: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> PerSchema<T> {
+    fn get(&mut self, schema: &SchemaRef) -> Option<&T> {
+        let recent = matches!(&self.last, Some((s, _)) if Arc::ptr_eq(s, schema));
+        if !recent {
+            let hit = self.by_ptr.get(&(Arc::as_ptr(schema) as usize))?.clone();
+            self.last = Some(hit);
+        }
+        self.last.as_ref().map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, schema: &SchemaRef, value: T, capacity: usize) {
+        if self.by_ptr.len() >= capacity {
+            self.by_ptr.clear();
+        }
+        self.by_ptr.insert(
+            Arc::as_ptr(schema) as usize,
+            (schema.clone(), value.clone()),
+        );
+        self.last = Some((schema.clone(), value));
+    }
+}
+
+/// What the writer renders once per schema.
 #[derive(Default)]
 struct WriteCache {
-    last: Option<(SchemaRef, Arc<[u8]>)>,
-    by_ptr: HashMap<usize, (SchemaRef, Arc<[u8]>)>,
-    /// The field names of struct schemas, rendered for the payload ([`FieldNames`]).
-    names_last: Option<(SchemaRef, Arc<FieldNames>)>,
-    names_by_ptr: HashMap<usize, (SchemaRef, Arc<FieldNames>)>,
+    /// The schema as JSON (`schemas.enable=true`).
+    json: PerSchema<Arc<[u8]>>,
+    /// A struct schema's field names, for the payload ([`FieldNames`]).
+    names: PerSchema<Arc<FieldNames>>,
 }
 
 /// Parsed schemas per schema-JSON bytes.
@@ -332,23 +369,12 @@ impl JsonConverter {
     }
 
     fn field_names(&self, schema: &SchemaRef) -> Arc<FieldNames> {
-        let key = Arc::as_ptr(schema) as usize;
         let mut c = lock(&self.write_cache);
-        if let Some((s, names)) = &c.names_last {
-            if Arc::ptr_eq(s, schema) {
-                return names.clone();
-            }
-        }
-        if let Some(hit) = c.names_by_ptr.get(&key).cloned() {
-            c.names_last = Some(hit.clone());
-            return hit.1;
+        if let Some(names) = c.names.get(schema) {
+            return names.clone();
         }
         let names = Arc::new(FieldNames::render(schema));
-        if c.names_by_ptr.len() >= self.cache_capacity() {
-            c.names_by_ptr.clear();
-        }
-        c.names_by_ptr.insert(key, (schema.clone(), names.clone()));
-        c.names_last = Some((schema.clone(), names.clone()));
+        c.names.insert(schema, names.clone(), self.cache_capacity());
         names
     }
 
@@ -369,31 +395,16 @@ impl JsonConverter {
         if cap == 0 {
             return enc.write_schema(out, schema);
         }
-        let key = Arc::as_ptr(schema) as usize;
-        {
-            let mut c = lock(&self.write_cache);
-            if let Some((s, bytes)) = &c.last {
-                if Arc::ptr_eq(s, schema) {
-                    out.extend_from_slice(bytes);
-                    return Ok(());
-                }
-            }
-            if let Some(hit) = c.by_ptr.get(&key).cloned() {
-                out.extend_from_slice(&hit.1);
-                c.last = Some(hit);
-                return Ok(());
-            }
+        if let Some(json) = lock(&self.write_cache).json.get(schema) {
+            out.extend_from_slice(json);
+            return Ok(());
         }
         let mut json = Vec::with_capacity(256);
         enc.write_schema(&mut json, schema)?;
         out.extend_from_slice(&json);
-        let json: Arc<[u8]> = json.into();
-        let mut c = lock(&self.write_cache);
-        if c.by_ptr.len() >= cap {
-            c.by_ptr.clear();
-        }
-        c.by_ptr.insert(key, (schema.clone(), json.clone()));
-        c.last = Some((schema.clone(), json));
+        lock(&self.write_cache)
+            .json
+            .insert(schema, json.into(), cap);
         Ok(())
     }
 

@@ -969,7 +969,7 @@ fn schema_cache_is_per_instance_and_bounded() {
             read(&c, &out).unwrap().schema.unwrap().name.as_deref(),
             Some(format!("n{i}").as_str())
         );
-        assert!(lock(&c.write_cache).by_ptr.len() <= 2);
+        assert!(lock(&c.write_cache).json.by_ptr.len() <= 2);
         assert!(lock(&c.read_cache).by_bytes.len() <= 2);
     }
     let uncached = JsonConverter::with_config(JsonConverterConfig {
