@@ -225,15 +225,16 @@ impl Loop {
                 }
                 Err(e) => return Err(e),
             };
-            // Records are sent in place where nothing needs them by value: a record is a
-            // few hundred bytes, and moving each one out of the batch is a copy.
+            // Records are transformed and sent in place: a record is a few hundred bytes,
+            // and moving each one out of the batch (and into the future that sends it) is
+            // a copy each time.
             if self.chain.is_empty() {
                 for record in batch.iter_mut() {
                     self.validate(record)?;
                     self.send(record).await?;
                 }
             } else {
-                for record in batch {
+                for record in batch.iter_mut() {
                     self.transform_and_send(record).await?;
                 }
             }
@@ -305,8 +306,8 @@ impl Loop {
         Ok(())
     }
 
-    async fn transform_and_send(&mut self, mut record: SourceRecord) -> ConnectResult<()> {
-        self.validate(&record)?;
+    async fn transform_and_send(&mut self, record: &mut SourceRecord) -> ConnectResult<()> {
+        self.validate(record)?;
         // Kept for `commitRecord` and for the error log's record details.
         let cfg = self.errors.config();
         let original = if self.wants_commit_record || (cfg.log_enable && cfg.log_include_messages) {
@@ -317,10 +318,10 @@ impl Loop {
         // In place: the record is a few hundred bytes, and the stages edit one copy of it.
         match self
             .chain
-            .apply_tolerant_mut(&mut record, &self.errors, original.as_ref())
+            .apply_tolerant_mut(record, &self.errors, original.as_ref())
             .await?
         {
-            Outcome::Keep => self.send(&mut record).await,
+            Outcome::Keep => self.send(record).await,
             Outcome::Drop => {
                 // Dropped: Java reports it with no metadata and commits no offset for it.
                 if let Some(original) = original.filter(|_| self.wants_commit_record) {
