@@ -361,21 +361,20 @@ impl JsonConverter {
                 && Arc::ptr_eq(st.schema(), s)
                 && self.cache_capacity() > 0
             {
-                let names = self.field_names(s);
-                return enc.write_struct_with_names(out, s, st, &names);
+                // Written under the cache's lock, which borrows the names instead of
+                // cloning their `Arc` per record; a task's converter is its own, so the
+                // lock is not contended.
+                let mut cache = lock(&self.write_cache);
+                if let Some(names) = cache.names.get(s) {
+                    return enc.write_struct_with_names(out, s, st, names);
+                }
+                let names = Arc::new(FieldNames::render(s));
+                let written = enc.write_struct_with_names(out, s, st, &names);
+                cache.names.insert(s, names, self.cache_capacity());
+                return written;
             }
         }
         enc.write_value(out, schema.map(|s| s.as_ref()), value)
-    }
-
-    fn field_names(&self, schema: &SchemaRef) -> Arc<FieldNames> {
-        let mut c = lock(&self.write_cache);
-        if let Some(names) = c.names.get(schema) {
-            return names.clone();
-        }
-        let names = Arc::new(FieldNames::render(schema));
-        c.names.insert(schema, names.clone(), self.cache_capacity());
-        names
     }
 
     /// Java `asJsonSchema(schema)` as compact JSON text.
