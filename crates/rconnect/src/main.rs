@@ -9,6 +9,7 @@ mod distributed;
 mod kafka_security;
 mod log_filter;
 mod log_redaction;
+mod allocator;
 mod malloc_tuning;
 mod plugins_cmd;
 mod rest_security;
