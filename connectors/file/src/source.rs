@@ -379,7 +379,7 @@ impl Reader {
                 key_schema: None,
                 key: Value::Null,
                 value_schema: Some(run.schema.clone()),
-                value: Value::String(value),
+                value: Value::String(value.into()),
                 timestamp: Some(timestamp),
                 headers: Headers::new(),
                 meta: SourceMeta {

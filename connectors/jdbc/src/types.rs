@@ -391,7 +391,7 @@ fn int_value(k: ColKind, v: i128, col: &str) -> Result<Value, ValueError> {
         ColKind::Decimal { scale } => {
             Value::Decimal(bigdecimal_to_connect(&BigDecimal::from(v), scale, col)?)
         }
-        ColKind::String => Value::String(v.to_string()),
+        ColKind::String => Value::String(v.to_string().into()),
         _ => return Err(out_of_range()),
     })
 }
@@ -427,7 +427,7 @@ pub fn to_connect_common(raw: &mut Raw, k: ColKind, tz: chrono_tz::Tz) -> Option
         (Raw::Bool(b), ColKind::Boolean) => Value::Boolean(*b),
         (Raw::F64(f), ColKind::Float64) => Value::Float64(*f),
         (Raw::F32(f), ColKind::Float32) => Value::Float32(*f),
-        (Raw::Str(s), ColKind::String) => Value::String(std::mem::take(s)),
+        (Raw::Str(s), ColKind::String) => Value::String(std::mem::take(s).into()),
         (Raw::Num { unscaled, scale }, ColKind::Decimal { scale: to }) if *scale == to => {
             Value::Decimal(Decimal::new(*unscaled, to))
         }
@@ -471,7 +471,7 @@ pub fn to_connect(raw: Raw, k: ColKind, col: &str, tz: chrono_tz::Tz) -> Result<
             ColKind::Float32 => {
                 Value::Float32(d.to_string().parse().map_err(|_| bad("a decimal"))?)
             }
-            ColKind::String => Value::String(d.to_string()),
+            ColKind::String => Value::String(d.to_string().into()),
             _ => {
                 // Integral by precision: the value is whole (scale ≤ 0), as Java's
                 // `BigDecimal#longValue` reads it.
@@ -511,7 +511,7 @@ pub fn to_connect(raw: Raw, k: ColKind, col: &str, tz: chrono_tz::Tz) -> Result<
             )?,
         },
         Raw::Str(s) => match k {
-            ColKind::String => Value::String(s),
+            ColKind::String => Value::String(s.into()),
             _ => return Err(bad("a string")),
         },
         Raw::Bytes(b) => match k {
@@ -560,10 +560,10 @@ fn timestamp_value(
         Granularity::ConnectLogical => Value::Timestamp(i.millis()),
         Granularity::MicrosLong => Value::Int64((nanos_total / 1000) as i64),
         Granularity::NanosLong => Value::Int64(nanos_total as i64),
-        Granularity::MicrosString => Value::String((nanos_total / 1000).to_string()),
-        Granularity::NanosString => Value::String(nanos_total.to_string()),
-        Granularity::MicrosIsoDatetimeString => Value::String(iso(local, 6)),
-        Granularity::NanosIsoDatetimeString => Value::String(iso(local, 9)),
+        Granularity::MicrosString => Value::String((nanos_total / 1000).to_string().into()),
+        Granularity::NanosString => Value::String(nanos_total.to_string().into()),
+        Granularity::MicrosIsoDatetimeString => Value::String(iso(local, 6).into()),
+        Granularity::NanosIsoDatetimeString => Value::String(iso(local, 9).into()),
     }
 }
 

@@ -202,7 +202,7 @@ impl PartitionerConfig {
                         _ => return Err(partition_error("Error encoding partition.")),
                     }
                 }
-                (Type::String, Value::String(s)) => s.clone(),
+                (Type::String, Value::String(s)) => s.to_string(),
                 (Type::Boolean, Value::Boolean(b)) => b.to_string(),
                 (t, _) => {
                     tracing::error!("Type {} is not supported as a partition key.", t.name());

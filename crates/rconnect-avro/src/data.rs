@@ -578,7 +578,7 @@ impl AvroData {
             (Type::Float32, Value::Float32(x)) => Json::Float(*x),
             (Type::Float64, Value::Float64(x)) => Json::Double(*x),
             (Type::Boolean, Value::Boolean(b)) => Json::Bool(*b),
-            (Type::String, Value::String(s)) => Json::Str(s.clone()),
+            (Type::String, Value::String(s)) => Json::Str(s.to_string()),
             (Type::Bytes, Value::Bytes(b)) => Json::Str(b.iter().map(|&c| c as char).collect()),
             (Type::Array, Value::Array(items)) => {
                 let vs = schema.value_schema.as_ref().ok_or_else(bad)?;
@@ -1005,8 +1005,8 @@ impl AvroData {
             (Kind::Double, j) => Value::Float64(json_f64(j)?),
             (Kind::Boolean, Json::Bool(b)) => Value::Boolean(*b),
             (Kind::Boolean, _) => Value::Boolean(false),
-            (Kind::String | Kind::Enum { .. }, Json::Str(s)) => Value::String(s.clone()),
-            (Kind::String | Kind::Enum { .. }, j) => Value::String(j.to_text()),
+            (Kind::String | Kind::Enum { .. }, Json::Str(s)) => Value::String(s.clone().into()),
+            (Kind::String | Kind::Enum { .. }, j) => Value::String(j.to_text().into()),
             (Kind::Bytes | Kind::Fixed { .. }, Json::Str(s)) => {
                 Value::Bytes(s.chars().map(|c| c as u32 as u8).collect())
             }
@@ -1029,7 +1029,7 @@ impl AvroData {
                     .iter()
                     .map(|(k, x)| {
                         Ok((
-                            Value::String(k.clone()),
+                            Value::String(k.clone().into()),
                             self.default_from_avro(parsed, vs, values, x)?,
                         ))
                     })
@@ -1324,7 +1324,7 @@ impl AvroData {
             }
             Kind::Float => Value::Float32(r.read_float()?),
             Kind::Double => Value::Float64(r.read_double()?),
-            Kind::String => Value::String(r.read_string()?),
+            Kind::String => Value::String(r.read_string()?.into()),
             Kind::Enum { symbols, name, .. } => {
                 let i = r.read_int()?;
                 let s = usize::try_from(i)
@@ -1333,7 +1333,7 @@ impl AvroData {
                     .ok_or_else(|| {
                         AvroError::Data(format!("Enum index {i} out of range for {}", name.full()))
                     })?;
-                Value::String(s.clone())
+                Value::String(s.clone().into())
             }
             Kind::Bytes | Kind::Fixed { .. } => {
                 let b = match &avro.kind {
@@ -1409,7 +1409,7 @@ impl AvroData {
                     for _ in 0..n {
                         let k = r.read_string()?;
                         let v = self.decode(parsed, values, &vs, r)?;
-                        entries.push((Value::String(k), v));
+                        entries.push((Value::String(k.into()), v));
                     }
                 }
                 java_hash_order(&mut entries);
@@ -1756,7 +1756,7 @@ pub fn decode_anything(r: &mut Reader<'_>) -> Result<Value, AvroError> {
             3 => Value::Float32(r.read_float()?),
             4 => Value::Int32(r.read_int()?),
             5 => Value::Int64(r.read_long()?),
-            6 => Value::String(r.read_string()?),
+            6 => Value::String(r.read_string()?.into()),
             7 => {
                 let mut items = Vec::new();
                 loop {

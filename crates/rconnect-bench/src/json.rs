@@ -41,11 +41,11 @@ pub fn record(schema: &SchemaRef, i: usize) -> Result<Value> {
             .map_err(|e| anyhow!("field {f}: {e}"))
     };
     put(&mut s, "id", Value::Int64(1_000_000 + n))?;
-    put(&mut s, "name", Value::String(format!("user-{i:05}")))?;
+    put(&mut s, "name", Value::String(format!("user-{i:05}").into()))?;
     put(
         &mut s,
         "email",
-        Value::String(format!("user{i}@example.com")),
+        Value::String(format!("user{i}@example.com").into()),
     )?;
     put(&mut s, "age", Value::Int32(18 + (i % 60) as i32))?;
     put(&mut s, "score", Value::Float64(i as f64 * 1.25 + 0.5))?;
@@ -64,7 +64,7 @@ pub fn record(schema: &SchemaRef, i: usize) -> Result<Value> {
     let note = if i & 1 == 0 {
         Value::Null
     } else {
-        Value::String(format!("note \"{i}\" with an escape"))
+        Value::String(format!("note \"{i}\" with an escape").into())
     };
     put(&mut s, "note", note)?;
     Ok(Value::Struct(s))

@@ -200,7 +200,7 @@ impl StringConverter {
     /// Bytes → `(OPTIONAL_STRING, text)`; null stays null.
     pub fn deserialize(&self, bytes: Option<&[u8]>) -> SchemaAndValue {
         let value = bytes
-            .map(|b| Value::String(self.charset.decode(b)))
+            .map(|b| Value::String(self.charset.decode(b).into()))
             .unwrap_or(Value::Null);
         SchemaAndValue::new(Some(self.schema.clone()), value)
     }

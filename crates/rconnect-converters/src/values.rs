@@ -119,7 +119,7 @@ fn append(out: &mut String, v: &Value, embedded: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                append(out, &Value::String(f.name.clone()), true);
+                append(out, &Value::String(f.name.clone().into()), true);
                 out.push(':');
                 append(out, s.get_at(f.index), true);
             }
@@ -147,7 +147,7 @@ pub fn parse_string(text: &str) -> ConnectResult<SchemaAndValue> {
     if text.is_empty() {
         return Ok(SchemaAndValue::new(
             Some(Schema::string()),
-            Value::String(String::new()),
+            Value::String(String::new().into()),
         ));
     }
     let mut vp = ValueParser {
@@ -357,7 +357,10 @@ impl<'a> ValueParser<'a> {
         }
         let token = self.p.next();
         if is_blank(token) {
-            return Ok(Some(sv(Schema::string(), Value::String(token.to_string()))));
+            return Ok(Some(sv(
+                Schema::string(),
+                Value::String(token.to_string().into()),
+            )));
         }
         self.parse_next_token(embedded, java_trim(token))
     }
@@ -380,7 +383,7 @@ impl<'a> ValueParser<'a> {
         }
         Ok(Some(sv(
             Schema::string(),
-            Value::String(self.p.original.to_string()),
+            Value::String(self.p.original.to_string().into()),
         )))
     }
 
@@ -408,7 +411,7 @@ impl<'a> ValueParser<'a> {
         if let Some(t) = parse_as_temporal(&content) {
             return t;
         }
-        sv(Schema::string(), Value::String(content))
+        sv(Schema::string(), Value::String(content.into()))
     }
 
     fn parse_array(&mut self, depth: usize) -> PResult<SchemaAndValue> {
@@ -869,7 +872,7 @@ fn convert_to(to: &Schema, v: &Value) -> PResult<Value> {
             }
             _ => return data(format!("Unable to convert {} to bytes", describe(v))),
         },
-        Type::String => Value::String(convert_to_string(None, v).unwrap_or_default()),
+        Type::String => Value::String(convert_to_string(None, v).unwrap_or_default().into()),
         Type::Boolean => match v {
             Value::Boolean(_) => v.clone(),
             Value::String(s) => match parse_string(s).map(|p| p.value) {

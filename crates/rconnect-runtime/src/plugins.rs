@@ -578,7 +578,7 @@ pub(crate) mod fixtures {
         SchemaAndValue::new(
             Some(Schema::optional_string()),
             bytes
-                .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+                .map(|b| Value::String(String::from_utf8_lossy(b).into_owned().into()))
                 .unwrap_or(Value::Null),
         )
     }

@@ -28,7 +28,7 @@ use crate::Props;
 ///     }
 ///     async fn to_connect(&self, _topic: &str, _headers: &Headers, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
 ///         Ok(SchemaAndValue::new(Some(Schema::optional_string()),
-///             bytes.map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
+///             bytes.map(|b| Value::from(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
 ///     }
 /// }
 /// ```
@@ -85,7 +85,7 @@ pub trait Converter: Send + Sync {
     ///     }
     ///     async fn to_connect(&self, _topic: &str, _headers: &Headers, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
     ///         Ok(SchemaAndValue::new(Some(Schema::optional_string()),
-    ///             bytes.map(|b| Value::String(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
+    ///             bytes.map(|b| Value::from(String::from_utf8_lossy(b).into_owned())).unwrap_or(Value::Null)))
     ///     }
     ///     fn from_connect_sync<'v>(&self, _topic: &str, _headers: &mut Headers, _schema: Option<&SchemaRef>, value: &'v Value) -> Option<ConnectResult<Option<Cow<'v, [u8]>>>> {
     ///         Some(Ok(match value {

@@ -105,6 +105,14 @@ impl From<&String> for Topic {
     }
 }
 
+/// The topic's name as a string value that shares the topic's allocation (what
+/// `InsertField`'s `topic.field` puts into every record).
+impl From<&Topic> for crate::data::Text {
+    fn from(t: &Topic) -> Self {
+        crate::data::Text::from(&t.0)
+    }
+}
+
 impl From<Topic> for String {
     fn from(t: Topic) -> Self {
         t.0.to_string()

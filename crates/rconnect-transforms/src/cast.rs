@@ -406,13 +406,16 @@ fn cast_value(schema: Option<&Schema>, value: &Value, target: Type) -> ConnectRe
             Value::String(s) => s.eq_ignore_ascii_case("true"),
             other => long_value(&num(other).ok_or_else(|| unexpected(other))?) != 0,
         }),
-        Type::String => Value::String(match v {
-            Value::Timestamp(_) => {
-                rconnect_converters::values::convert_to_string(None, v).unwrap_or_default()
+        Type::String => Value::String(
+            match v {
+                Value::Timestamp(_) => {
+                    rconnect_converters::values::convert_to_string(None, v).unwrap_or_default()
+                }
+                Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
+                other => other.to_string(),
             }
-            Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
-            other => other.to_string(),
-        }),
+            .into(),
+        ),
         _ => {
             return Err(ConnectError::data(format!(
                 "{} is not supported in the Cast transformation.",

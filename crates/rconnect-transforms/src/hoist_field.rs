@@ -1,7 +1,7 @@
 //! Java `HoistField`: wraps the key or value in a single-field struct (or map).
 
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
-use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
+use rconnect_sdk::data::{SchemaBuilder, Struct, Text, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
@@ -15,6 +15,8 @@ const HOISTED_CAPACITY: usize = 4;
 pub struct HoistField {
     side: Side,
     field: String,
+    /// `field` as a map key, shared by the schemaless records it wraps.
+    key: Text,
     cache: util::SchemaCache,
 }
 
@@ -23,6 +25,7 @@ impl HoistField {
         HoistField {
             side,
             field: String::new(),
+            key: Text::new(),
             cache: util::SchemaCache::default(),
         }
     }
@@ -40,6 +43,7 @@ impl HoistField {
     fn configure_props(&mut self, props: &Props) -> ConnectResult<()> {
         let c = util::parse(&Self::definition(), props)?;
         self.field = c.string("field").unwrap_or_default();
+        self.key = Text::shared(&self.field);
         Ok(())
     }
 
@@ -49,7 +53,7 @@ impl HoistField {
             None => self.side.put_back(
                 r,
                 None,
-                Value::Map(vec![(Value::from(self.field.as_str()), value)]),
+                Value::Map(vec![(Value::String(self.key.clone()), value)]),
             ),
             Some(s) => {
                 let new_schema = self.cache.get_or_build(&s, |_| {

@@ -2,7 +2,7 @@
 //! value as fields of the key or value.
 
 use rconnect_sdk::config::{ConfigDef, ConfigKey, ConfigType, Default, Importance};
-use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Value};
+use rconnect_sdk::data::{logical, Schema, SchemaBuilder, SchemaRef, Struct, Text, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectError, ConnectResult, Props};
@@ -12,9 +12,11 @@ use crate::util::{self, apply_defaults, copy_schema_basics, into_map, into_struc
 const PURPOSE: &str = "field insertion";
 
 /// A field to insert: `name!` is required, `name?` and `name` optional.
+///
+/// The name is shared: a schemaless record gets it as a map key without a copy.
 #[derive(Debug, Clone)]
 struct Spec {
-    name: String,
+    name: Text,
     optional: bool,
 }
 
@@ -22,17 +24,17 @@ fn spec(raw: Option<String>) -> Option<Spec> {
     let raw = raw?;
     if let Some(n) = raw.strip_suffix('!') {
         Some(Spec {
-            name: n.to_string(),
+            name: Text::shared(n),
             optional: false,
         })
     } else if let Some(n) = raw.strip_suffix('?') {
         Some(Spec {
-            name: n.to_string(),
+            name: Text::shared(n),
             optional: true,
         })
     } else {
         Some(Spec {
-            name: raw,
+            name: Text::shared(&raw),
             optional: true,
         })
     }
@@ -46,7 +48,8 @@ pub struct InsertField {
     offset: Option<Spec>,
     timestamp: Option<Spec>,
     static_field: Option<Spec>,
-    static_value: Option<String>,
+    /// Shared by every record it goes into.
+    static_value: Option<Text>,
     replace_null_with_default: bool,
     pub(crate) cache: util::SchemaCache,
 }
@@ -104,7 +107,7 @@ impl InsertField {
         self.offset = spec(c.string("offset.field"));
         self.timestamp = spec(c.string("timestamp.field"));
         self.static_field = spec(c.string("static.field"));
-        self.static_value = c.string("static.value");
+        self.static_value = c.string("static.value").as_deref().map(Text::shared);
         self.replace_null_with_default = c.boolean(util::REPLACE_NULL_WITH_DEFAULT);
         if self.topic.is_none()
             && self.partition.is_none()
@@ -184,7 +187,7 @@ impl InsertField {
             None => {
                 let mut m = into_map(value, PURPOSE)?;
                 if let Some(sp) = &self.topic {
-                    map_put(&mut m, &sp.name, Value::from(r.topic.as_str()));
+                    map_put(&mut m, &sp.name, Value::String(Text::from(&r.topic)));
                 }
                 if let (Some(sp), Some(p)) = (&self.partition, r.kafka_partition) {
                     map_put(&mut m, &sp.name, Value::Int32(p));
@@ -196,7 +199,7 @@ impl InsertField {
                     map_put(&mut m, &sp.name, Value::Int64(ts));
                 }
                 if let (Some(sp), Some(v)) = (&self.static_field, &self.static_value) {
-                    map_put(&mut m, &sp.name, Value::from(v.as_str()));
+                    map_put(&mut m, &sp.name, Value::String(v.clone()));
                 }
                 self.side.put_back(r, None, Value::Map(m));
                 Ok(Outcome::Keep)
@@ -218,7 +221,8 @@ impl InsertField {
                 }
                 values.reserve_exact(new_schema.fields.len() - copied);
                 if self.topic.is_some() {
-                    values.push(Value::from(r.topic.as_str()));
+                    // Shares the topic's name: no copy per record.
+                    values.push(Value::String(Text::from(&r.topic)));
                 }
                 if self.partition.is_some() {
                     values.push(r.kafka_partition.map_or(Value::Null, Value::Int32));
@@ -230,11 +234,7 @@ impl InsertField {
                     values.push(r.timestamp.map_or(Value::Null, Value::Timestamp));
                 }
                 if self.static_field.is_some() {
-                    values.push(
-                        self.static_value
-                            .as_deref()
-                            .map_or(Value::Null, Value::from),
-                    );
+                    values.push(self.static_value.clone().map_or(Value::Null, Value::String));
                 }
                 let out = Struct::from_parts_unchecked(new_schema.clone(), values);
                 self.side.put_back(r, Some(new_schema), Value::Struct(out));
@@ -245,3 +245,85 @@ impl InsertField {
 }
 
 crate::transformation!(InsertField);
+
+#[cfg(test)]
+mod tests {
+    use rconnect_sdk::data::{Schema, Struct, Value};
+    use rconnect_sdk::record::{SourceMeta, SourceRecord};
+    use rconnect_sdk::transform::Transformation;
+
+    use super::*;
+
+    fn configured() -> InsertField {
+        let mut t = InsertField::new(Side::Value);
+        let props: Props = [
+            ("topic.field", "source_topic"),
+            ("static.field", "origin"),
+            ("static.value", "bench"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Transformation::<SourceMeta>::configure(&mut t, &props).unwrap();
+        t
+    }
+
+    fn texts(v: &Value) -> Vec<(String, bool)> {
+        let strings: Vec<&Value> = match v {
+            Value::Struct(s) => s.values().iter().collect(),
+            Value::Map(m) => m.iter().flat_map(|(k, v)| [k, v]).collect(),
+            other => vec![other],
+        };
+        strings
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(t) => Some((t.to_string(), t.is_shared())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inserted_topic_and_static_value_share_one_string_across_records() {
+        let t = configured();
+        let schema = SchemaBuilder::struct_()
+            .field("line", Schema::string())
+            .build();
+        let mut st = Struct::new(schema.clone());
+        st.put("line", Value::from("x")).unwrap();
+        let rec = SourceRecord::new(None, None, "lines", Some(schema), Value::Struct(st));
+        let out = t.apply(rec).unwrap().unwrap();
+        assert_eq!(
+            texts(&out.value),
+            [
+                ("x".to_string(), false),
+                ("lines".to_string(), true),
+                ("bench".to_string(), true)
+            ]
+        );
+    }
+
+    #[test]
+    fn schemaless_records_get_shared_keys_and_values() {
+        let t = configured();
+        let rec = SourceRecord::new(
+            None,
+            None,
+            "lines",
+            None,
+            Value::Map(vec![(Value::from("line"), Value::from("x"))]),
+        );
+        let out = t.apply(rec).unwrap().unwrap();
+        assert_eq!(
+            texts(&out.value),
+            [
+                ("line".to_string(), false),
+                ("x".to_string(), false),
+                ("source_topic".to_string(), true),
+                ("lines".to_string(), true),
+                ("origin".to_string(), true),
+                ("bench".to_string(), true)
+            ]
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
-use rconnect_sdk::data::{SchemaBuilder, Struct, Value};
+use rconnect_sdk::data::{SchemaBuilder, Struct, Text, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta};
 use rconnect_sdk::transform::Outcome;
 use rconnect_sdk::{ConnectResult, Props};
@@ -39,7 +39,8 @@ pub struct ReplaceField {
     side: Side,
     exclude: Vec<String>,
     include: Vec<String>,
-    renames: Vec<(String, String)>,
+    /// Old name, new name; the new one shared by the schemaless records it keys.
+    renames: Vec<(String, Text)>,
     replace_null_with_default: bool,
     cache: util::SchemaCache,
 }
@@ -115,7 +116,7 @@ impl ReplaceField {
             .iter()
             .map(|m| {
                 let p = java_split_colon(m);
-                (p[0].to_string(), p[1].to_string())
+                (p[0].to_string(), Text::shared(p[1]))
             })
             .collect();
         self.replace_null_with_default = c.boolean(util::REPLACE_NULL_WITH_DEFAULT);
@@ -128,12 +129,16 @@ impl ReplaceField {
     }
 
     fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
+        self.rename_of(name).map_or(name, |n| n.as_str())
+    }
+
+    /// The new name of a renamed field (the last rename of it wins, as in Java's map).
+    fn rename_of(&self, name: &str) -> Option<&Text> {
         self.renames
             .iter()
             .rev()
             .find(|(o, _)| o == name)
-            .map(|(_, n)| n.as_str())
-            .unwrap_or(name)
+            .map(|(_, n)| n)
     }
 
     fn transform<M: RecordMeta>(&self, r: &mut ConnectRecord<M>) -> ConnectResult<Outcome> {
@@ -148,9 +153,14 @@ impl ReplaceField {
                 let m = into_map(value, PURPOSE)?;
                 let mut out: Vec<(Value, Value)> = Vec::with_capacity(m.len());
                 for (k, v) in m {
-                    let Some(name) = k.as_str() else { continue };
-                    if self.keep(name) {
-                        util::map_put(&mut out, self.renamed(name), v);
+                    let Value::String(name) = k else { continue };
+                    if !self.keep(&name) {
+                        continue;
+                    }
+                    // A kept name keeps its own string; a new one is the shared rename.
+                    match self.rename_of(&name) {
+                        Some(new) => util::map_put(&mut out, new, v),
+                        None => util::map_put(&mut out, name, v),
                     }
                 }
                 self.side.put_back(r, None, Value::Map(out));

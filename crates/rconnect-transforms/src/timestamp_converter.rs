@@ -169,7 +169,8 @@ impl TimestampConverter {
                 self.format
                     .as_ref()
                     .map(|f| f.format(ms))
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .into(),
             ),
             Kind::Unix => Value::Int64(match self.precision {
                 Precision::Seconds => ms / 1000,

@@ -4,7 +4,7 @@
 use rconnect_sdk::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, Default, Importance, Validator,
 };
-use rconnect_sdk::data::{Schema, SchemaBuilder, SchemaRef, Struct, Value};
+use rconnect_sdk::data::{Schema, SchemaBuilder, SchemaRef, Struct, Text, Value};
 use rconnect_sdk::record::{ConnectRecord, RecordMeta, Topic};
 use rconnect_sdk::{ConnectError, ConnectResult};
 
@@ -184,10 +184,13 @@ pub fn map_get<'a>(m: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
 }
 
 /// Sets a string-keyed entry, replacing an existing one in place (Java `Map.put`).
-pub fn map_put(m: &mut Vec<(Value, Value)>, key: &str, value: Value) {
-    match m.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
+///
+/// A new key is made from `key` with `Into<Text>`: a shared [`Text`] (a transformation's
+/// configured field name) goes in without a copy.
+pub fn map_put<K: AsRef<str> + Into<Text>>(m: &mut Vec<(Value, Value)>, key: K, value: Value) {
+    match m.iter_mut().find(|(k, _)| k.as_str() == Some(key.as_ref())) {
         Some(e) => e.1 = value,
-        None => m.push((Value::from(key), value)),
+        None => m.push((Value::String(key.into()), value)),
     }
 }
 

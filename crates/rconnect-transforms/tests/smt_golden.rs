@@ -54,7 +54,7 @@ fn untag(t: &Json, c: &JsonConverter) -> Value {
         "float32" => Value::Float32(java_float(&s()) as f32),
         "float64" => Value::Float64(java_float(&s())),
         "boolean" => Value::Boolean(x.and_then(Json::as_bool).expect("a boolean")),
-        "string" => Value::String(s()),
+        "string" => Value::String(s().into()),
         "bytes" => Value::Bytes(b64(&s())),
         "date" => Value::Timestamp(i()),
         "decimal" => Value::Decimal(Decimal::new(

@@ -3,13 +3,13 @@
 //! `rconnect standalone worker.properties [connector.properties|connector.json ...]`
 //! behaves as `connect-standalone`: same arguments, files, exit codes (worker.md §2).
 
+mod allocator;
 mod boot;
 mod builtins;
 mod distributed;
 mod kafka_security;
 mod log_filter;
 mod log_redaction;
-mod allocator;
 mod malloc_tuning;
 mod plugins_cmd;
 mod rest_security;

@@ -67,7 +67,9 @@ impl<M: RecordMeta> Transformation<M> for UppercaseField {
                 for f in &s.schema().fields {
                     let v = s.get_without_default(&f.name)?.clone();
                     let v = match v {
-                        Value::String(x) if f.name == self.field => Value::String(x.to_uppercase()),
+                        Value::String(x) if f.name == self.field => {
+                            Value::String(x.to_uppercase().into())
+                        }
                         other => other,
                     };
                     out.put_unchecked(f.index, v);
@@ -79,7 +81,7 @@ impl<M: RecordMeta> Transformation<M> for UppercaseField {
                     .iter()
                     .map(|(k, v)| match (k, v) {
                         (Value::String(name), Value::String(x)) if *name == self.field => {
-                            (k.clone(), Value::String(x.to_uppercase()))
+                            (k.clone(), Value::String(x.to_uppercase().into()))
                         }
                         _ => (k.clone(), v.clone()),
                     })

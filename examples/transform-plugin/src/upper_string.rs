@@ -62,7 +62,7 @@ impl UpperStringConverter {
                 let s = std::str::from_utf8(b).map_err(|e| {
                     ConnectError::data(format!("UpperStringConverter read invalid UTF-8: {e}"))
                 })?;
-                Value::String(s.strip_prefix(&self.prefix).unwrap_or(s).to_string())
+                Value::String(s.strip_prefix(&self.prefix).unwrap_or(s).to_string().into())
             }
         };
         Ok(SchemaAndValue::new(Some(Schema::optional_string()), value))

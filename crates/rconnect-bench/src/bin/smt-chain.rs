@@ -74,7 +74,7 @@ impl Lines {
             key_schema: None,
             key: Value::Null,
             value_schema: Some(self.schema.clone()),
-            value: Value::String(self.line.clone()),
+            value: Value::String(self.line.clone().into()),
             timestamp: Some(1_765_000_000_000),
             headers: Headers::new(),
             meta: SourceMeta {

@@ -696,7 +696,7 @@ impl<'a> Reader<'a> {
                     loop {
                         let k = self.key()?.into_owned();
                         let v = self.read_any()?;
-                        entries.push((Value::String(k), v));
+                        entries.push((Value::String(k.into()), v));
                         if !self.next_or_close(b'}')? {
                             break;
                         }
@@ -719,7 +719,7 @@ impl<'a> Reader<'a> {
                 self.depth -= 1;
                 Value::Array(items)
             }
-            Some(b'"') => Value::String(self.string()?.into_owned()),
+            Some(b'"') => Value::String(self.string()?.into_owned().into()),
             Some(b't') => {
                 self.literal(b"true")?;
                 Value::Boolean(true)
@@ -865,7 +865,7 @@ impl<'a> Reader<'a> {
                     .unwrap_or(0.0),
             ),
             Type::String => match self.string_or_skip()? {
-                Some(s) => Value::String(s.into_owned()),
+                Some(s) => Value::String(s.into_owned().into()),
                 None => Value::Null,
             },
             Type::Bytes => match self.string_or_skip()? {
@@ -954,7 +954,7 @@ impl<'a> Reader<'a> {
                 loop {
                     let k = self.key()?.into_owned();
                     let v = self.read_opt(vs, opts)?;
-                    entries.push((Value::String(k), v));
+                    entries.push((Value::String(k.into()), v));
                     if !self.next_or_close(b'}')? {
                         break;
                     }
@@ -1335,7 +1335,7 @@ mod tests {
             let mut r = Reader::new(json.as_bytes());
             assert_eq!(
                 r.read_any().unwrap(),
-                Value::String(text.to_string()),
+                Value::String(text.to_string().into()),
                 "{json}"
             );
         }

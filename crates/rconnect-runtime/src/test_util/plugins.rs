@@ -79,7 +79,7 @@ fn utf8_value(bytes: Option<&[u8]>) -> SchemaAndValue {
     SchemaAndValue::new(
         Some(Schema::optional_string()),
         bytes
-            .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+            .map(|b| Value::String(String::from_utf8_lossy(b).into_owned().into()))
             .unwrap_or(Value::Null),
     )
 }
@@ -241,7 +241,7 @@ impl SourceScript {
             Some(OffsetMap::with_entry("line", line)),
             topic.to_string(),
             Some(Schema::string()),
-            Value::String(value.to_string()),
+            Value::String(value.to_string().into()),
         )
     }
 
@@ -365,7 +365,7 @@ impl SourceTask for ScriptedSourceTask {
         metadata: Option<&RecordMetadata>,
     ) -> ConnectResult<()> {
         let value = match &record.value {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             other => format!("{other:?}"),
         };
         self.record(SourceCall::CommitRecord(value, metadata.map(|m| m.offset)));
@@ -522,7 +522,7 @@ impl SinkTask for RecordingSinkTask {
                     .iter()
                     .map(|r| {
                         let v = match &r.value {
-                            Value::String(s) => s.clone(),
+                            Value::String(s) => s.to_string(),
                             other => format!("{other:?}"),
                         };
                         (

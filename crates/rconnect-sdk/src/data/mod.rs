@@ -5,8 +5,10 @@ mod headers;
 pub mod java_float;
 pub mod logical;
 mod schema;
+mod text;
 mod value;
 
 pub use headers::{Header, Headers};
 pub use schema::{Field, Schema, SchemaBuilder, SchemaRef, Type};
+pub use text::Text;
 pub use value::{Decimal, SchemaAndValue, Struct, Value};

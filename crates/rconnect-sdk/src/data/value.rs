@@ -2,6 +2,7 @@ use num_bigint::BigInt;
 
 use super::logical;
 use super::schema::{Schema, SchemaRef, Type};
+use super::text::Text;
 use crate::error::{ConnectError, ConnectResult};
 
 /// An arbitrary-precision decimal: `unscaled × 10^-scale` (Java `BigDecimal`).
@@ -74,7 +75,8 @@ pub enum Value {
     Float32(f32),
     Float64(f64),
     Boolean(bool),
-    String(String),
+    /// A string; [`Text`] shares one allocation among the values that repeat it.
+    String(Text),
     Bytes(Vec<u8>),
     Array(Vec<Value>),
     Map(Vec<(Value, Value)>),
@@ -143,11 +145,16 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_string())
+        Value::String(s.into())
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::String(s.into())
+    }
+}
+impl From<Text> for Value {
+    fn from(s: Text) -> Self {
         Value::String(s)
     }
 }

@@ -307,7 +307,7 @@ pub fn payload_from_json(s: &Schema, j: &Json) -> ConnectResult<Value> {
         Type::Float32 => Value::Float32(float_from_json(j)? as f32),
         Type::Float64 => Value::Float64(float_from_json(j)?),
         Type::Boolean => Value::Boolean(j.as_bool().ok_or_else(|| bad("boolean"))?),
-        Type::String => Value::String(j.as_str().ok_or_else(|| bad("string"))?.to_string()),
+        Type::String => Value::String(j.as_str().ok_or_else(|| bad("string"))?.to_string().into()),
         Type::Bytes => {
             let b = B64
                 .decode(j.as_str().ok_or_else(|| bad("bytes"))?)
@@ -336,7 +336,7 @@ pub fn payload_from_json(s: &Schema, j: &Json) -> ConnectResult<Value> {
             match j {
                 Json::Object(o) => {
                     for (k, x) in o {
-                        out.push((Value::String(k.clone()), payload_from_json(vs, x)?));
+                        out.push((Value::String(k.clone().into()), payload_from_json(vs, x)?));
                     }
                 }
                 Json::Array(pairs) => {
@@ -418,7 +418,7 @@ pub fn tagged_from_json(j: &Json) -> ConnectResult<Value> {
         "float" => Value::Float32(float_from_json(x)? as f32),
         "double" => Value::Float64(float_from_json(x)?),
         "boolean" => Value::Boolean(x.as_bool().ok_or_else(|| bad("boolean"))?),
-        "string" => Value::String(x.as_str().ok_or_else(|| bad("string"))?.to_string()),
+        "string" => Value::String(x.as_str().ok_or_else(|| bad("string"))?.to_string().into()),
         "bytes" => Value::Bytes(
             B64.decode(x.as_str().ok_or_else(|| bad("bytes"))?)
                 .map_err(|_| bad("base64 bytes"))?,

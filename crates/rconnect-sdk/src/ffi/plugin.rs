@@ -789,7 +789,7 @@ mod tests {
             SchemaAndValue::new(
                 Some(Schema::optional_string()),
                 bytes
-                    .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+                    .map(|b| Value::String(String::from_utf8_lossy(b).into_owned().into()))
                     .unwrap_or(Value::Null),
             )
         }

@@ -95,7 +95,7 @@ impl SinkTask for LinesSinkTask {
     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let text = match &r.value {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s.to_string(),
                 other => format!("{other:?}"),
             };
             if let (Some(reporter), Some(reason)) = (&self.errant, text.strip_prefix("errant:")) {
