@@ -5,8 +5,10 @@
 //! served that through its slower shared paths, which made allocating and freeing a fifth
 //! of a worker's time under a transformation chain; jemalloc's per-thread caches take it
 //! at a fraction of the cost (docs/BENCHMARKS.md, twelfth session). Only Rust's allocations
-//! go to jemalloc: librdkafka's own C allocations stay with glibc's malloc, tuned by
-//! `malloc_tuning`.
+//! go to jemalloc: librdkafka's own C allocations stay with the C library's malloc. (The
+//! worker used to re-execute itself with a larger glibc per-thread cache,
+//! `GLIBC_TUNABLES=glibc.malloc.tcache_count=4096`; with jemalloc that no longer changed its
+//! instructions per record, and it no longer does.)
 
 #[cfg(target_os = "linux")]
 #[global_allocator]

@@ -10,7 +10,6 @@ mod distributed;
 mod kafka_security;
 mod log_filter;
 mod log_redaction;
-mod malloc_tuning;
 mod plugins_cmd;
 mod rest_security;
 mod standalone;
@@ -46,15 +45,9 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Some("standalone") => {
-            malloc_tuning::apply();
-            standalone::main(&args[1..])
-        }
+        Some("standalone") => standalone::main(&args[1..]),
         Some("plugins") => plugins_cmd::main(&args[1..]),
-        Some("distributed") => {
-            malloc_tuning::apply();
-            distributed::main(&args[1..])
-        }
+        Some("distributed") => distributed::main(&args[1..]),
         Some(other) => {
             eprintln!("Unknown command {other:?}.\n\n{USAGE}");
             ExitCode::from(1)
