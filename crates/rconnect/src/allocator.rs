@@ -1,10 +1,10 @@
 //! The worker's memory allocator: jemalloc on Linux.
 //!
 //! A task loop allocates a batch of records (strings, buffers, a transformation chain's
-//! structs) on one thread and frees it a little later, often on another. glibc's malloc
-//! served that through its slower shared paths, which made allocating and freeing a fifth
-//! of a worker's time under a transformation chain; jemalloc's per-thread caches take it
-//! at a fraction of the cost (docs/BENCHMARKS.md, twelfth session). Only Rust's allocations
+//! structs) and frees it a little later. Under glibc's malloc, allocating and freeing took
+//! about a fifth of a worker's time under a transformation chain; with jemalloc the chain's
+//! CPU per record fell, though its instruction count hardly moved (docs/BENCHMARKS.md,
+//! twelfth session). Only Rust's allocations
 //! go to jemalloc: librdkafka's own C allocations stay with the C library's malloc. (The
 //! worker used to re-execute itself with a larger glibc per-thread cache,
 //! `GLIBC_TUNABLES=glibc.malloc.tcache_count=4096`; with jemalloc that no longer changed its
