@@ -14,9 +14,8 @@ const HOISTED_CAPACITY: usize = 4;
 #[derive(Debug)]
 pub struct HoistField {
     side: Side,
-    field: String,
-    /// `field` as a map key, shared by the schemaless records it wraps.
-    key: Text,
+    /// Shared: the key of every schemaless record it wraps, without a copy.
+    field: Text,
     cache: util::SchemaCache,
 }
 
@@ -24,8 +23,7 @@ impl HoistField {
     pub fn new(side: Side) -> Self {
         HoistField {
             side,
-            field: String::new(),
-            key: Text::new(),
+            field: Text::new(),
             cache: util::SchemaCache::default(),
         }
     }
@@ -42,8 +40,7 @@ impl HoistField {
 
     fn configure_props(&mut self, props: &Props) -> ConnectResult<()> {
         let c = util::parse(&Self::definition(), props)?;
-        self.field = c.string("field").unwrap_or_default();
-        self.key = Text::shared(&self.field);
+        self.field = Text::shared(&c.string("field").unwrap_or_default());
         Ok(())
     }
 
@@ -53,7 +50,7 @@ impl HoistField {
             None => self.side.put_back(
                 r,
                 None,
-                Value::Map(vec![(Value::String(self.key.clone()), value)]),
+                Value::Map(vec![(Value::String(self.field.clone()), value)]),
             ),
             Some(s) => {
                 let new_schema = self.cache.get_or_build(&s, |_| {
