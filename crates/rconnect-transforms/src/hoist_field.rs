@@ -63,7 +63,8 @@ impl HoistField {
                 let mut slots = Vec::with_capacity(HOISTED_CAPACITY);
                 slots.push(Value::Null);
                 let mut st = Struct::from_parts_unchecked(new_schema.clone(), slots);
-                st.put(&self.field, value)?;
+                // Validated like Java's `Struct.put`, by position: the one field is slot 0.
+                st.put_at(0, value)?;
                 self.side.put_back(r, Some(new_schema), Value::Struct(st));
             }
         }

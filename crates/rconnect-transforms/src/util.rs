@@ -37,13 +37,15 @@ impl Side {
     /// hundred bytes, and passing it by value through [`Side::set`] copies it.
     pub fn put_back<M>(self, r: &mut ConnectRecord<M>, schema: Option<SchemaRef>, value: Value) {
         match self {
+            // The slot was emptied by `take` (or holds a scalar): `replace_in` skips the
+            // out-of-line drop of the old value.
             Side::Key => {
                 r.key_schema = schema;
-                r.key = value;
+                Value::replace_in(&mut r.key, value);
             }
             Side::Value => {
                 r.value_schema = schema;
-                r.value = value;
+                Value::replace_in(&mut r.value, value);
             }
         }
     }
