@@ -91,6 +91,12 @@ impl Value {
     }
     /// True for the variants that hold memory of their own (a string, bytes, a container,
     /// a decimal's digits); false for null and the fixed-size scalars.
+    ///
+    /// ```
+    /// use rconnect_sdk::data::Value;
+    /// assert!(Value::from("text").owns_memory());
+    /// assert!(!Value::Timestamp(0).owns_memory());
+    /// ```
     pub fn owns_memory(&self) -> bool {
         !matches!(
             self,
@@ -124,6 +130,13 @@ impl Value {
         }
     }
     /// Puts `value` into `slot`, discarding what was there ([`Value::discard`]).
+    ///
+    /// ```
+    /// use rconnect_sdk::data::Value;
+    /// let mut slot = Value::Null;
+    /// Value::replace_in(&mut slot, Value::Int32(3));
+    /// assert_eq!(slot, Value::Int32(3));
+    /// ```
     #[inline]
     pub fn replace_in(slot: &mut Value, value: Value) {
         std::mem::replace(slot, value).discard();
@@ -236,9 +249,9 @@ pub struct Struct {
     values: Slots,
 }
 
-/// A struct's values, dropped with [`Value::discard`]: a database row is mostly scalars,
-/// and dropping each through `Value`'s drop glue was a tenth of a JDBC row's cost in the
-/// task loop.
+/// A struct's values, whose scalars are dropped without `Value`'s drop glue (the check of
+/// [`Value::discard`]): a database row is mostly scalars, and the glue's call per value cost
+/// a 10-column JDBC row about 465 of its 13,000 instructions.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Slots(Vec<Value>);
 
@@ -590,5 +603,55 @@ pub(crate) fn validate_value(
             })
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::data::SchemaBuilder;
+
+    fn schema() -> SchemaRef {
+        SchemaBuilder::struct_()
+            .field("n", Schema::int64())
+            .field("s", Schema::optional_string())
+            .field("t", Schema::optional_string())
+            .build()
+    }
+
+    #[test]
+    fn a_struct_drops_the_values_that_own_memory_and_only_once() {
+        let shared: Arc<str> = Arc::from("shared");
+        let mut st = Struct::new(schema());
+        st.put("n", Value::Int64(1)).unwrap();
+        st.put("s", Value::String(Text::from(shared.clone())))
+            .unwrap();
+        st.put_at(2, Value::String(Text::from(shared.clone())))
+            .unwrap();
+        assert_eq!(Arc::strong_count(&shared), 3);
+        // Overwriting a slot drops its old value.
+        st.put("t", Value::from("owned")).unwrap();
+        assert_eq!(Arc::strong_count(&shared), 2);
+        let copy = st.clone();
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(st);
+        assert_eq!(Arc::strong_count(&shared), 2);
+        // Moved out, the values outlive the struct.
+        let (_, values) = copy.into_parts();
+        assert_eq!(Arc::strong_count(&shared), 2);
+        assert_eq!(values[0], Value::Int64(1));
+        drop(values);
+        assert_eq!(Arc::strong_count(&shared), 1);
+    }
+
+    #[test]
+    fn put_at_names_the_field_it_refuses() {
+        let mut st = Struct::new(schema());
+        let e = st.put_at(0, Value::from("x")).unwrap_err().to_string();
+        assert!(e.contains("for field: \"n\""), "{e}");
+        assert!(st.put_at(3, Value::Null).is_err());
+        assert_eq!(st.values()[0], Value::Null);
     }
 }
